@@ -1,0 +1,1 @@
+//! Tasks. (Being built; see issue 2.)

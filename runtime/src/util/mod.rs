@@ -1,0 +1,7 @@
+//! Small building blocks shared by the runtime's areas.
+//!
+//! - `linked_list`: the one intrusive doubly-linked list of pinned nodes. The owned-task list,
+//!   timer slots, I/O readiness waiters and every sync and channel waiter queue build on it.
+//! - `wake_batch`: a fixed-capacity batch of wakers collected under a lock and fired after it is
+//!   released, so a woken task never contends for the lock its waker came from.
+//! - `rand`: a small per-thread xorshift generator for steal-victim selection.
