@@ -1,0 +1,1 @@
+//! Shared helpers for the criterion suites and the `compare` binary.
