@@ -5,3 +5,5 @@
 //! - `wake_batch`: a fixed-capacity batch of wakers collected under a lock and fired after it is
 //!   released, so a woken task never contends for the lock its waker came from.
 //! - `rand`: a small per-thread xorshift generator for steal-victim selection.
+
+pub(crate) mod linked_list;
