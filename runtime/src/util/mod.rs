@@ -7,3 +7,4 @@
 //! - `rand`: a small per-thread xorshift generator for steal-victim selection.
 
 pub(crate) mod linked_list;
+pub(crate) mod rand;
