@@ -8,3 +8,4 @@
 
 pub(crate) mod linked_list;
 pub(crate) mod rand;
+pub(crate) mod wake_batch;
