@@ -342,3 +342,74 @@ mod tests {
         assert!(slot.as_ref().unwrap().will_wake(&second));
     }
 }
+
+#[cfg(all(test, blitz_loom))]
+mod loom_tests {
+    use super::*;
+    use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+    use crate::loom::sync::{Arc, Mutex};
+    use loom::thread;
+    use std::collections::VecDeque;
+    use std::task::Wake;
+
+    /// Counts how many times its waker fired.
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// (c) Two threads each move wakers from a shared queue into their own batch under the
+    /// queue's lock and fire them after unlocking; one fires explicitly, the other lets a
+    /// dropped batch deliver its last round. One waker more than a batch holds forces the
+    /// "full: unlock, fire, relock" path. Every waker fires exactly once.
+    #[test]
+    fn batches_filled_under_a_lock_fire_every_waker_once() {
+        loom::model(|| {
+            let counts: Vec<_> = (0..WAKE_BATCH_CAPACITY + 1)
+                .map(|_| std::sync::Arc::new(Count(AtomicUsize::new(0))))
+                .collect();
+            let queue: VecDeque<Waker> = counts.iter().map(|c| Waker::from(c.clone())).collect();
+            let queue = Arc::new(Mutex::new(queue));
+
+            let workers: Vec<_> = [true, false]
+                .into_iter()
+                .map(|fire_last_round| {
+                    let queue = queue.clone();
+                    thread::spawn(move || {
+                        let mut batch = WakeBatch::new();
+                        loop {
+                            let mut waiting = queue.lock();
+                            while batch.can_push() {
+                                match waiting.pop_front() {
+                                    Some(waker) => batch.push(waker),
+                                    None => break,
+                                }
+                            }
+                            let done = waiting.is_empty();
+                            drop(waiting);
+                            if done {
+                                break;
+                            }
+                            batch.wake_all();
+                        }
+                        if fire_last_round {
+                            batch.wake_all();
+                        }
+                        // Otherwise dropping `batch` here fires what it still holds.
+                    })
+                })
+                .collect();
+            for worker in workers {
+                worker.join().unwrap();
+            }
+
+            assert!(queue.lock().is_empty());
+            for count in &counts {
+                assert_eq!(count.0.load(Ordering::SeqCst), 1);
+            }
+        });
+    }
+}
