@@ -154,7 +154,8 @@ impl<T> fmt::Debug for Pointers<T> {
 /// An intrusive doubly-linked list of `L::Target` nodes owned through `L::Handle`s.
 ///
 /// Dropping a list that still holds nodes does **not** drop them (or their handles): the nodes
-/// are simply forgotten, still carrying their stale links. An owner whose handles own
+/// are simply forgotten, still carrying their stale links, so they must not be pushed or removed
+/// again (debug builds assert on a push of a node that looks linked). An owner whose handles own
 /// something (a reference count, an allocation) must empty the list first, e.g. with
 /// [`LinkedList::drain`].
 #[allow(dead_code)] // Not used yet: the task list and waiter queues are being built on it.
