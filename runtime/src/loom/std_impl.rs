@@ -1,4 +1,7 @@
 //! The production side of the shim: thin wrappers over `std`.
+//!
+//! The shim names the whole vocabulary, whether or not a module uses each word yet.
+#![allow(unused_imports, dead_code)]
 
 pub(crate) mod sync {
     pub(crate) use std::sync::Arc;
@@ -23,7 +26,9 @@ pub(crate) mod sync {
 
     impl<T: ?Sized> Mutex<T> {
         pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
-            self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+            self.0
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
         }
 
         pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {

@@ -1,1 +1,173 @@
-//! Tasks. (Being built; see issue 2.)
+//! Tasks: futures scheduled on the runtime, the unit of concurrency.
+//!
+//! | seed | here |
+//! |---|---|
+//! | `task.spawn(fn, args)` | [`spawn_fn`] (a plain closure run as a single-poll task) |
+//! | `task.spawnFuture(f)` | [`spawn`] (any `Future + Send + 'static`, `async` blocks included) |
+//! | `task.spawnBlocking(fn, args)` | [`spawn_blocking`] (runs on the blocking pool) |
+//! | `JoinHandle.blockingJoin()` | [`JoinHandle::blocking_join`], or `.await` the handle |
+//!
+//! A task is one allocation: a header (state word, vtable pointer, id, owned-list link, join
+//! waker, spawn location) followed by the future and later its output. Its state word (see
+//! `state.rs`) packs the lifecycle flags with the reference count held by the owned-task list,
+//! the `JoinHandle`, run-queue entries and wakers. A panic while polling or dropping a task's
+//! future is caught and handed to the `JoinHandle` as a [`JoinError`]; the worker carries on.
+//!
+//! ```
+//! use blitz_io::task;
+//!
+//! blitz_io::run(async {
+//!     let squares: Vec<_> = (0..4u64).map(|i| task::spawn(async move { i * i })).collect();
+//!     let mut total = 0;
+//!     for handle in squares {
+//!         total += handle.await.unwrap();
+//!     }
+//!     let hashed = task::spawn_blocking(|| total * 10).await.unwrap();
+//!     assert_eq!(hashed, 140);
+//! });
+//! ```
+
+mod coop;
+mod error;
+mod harness;
+mod id;
+mod join;
+pub(crate) mod owned;
+pub(crate) mod raw;
+pub(crate) mod state;
+mod waker;
+mod yield_now;
+
+use std::future::Future;
+use std::panic::Location;
+
+pub(crate) use coop::{budget, has_budget_remaining, Budget};
+pub use coop::{consume_budget, unconstrained, Unconstrained};
+pub use error::JoinError;
+pub use id::Id;
+pub use join::JoinHandle;
+pub(crate) use raw::{Notified, RawTask, Scheduler, Task};
+pub use yield_now::{yield_now, YieldNow};
+
+use crate::runtime::context;
+
+/// Futures larger than this are boxed before they are spawned, so the task allocation (and any
+/// copy made while spawning) stays small. Tokio uses the same threshold in release builds.
+pub(crate) const BOX_FUTURE_THRESHOLD: usize = if cfg!(debug_assertions) {
+    2048
+} else {
+    16 * 1024
+};
+
+/// Spawns a future as a new task on the current runtime and returns its [`JoinHandle`].
+///
+/// The task starts running in the background right away, on any worker; the caller is never
+/// made to poll it inline. Dropping the handle detaches the task.
+///
+/// # Panics
+/// When called outside a runtime. Call it from a task, from inside `block_on`, or after
+/// [`Runtime::enter`](crate::Runtime::enter) / [`Handle::enter`](crate::runtime::Handle::enter),
+/// or spawn through a [`Handle`](crate::runtime::Handle).
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let location = Location::caller();
+    context::with_current(|handle| match handle {
+        Some(handle) => handle.spawn(future, location),
+        None => panic!("{}", context::NO_RUNTIME_MESSAGE),
+    })
+}
+
+/// Spawns a plain function as a task that runs it once, on its first poll: the seed's
+/// `spawn(fn, args)`, with the arguments captured by the closure.
+///
+/// The closure runs on a runtime worker, so it must not block; use [`spawn_blocking`] for
+/// that.
+///
+/// ```
+/// # blitz_io::run(async {
+/// fn add(a: u32, b: u32) -> u32 { a + b }
+/// let handle = blitz_io::task::spawn_fn(move || add(40, 2));
+/// assert_eq!(handle.await.unwrap(), 42);
+/// # });
+/// ```
+///
+/// # Panics
+/// When called outside a runtime (see [`spawn`]).
+#[track_caller]
+pub fn spawn_fn<F, T>(function: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let location = Location::caller();
+    let future = crate::future::lazy(move |_cx| function());
+    context::with_current(|handle| match handle {
+        Some(handle) => handle.spawn(future, location),
+        None => panic!("{}", context::NO_RUNTIME_MESSAGE),
+    })
+}
+
+/// Runs a blocking or CPU-heavy closure on the runtime's blocking pool.
+///
+/// The pool starts threads on demand, up to `max_blocking_threads`, and lets idle ones exit
+/// after `blocking_keep_alive`. Jobs beyond the cap wait in a queue. A job that has started
+/// cannot be interrupted: [`JoinHandle::abort`] only stops one that has not started, and
+/// runtime shutdown cancels queued jobs (their handles report cancellation) while running ones
+/// finish on their own.
+///
+/// # Panics
+/// When called outside a runtime (see [`spawn`]).
+#[track_caller]
+pub fn spawn_blocking<F, T>(function: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let location = Location::caller();
+    context::with_current(|handle| match handle {
+        Some(handle) => handle.spawn_blocking(function, location),
+        None => panic!("{}", context::NO_RUNTIME_MESSAGE),
+    })
+}
+
+/// Allocates a runtime task: the owned-list `Task`, the first queue entry and the handle.
+pub(crate) fn new_task<F>(
+    future: F,
+    scheduler: Scheduler,
+    id: Id,
+    location: &'static Location<'static>,
+) -> (Task, Notified, JoinHandle<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let raw = RawTask::allocate(future, scheduler, id, 3, location);
+    // SAFETY: `allocate` counted three references and set NOTIFIED and JOIN_INTEREST; each of
+    // the three values below takes one.
+    unsafe {
+        (
+            Task::from_raw(raw),
+            Notified::from_raw(raw),
+            JoinHandle::new(raw),
+        )
+    }
+}
+
+/// Allocates a blocking-pool job: its queue entry and its handle.
+pub(crate) fn new_blocking_task<F>(
+    future: F,
+    id: Id,
+    location: &'static Location<'static>,
+) -> (Notified, JoinHandle<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let raw = RawTask::allocate(future, Scheduler::Blocking, id, 2, location);
+    // SAFETY: `allocate` counted two references and set NOTIFIED and JOIN_INTEREST.
+    unsafe { (Notified::from_raw(raw), JoinHandle::new(raw)) }
+}

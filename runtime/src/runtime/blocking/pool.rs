@@ -1,0 +1,268 @@
+//! The blocking pool's queue, threads and shutdown.
+
+use std::collections::{HashMap, VecDeque};
+use std::panic::Location;
+use std::sync::Arc;
+use std::thread::JoinHandle as ThreadHandle;
+use std::time::{Duration, Instant};
+
+use crate::loom::sync::{Condvar, Mutex};
+use crate::runtime::builder::ThreadOptions;
+use crate::runtime::{context, scheduler};
+use crate::task::{self, Id, JoinHandle, Notified};
+
+/// Spawns jobs onto the pool; held by the scheduler handle.
+#[derive(Clone)]
+pub(crate) struct Spawner {
+    inner: Arc<Inner>,
+}
+
+/// Owned by the runtime: shuts the pool down.
+pub(crate) struct BlockingPool {
+    spawner: Spawner,
+}
+
+struct Inner {
+    shared: Mutex<Shared>,
+    /// Idle threads wait here for jobs.
+    condvar: Condvar,
+    /// Shutdown waits here for threads to exit.
+    exited: Condvar,
+    max_threads: usize,
+    keep_alive: Duration,
+    threads: ThreadOptions,
+}
+
+struct Shared {
+    queue: VecDeque<Notified>,
+    num_threads: usize,
+    num_idle: usize,
+    /// Notifications sent to idle threads and not yet taken up.
+    num_notify: usize,
+    shutdown: bool,
+    next_thread_id: usize,
+    handles: HashMap<usize, ThreadHandle<()>>,
+}
+
+impl BlockingPool {
+    pub(crate) fn new(max_threads: usize, keep_alive: Duration, threads: ThreadOptions) -> Self {
+        BlockingPool {
+            spawner: Spawner {
+                inner: Arc::new(Inner {
+                    shared: Mutex::new(Shared {
+                        queue: VecDeque::new(),
+                        num_threads: 0,
+                        num_idle: 0,
+                        num_notify: 0,
+                        shutdown: false,
+                        next_thread_id: 0,
+                        handles: HashMap::new(),
+                    }),
+                    condvar: Condvar::new(),
+                    exited: Condvar::new(),
+                    max_threads,
+                    keep_alive,
+                    threads,
+                }),
+            },
+        }
+    }
+
+    pub(crate) fn spawner(&self) -> &Spawner {
+        &self.spawner
+    }
+
+    /// Refuses new jobs, cancels queued ones and waits up to `timeout` (forever with `None`)
+    /// for running ones. Returns true when every thread exited.
+    pub(crate) fn shutdown(&self, timeout: Option<Duration>) -> bool {
+        let inner = &self.spawner.inner;
+        let queued = {
+            let mut shared = inner.shared.lock();
+            shared.shutdown = true;
+            std::mem::take(&mut shared.queue)
+        };
+        inner.condvar.notify_all();
+        // Cancel outside the lock: a cancelled job's handle wakes its waiter.
+        for job in queued {
+            job.shutdown();
+        }
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut shared = inner.shared.lock();
+        while shared.num_threads > 0 {
+            match deadline {
+                None => shared = inner.exited.wait(shared),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return false;
+                    }
+                    shared = inner.exited.wait_timeout(shared, deadline - now).0;
+                }
+            }
+        }
+        let handles: Vec<_> = shared.handles.drain().map(|(_, h)| h).collect();
+        drop(shared);
+        for handle in handles {
+            // Pool threads catch job panics; a join error would be a pool bug, not worth a
+            // second panic during shutdown.
+            let _ = handle.join();
+        }
+        true
+    }
+}
+
+impl Drop for BlockingPool {
+    /// The runtime already shut the pool down (and waited as long as it was told to); this
+    /// only covers a pool dropped without that, and never waits.
+    fn drop(&mut self) {
+        self.shutdown(Some(Duration::ZERO));
+    }
+}
+
+impl Spawner {
+    pub(crate) fn spawn<F, T>(
+        &self,
+        function: F,
+        runtime: &scheduler::Handle,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let job = BlockingJob(Some(function));
+        let (notified, join) = task::new_blocking_task(job, Id::next(), location);
+        if let Err(job) = self.push(notified, runtime) {
+            // Shut down (or no thread could be started): the job never runs and its handle
+            // reports cancellation.
+            job.shutdown();
+        }
+        join
+    }
+
+    fn push(&self, job: Notified, runtime: &scheduler::Handle) -> Result<(), Notified> {
+        let inner = &self.inner;
+        let mut shared = inner.shared.lock();
+        if shared.shutdown {
+            return Err(job);
+        }
+        shared.queue.push_back(job);
+        if shared.num_idle > shared.num_notify {
+            shared.num_notify += 1;
+            drop(shared);
+            inner.condvar.notify_one();
+            return Ok(());
+        }
+        if shared.num_threads >= inner.max_threads {
+            // Every thread is busy; the job waits its turn.
+            return Ok(());
+        }
+        let id = shared.next_thread_id;
+        shared.next_thread_id += 1;
+        let spawner = self.clone();
+        let runtime = runtime.clone();
+        let options = inner.threads.clone();
+        let spawned = inner
+            .threads
+            .builder()
+            .spawn(move || options.run_hooked(|| spawner.run_thread(id, runtime)));
+        match spawned {
+            Ok(handle) => {
+                shared.num_threads += 1;
+                shared.handles.insert(id, handle);
+                Ok(())
+            }
+            Err(_) if shared.num_threads > 0 => Ok(()),
+            // No thread exists and none can be started: give the job back to be cancelled.
+            Err(_) => Err(shared.queue.pop_back().expect("the job just pushed")),
+        }
+    }
+
+    fn run_thread(&self, id: usize, runtime: scheduler::Handle) {
+        // Jobs may use `Handle::current()` and spawn onto the runtime.
+        let _current = context::set_current(&runtime);
+        drop(runtime);
+        let inner = &self.inner;
+        let mut shared = inner.shared.lock();
+        'work: loop {
+            while let Some(job) = shared.queue.pop_front() {
+                drop(shared);
+                job.run();
+                shared = inner.shared.lock();
+            }
+            if shared.shutdown {
+                break;
+            }
+            // Idle: wait for a job, at most `keep_alive` in total.
+            shared.num_idle += 1;
+            let deadline = Instant::now() + inner.keep_alive;
+            loop {
+                let now = Instant::now();
+                if now < deadline {
+                    shared = inner.condvar.wait_timeout(shared, deadline - now).0;
+                }
+                if shared.num_notify > 0 {
+                    shared.num_notify -= 1;
+                    shared.num_idle -= 1;
+                    continue 'work;
+                }
+                if shared.shutdown {
+                    shared.num_idle -= 1;
+                    break 'work;
+                }
+                if Instant::now() >= deadline {
+                    shared.num_idle -= 1;
+                    if shared.queue.is_empty() {
+                        // Exit for idleness: detach our own handle, nobody will join it.
+                        shared.handles.remove(&id);
+                        break 'work;
+                    }
+                    continue 'work;
+                }
+                // A spurious wake: keep waiting.
+            }
+        }
+        shared.num_threads -= 1;
+        let last = shared.num_threads == 0;
+        drop(shared);
+        if last {
+            inner.exited.notify_all();
+        }
+    }
+
+    pub(crate) fn num_threads(&self) -> usize {
+        self.inner.shared.lock().num_threads
+    }
+
+    pub(crate) fn num_idle_threads(&self) -> usize {
+        self.inner.shared.lock().num_idle
+    }
+
+    pub(crate) fn queue_depth(&self) -> usize {
+        self.inner.shared.lock().queue.len()
+    }
+}
+
+/// A closure as a future that runs it on its first poll. No cooperative budget applies: it
+/// runs on a pool thread, where it cannot starve other tasks.
+struct BlockingJob<F>(Option<F>);
+
+impl<F> Unpin for BlockingJob<F> {}
+
+impl<F, T> std::future::Future for BlockingJob<F>
+where
+    F: FnOnce() -> T,
+{
+    type Output = T;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<T> {
+        let function = self
+            .0
+            .take()
+            .expect("a blocking job is polled once: it always completes");
+        std::task::Poll::Ready(function())
+    }
+}

@@ -1,0 +1,390 @@
+//! Configuring a runtime: the plain [`Config`] of the seed and the chainable [`Builder`].
+//!
+//! Every setting is checked in [`Builder::build`]; a bad value comes back as a [`BuildError`]
+//! naming the field, never as a panic.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::scheduler::multi_thread::MAX_WORKERS;
+use super::Runtime;
+
+/// Which I/O backend the runtime uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Backend {
+    /// io_uring where the kernel supports every operation used, otherwise mio. The environment
+    /// variable `BLITZ_IO_BACKEND=io_uring|mio` overrides this choice.
+    #[default]
+    Auto,
+    /// Completion-based I/O through io_uring (Linux).
+    IoUring,
+    /// Readiness-based I/O through mio: epoll, kqueue or IOCP.
+    Mio,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Auto => "auto",
+            Backend::IoUring => "io_uring",
+            Backend::Mio => "mio",
+        })
+    }
+}
+
+/// The seed's runtime configuration, as plain data.
+///
+/// ```
+/// use blitz_io::runtime::Config;
+/// use std::time::Duration;
+///
+/// let rt = blitz_io::Runtime::with_config(Config {
+///     num_workers: 2,
+///     max_blocking_threads: 16,
+///     blocking_keep_alive: Duration::from_secs(30),
+///     ..Config::default()
+/// })
+/// .expect("a valid configuration");
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Scheduler worker threads; `0` means one per available CPU.
+    pub num_workers: usize,
+    /// The most threads the blocking pool may start (default 512).
+    pub max_blocking_threads: usize,
+    /// How long an idle blocking-pool thread lingers before it exits (default 10 s).
+    pub blocking_keep_alive: Duration,
+    /// The I/O backend (default [`Backend::Auto`]).
+    pub backend: Backend,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            num_workers: 0,
+            max_blocking_threads: 512,
+            blocking_keep_alive: Duration::from_secs(10),
+            backend: Backend::Auto,
+        }
+    }
+}
+
+/// Why a runtime could not be built.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// `max_blocking_threads` was 0: `spawn_blocking` could never run anything.
+    ZeroBlockingThreads,
+    /// More workers than the scheduler's idle bitmap tracks.
+    TooManyWorkers {
+        /// The number asked for.
+        requested: usize,
+        /// The most supported.
+        max: usize,
+    },
+    /// `event_interval` was 0.
+    ZeroEventInterval,
+    /// `global_queue_interval` was 0.
+    ZeroGlobalQueueInterval,
+    /// The forced I/O backend cannot be used here.
+    BackendUnavailable {
+        /// The backend asked for.
+        backend: Backend,
+        /// Why it is unavailable.
+        reason: String,
+    },
+    /// The OS refused to start a thread.
+    ThreadSpawn(io::Error),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::ZeroBlockingThreads => {
+                f.write_str("max_blocking_threads must be at least 1")
+            }
+            BuildError::TooManyWorkers { requested, max } => write!(
+                f,
+                "num_workers is {requested}, but a runtime supports at most {max} workers"
+            ),
+            BuildError::ZeroEventInterval => f.write_str("event_interval must be at least 1"),
+            BuildError::ZeroGlobalQueueInterval => {
+                f.write_str("global_queue_interval must be at least 1")
+            }
+            BuildError::BackendUnavailable { backend, reason } => {
+                write!(f, "backend {backend} is unavailable: {reason}")
+            }
+            BuildError::ThreadSpawn(error) => {
+                write!(f, "could not start a runtime thread: {error}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BuildError::ThreadSpawn(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl From<BuildError> for io::Error {
+    fn from(error: BuildError) -> io::Error {
+        match error {
+            BuildError::ThreadSpawn(error) => error,
+            other => io::Error::new(io::ErrorKind::InvalidInput, other),
+        }
+    }
+}
+
+/// The scheduler flavour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RuntimeFlavor {
+    /// Work-stealing across worker threads.
+    MultiThread,
+    /// Everything on the thread that calls `block_on`.
+    CurrentThread,
+}
+
+type Hook = Arc<dyn Fn() + Send + Sync>;
+type NameFn = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// How runtime threads (workers and blocking-pool threads) are started.
+#[derive(Clone)]
+pub(crate) struct ThreadOptions {
+    name: NameFn,
+    stack_size: Option<usize>,
+    on_start: Option<Hook>,
+    on_stop: Option<Hook>,
+}
+
+impl ThreadOptions {
+    pub(crate) fn builder(&self) -> std::thread::Builder {
+        let builder = std::thread::Builder::new().name((self.name)());
+        match self.stack_size {
+            Some(size) => builder.stack_size(size),
+            None => builder,
+        }
+    }
+
+    /// Runs `body` between the start and stop hooks.
+    pub(crate) fn run_hooked(&self, body: impl FnOnce()) {
+        if let Some(hook) = &self.on_start {
+            hook();
+        }
+        body();
+        if let Some(hook) = &self.on_stop {
+            hook();
+        }
+    }
+}
+
+/// Scheduler tuning shared by both flavours.
+#[derive(Clone, Debug)]
+pub(crate) struct SchedulerConfig {
+    /// Ticks between driver polls and maintenance.
+    pub(crate) event_interval: u32,
+    /// Ticks between global-queue checks; `None` adapts it (multi-thread) or uses 31
+    /// (current-thread).
+    pub(crate) global_queue_interval: Option<u32>,
+    pub(crate) disable_lifo_slot: bool,
+}
+
+/// Builds a [`Runtime`] with custom settings.
+///
+/// ```
+/// let rt = blitz_io::runtime::Builder::new_multi_thread()
+///     .worker_threads(2)
+///     .thread_name("my-worker")
+///     .build()
+///     .expect("valid settings");
+/// assert_eq!(rt.block_on(async { 21 * 2 }), 42);
+/// ```
+pub struct Builder {
+    flavor: RuntimeFlavor,
+    config: Config,
+    thread_name: NameFn,
+    thread_stack_size: Option<usize>,
+    on_thread_start: Option<Hook>,
+    on_thread_stop: Option<Hook>,
+    event_interval: u32,
+    global_queue_interval: Option<u32>,
+    disable_lifo_slot: bool,
+}
+
+impl Builder {
+    /// A builder for the multi-thread, work-stealing scheduler.
+    pub fn new_multi_thread() -> Builder {
+        Builder::new(RuntimeFlavor::MultiThread)
+    }
+
+    /// A builder for the current-thread scheduler.
+    pub fn new_current_thread() -> Builder {
+        Builder::new(RuntimeFlavor::CurrentThread)
+    }
+
+    fn new(flavor: RuntimeFlavor) -> Builder {
+        Builder {
+            flavor,
+            config: Config::default(),
+            thread_name: Arc::new(|| "blitz-io-worker".to_owned()),
+            thread_stack_size: None,
+            on_thread_start: None,
+            on_thread_stop: None,
+            event_interval: 61,
+            global_queue_interval: None,
+            disable_lifo_slot: false,
+        }
+    }
+
+    /// Applies every field of a [`Config`].
+    pub fn config(mut self, config: Config) -> Builder {
+        self.config = config;
+        self
+    }
+
+    /// Worker threads of the multi-thread scheduler; `0` (the default) means one per CPU.
+    pub fn worker_threads(mut self, workers: usize) -> Builder {
+        self.config.num_workers = workers;
+        self
+    }
+
+    /// The most threads the blocking pool may start (default 512).
+    pub fn max_blocking_threads(mut self, threads: usize) -> Builder {
+        self.config.max_blocking_threads = threads;
+        self
+    }
+
+    /// How long an idle blocking-pool thread lingers (default 10 s).
+    pub fn thread_keep_alive(mut self, keep_alive: Duration) -> Builder {
+        self.config.blocking_keep_alive = keep_alive;
+        self
+    }
+
+    /// The I/O backend (default [`Backend::Auto`]).
+    pub fn backend(mut self, backend: Backend) -> Builder {
+        self.config.backend = backend;
+        self
+    }
+
+    /// The name of every thread the runtime starts.
+    pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
+        let name = name.into();
+        self.thread_name = Arc::new(move || name.clone());
+        self
+    }
+
+    /// A function that names each thread the runtime starts.
+    pub fn thread_name_fn(mut self, name: impl Fn() -> String + Send + Sync + 'static) -> Builder {
+        self.thread_name = Arc::new(name);
+        self
+    }
+
+    /// Stack size of every thread the runtime starts.
+    pub fn thread_stack_size(mut self, bytes: usize) -> Builder {
+        self.thread_stack_size = Some(bytes);
+        self
+    }
+
+    /// Runs on each runtime thread as it starts.
+    pub fn on_thread_start(mut self, hook: impl Fn() + Send + Sync + 'static) -> Builder {
+        self.on_thread_start = Some(Arc::new(hook));
+        self
+    }
+
+    /// Runs on each runtime thread just before it exits.
+    pub fn on_thread_stop(mut self, hook: impl Fn() + Send + Sync + 'static) -> Builder {
+        self.on_thread_stop = Some(Arc::new(hook));
+        self
+    }
+
+    /// Scheduler ticks between driver polls (default 61).
+    pub fn event_interval(mut self, ticks: u32) -> Builder {
+        self.event_interval = ticks;
+        self
+    }
+
+    /// Fixes the ticks between global-queue checks (default: adaptive on the multi-thread
+    /// scheduler, 31 on the current-thread one).
+    pub fn global_queue_interval(mut self, ticks: u32) -> Builder {
+        self.global_queue_interval = Some(ticks);
+        self
+    }
+
+    /// Turns off the LIFO slot: spawned and woken tasks always go to the back of the queue.
+    pub fn disable_lifo_slot(mut self) -> Builder {
+        self.disable_lifo_slot = true;
+        self
+    }
+
+    /// Checks the settings and starts the runtime.
+    pub fn build(self) -> Result<Runtime, BuildError> {
+        let config = &self.config;
+        if config.max_blocking_threads == 0 {
+            return Err(BuildError::ZeroBlockingThreads);
+        }
+        if config.num_workers > MAX_WORKERS {
+            return Err(BuildError::TooManyWorkers {
+                requested: config.num_workers,
+                max: MAX_WORKERS,
+            });
+        }
+        if self.event_interval == 0 {
+            return Err(BuildError::ZeroEventInterval);
+        }
+        if self.global_queue_interval == Some(0) {
+            return Err(BuildError::ZeroGlobalQueueInterval);
+        }
+        check_backend(config.backend)?;
+        let num_workers = match config.num_workers {
+            0 => std::thread::available_parallelism()
+                .map_or(1, usize::from)
+                .min(MAX_WORKERS),
+            n => n,
+        };
+        let threads = ThreadOptions {
+            name: self.thread_name.clone(),
+            stack_size: self.thread_stack_size,
+            on_start: self.on_thread_start.clone(),
+            on_stop: self.on_thread_stop.clone(),
+        };
+        let scheduler = SchedulerConfig {
+            event_interval: self.event_interval,
+            global_queue_interval: self.global_queue_interval,
+            disable_lifo_slot: self.disable_lifo_slot,
+        };
+        Runtime::from_parts(self.flavor, num_workers, config, scheduler, threads)
+            .map_err(BuildError::ThreadSpawn)
+    }
+}
+
+/// No I/O driver exists yet, so only `Auto` (which means "none yet") can be satisfied.
+fn check_backend(backend: Backend) -> Result<(), BuildError> {
+    match backend {
+        Backend::Auto => Ok(()),
+        forced => Err(BuildError::BackendUnavailable {
+            backend: forced,
+            reason: "this build has no I/O driver yet; use Backend::Auto".to_owned(),
+        }),
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("flavor", &self.flavor)
+            .field("config", &self.config)
+            .field("thread_stack_size", &self.thread_stack_size)
+            .field("event_interval", &self.event_interval)
+            .field("global_queue_interval", &self.global_queue_interval)
+            .field("disable_lifo_slot", &self.disable_lifo_slot)
+            .finish_non_exhaustive()
+    }
+}

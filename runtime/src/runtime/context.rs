@@ -1,0 +1,208 @@
+//! Per-thread runtime context: which runtime this thread is in, whether it drives one, the
+//! running task's budget, and the scheduler-local state reached by wakes and spawns.
+//!
+//! Everything lives in one `thread_local!` so each access is a single TLS lookup. The
+//! scheduler-local part is a raw pointer set for the extent of a worker's (or `block_on`'s) run
+//! loop; the pointee lives on that loop's stack, which outlives every use through the pointer.
+
+use std::cell::{Cell, RefCell};
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+use std::task::Waker;
+
+use super::scheduler;
+use crate::task::raw::Header;
+use crate::task::Budget;
+
+pub(crate) const NO_RUNTIME_MESSAGE: &str = "there is no blitz-io runtime on this thread: \
+     call this from inside a task or `block_on`, enter a runtime first with \
+     `Runtime::enter()` / `Handle::enter()`, or spawn through a `runtime::Handle`";
+
+struct Context {
+    /// The runtime entered on this thread (by `enter`, `block_on` or a worker).
+    handle: RefCell<Option<scheduler::Handle>>,
+    /// The scheduler loop running on this thread, if any.
+    scheduler: Cell<Option<NonNull<scheduler::Context>>>,
+    /// True while this thread drives a runtime: blocking here would stall its tasks.
+    driving: Cell<bool>,
+    budget: Cell<Budget>,
+    current_task: Cell<Option<NonNull<Header>>>,
+}
+
+thread_local! {
+    static CONTEXT: Context = const {
+        Context {
+            handle: RefCell::new(None),
+            scheduler: Cell::new(None),
+            driving: Cell::new(false),
+            budget: Cell::new(Budget::unconstrained()),
+            current_task: Cell::new(None),
+        }
+    };
+}
+
+/// Calls `f` with the current runtime's handle, if any.
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&scheduler::Handle>) -> R) -> R {
+    match CONTEXT.try_with(|cx| {
+        let handle = cx.handle.borrow();
+        // Clone out so `f` may re-enter the context (spawning from a spawn, say).
+        handle.clone()
+    }) {
+        Ok(handle) => f(handle.as_ref()),
+        Err(_) => f(None),
+    }
+}
+
+/// Restores the previously entered runtime when dropped.
+pub(crate) struct SetCurrentGuard {
+    previous: Option<scheduler::Handle>,
+    _not_send: PhantomData<*const ()>,
+}
+
+pub(crate) fn set_current(handle: &scheduler::Handle) -> SetCurrentGuard {
+    let previous = CONTEXT.with(|cx| cx.handle.replace(Some(handle.clone())));
+    SetCurrentGuard {
+        previous,
+        _not_send: PhantomData,
+    }
+}
+
+impl Drop for SetCurrentGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let _ = CONTEXT.try_with(|cx| *cx.handle.borrow_mut() = previous);
+    }
+}
+
+/// Marks this thread as driving a runtime for the guard's lifetime.
+pub(crate) struct DrivingGuard {
+    _not_send: PhantomData<*const ()>,
+}
+
+/// # Panics
+/// When this thread already drives a runtime: `block_on` inside a runtime would deadlock it.
+#[track_caller]
+pub(crate) fn enter_driving() -> DrivingGuard {
+    let already = CONTEXT.with(|cx| cx.driving.replace(true));
+    if already {
+        panic!(
+            "cannot start a blitz-io runtime from within a runtime: this thread is already \
+             driving one (it is a worker, or inside `block_on`). Use `.await` on the future, \
+             or `spawn` it, instead of calling `block_on` here"
+        );
+    }
+    DrivingGuard {
+        _not_send: PhantomData,
+    }
+}
+
+impl Drop for DrivingGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|cx| cx.driving.set(false));
+    }
+}
+
+pub(crate) fn is_driving() -> bool {
+    CONTEXT.try_with(|cx| cx.driving.get()).unwrap_or(false)
+}
+
+/// # Panics
+/// When this thread drives a runtime, with a message naming `what` and the `fix`.
+#[track_caller]
+pub(crate) fn assert_may_block(what: &str, fix: &str) {
+    if is_driving() {
+        panic!(
+            "`{what}` would block a thread that drives a blitz-io runtime (a worker, or inside \
+             `block_on`), stalling every task on it; {fix}"
+        );
+    }
+}
+
+/// Runs `f` with `scheduler` installed as this thread's scheduler loop.
+pub(crate) fn set_scheduler<R>(scheduler: &scheduler::Context, f: impl FnOnce() -> R) -> R {
+    struct Reset(Option<NonNull<scheduler::Context>>);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let _ = CONTEXT.try_with(|cx| cx.scheduler.set(self.0));
+        }
+    }
+    let previous = CONTEXT.with(|cx| cx.scheduler.replace(Some(NonNull::from(scheduler))));
+    let _reset = Reset(previous);
+    f()
+}
+
+/// Calls `f` with the scheduler loop running on this thread, if any.
+#[inline]
+pub(crate) fn with_scheduler<R>(f: impl FnOnce(Option<&scheduler::Context>) -> R) -> R {
+    let ptr = CONTEXT.try_with(|cx| cx.scheduler.get()).ok().flatten();
+    // SAFETY: the pointer is installed by `set_scheduler` for the extent of a call that borrows
+    // the pointee, and reset before that borrow ends; it is only read on this thread.
+    f(ptr.map(|p| unsafe { p.as_ref() }))
+}
+
+pub(crate) fn budget() -> Budget {
+    CONTEXT
+        .try_with(|cx| cx.budget.get())
+        .unwrap_or(Budget::unconstrained())
+}
+
+pub(crate) fn set_budget(budget: Budget) {
+    let _ = CONTEXT.try_with(|cx| cx.budget.set(budget));
+}
+
+pub(crate) fn replace_budget(budget: Budget) -> Budget {
+    CONTEXT
+        .try_with(|cx| cx.budget.replace(budget))
+        .unwrap_or(Budget::unconstrained())
+}
+
+/// Counts a yield forced by an exhausted budget on the worker running here.
+pub(crate) fn note_forced_yield() {
+    with_scheduler(|cx| {
+        if let Some(cx) = cx {
+            cx.note_forced_yield();
+        }
+    });
+}
+
+/// Wakes `waker` after the scheduler's next driver poll when a scheduler loop runs on this
+/// thread; otherwise wakes it now.
+pub(crate) fn defer_wake(waker: &Waker) {
+    with_scheduler(|cx| match cx {
+        Some(cx) => cx.defer(waker),
+        None => waker.wake_by_ref(),
+    })
+}
+
+/// Marks the task being polled on this thread.
+pub(crate) struct CurrentTask {
+    previous: Option<NonNull<Header>>,
+}
+
+impl CurrentTask {
+    pub(crate) fn enter(header: &Header) -> CurrentTask {
+        let previous = CONTEXT
+            .try_with(|cx| cx.current_task.replace(Some(NonNull::from(header))))
+            .ok()
+            .flatten();
+        CurrentTask { previous }
+    }
+}
+
+impl Drop for CurrentTask {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|cx| cx.current_task.set(self.previous));
+    }
+}
+
+/// The id of the task being polled on this thread.
+#[allow(dead_code)] // The public `task::id()` arrives with the task-API issue.
+pub(crate) fn current_task_id() -> Option<crate::task::Id> {
+    let ptr = CONTEXT
+        .try_with(|cx| cx.current_task.get())
+        .ok()
+        .flatten()?;
+    // SAFETY: the pointer is set only while that task is being polled on this thread, and the
+    // poll holds a reference to it.
+    Some(unsafe { ptr.as_ref() }.id)
+}

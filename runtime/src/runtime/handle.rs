@@ -1,0 +1,133 @@
+//! `Handle`: a cloneable reference to a runtime, usable from any thread.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::panic::Location;
+
+use super::builder::RuntimeFlavor;
+use super::context::{self, SetCurrentGuard};
+use super::metrics::RuntimeMetrics;
+use super::scheduler;
+use crate::task::JoinHandle;
+
+/// A reference to a runtime: spawn onto it from any thread, or enter it so that code which
+/// looks up "the current runtime" (`task::spawn`, timers, sockets) finds it.
+///
+/// A handle does not keep the runtime running: once the [`Runtime`](crate::Runtime) is
+/// dropped, tasks spawned through a handle are cancelled at once.
+///
+/// ```
+/// let rt = blitz_io::Runtime::new().unwrap();
+/// let handle = rt.handle().clone();
+/// let from_thread = std::thread::spawn(move || handle.spawn(async { 7 }).blocking_join())
+///     .join()
+///     .unwrap();
+/// assert_eq!(from_thread.unwrap(), 7);
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) inner: scheduler::Handle,
+}
+
+/// The thread is not inside a runtime: returned by [`Handle::try_current`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TryCurrentError(());
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(context::NO_RUNTIME_MESSAGE)
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
+/// Keeps a runtime entered on this thread; dropping it restores the previous one.
+///
+/// Returned by [`Runtime::enter`](crate::Runtime::enter) and [`Handle::enter`]. Guards must be
+/// dropped in the reverse order they were created.
+#[must_use = "the runtime is only entered while the guard is alive"]
+pub struct EnterGuard<'a> {
+    _guard: SetCurrentGuard,
+    _handle: PhantomData<&'a Handle>,
+}
+
+impl Handle {
+    /// The handle of the runtime this thread is in.
+    ///
+    /// # Panics
+    /// Outside a runtime; see [`try_current`](Self::try_current) for a fallible version.
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Handle::try_current() {
+            Ok(handle) => handle,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    /// The handle of the runtime this thread is in, or an error outside any runtime.
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::with_current(|handle| match handle {
+            Some(handle) => Ok(Handle {
+                inner: handle.clone(),
+            }),
+            None => Err(TryCurrentError(())),
+        })
+    }
+
+    /// Enters the runtime on this thread until the guard is dropped.
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            _guard: context::set_current(&self.inner),
+            _handle: PhantomData,
+        }
+    }
+
+    /// Spawns a task onto this runtime (see [`task::spawn`](crate::task::spawn)).
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.spawn(future, Location::caller())
+    }
+
+    /// Runs a closure on this runtime's blocking pool (see
+    /// [`task::spawn_blocking`](crate::task::spawn_blocking)).
+    #[track_caller]
+    pub fn spawn_blocking<F, T>(&self, function: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.inner.spawn_blocking(function, Location::caller())
+    }
+
+    /// The runtime's counters.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        RuntimeMetrics::new(self.inner.clone())
+    }
+
+    /// Which scheduler the runtime uses.
+    pub fn runtime_flavor(&self) -> RuntimeFlavor {
+        match self.inner {
+            scheduler::Handle::MultiThread(_) => RuntimeFlavor::MultiThread,
+            scheduler::Handle::CurrentThread(_) => RuntimeFlavor::CurrentThread,
+        }
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("flavor", &self.runtime_flavor())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,242 @@
+//! Runtime counters, always on, read through [`RuntimeMetrics`].
+//!
+//! Each worker owns one cache-line-aligned block of counters. Only that worker writes them
+//! (a relaxed load and store, no read-modify-write), and anyone may read them, so counting
+//! costs a few uncontended stores per poll. Counters are monotonic; depths are sampled.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+
+/// Counters of one worker (or of the current-thread scheduler's single thread).
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub(crate) struct WorkerMetrics {
+    pub(crate) polls: Counter,
+    pub(crate) steals: Counter,
+    pub(crate) steal_operations: Counter,
+    pub(crate) parks: Counter,
+    pub(crate) sleeps: Counter,
+    pub(crate) unparks: Counter,
+    pub(crate) lifo_hits: Counter,
+    pub(crate) global_queue_pops: Counter,
+    pub(crate) forced_yields: Counter,
+    pub(crate) overflows: Counter,
+    pub(crate) local_schedules: Counter,
+    pub(crate) local_queue_depth: Counter,
+}
+
+/// A counter written by one thread and read by any.
+#[derive(Debug, Default)]
+pub(crate) struct Counter(AtomicU64);
+
+impl Counter {
+    /// Adds one. Only the owning thread calls this, so a load and a store suffice.
+    #[inline]
+    pub(crate) fn incr(&self) {
+        self.add(1);
+    }
+
+    #[inline]
+    pub(crate) fn add(&self, n: u64) {
+        self.0.store(self.0.load(Relaxed).wrapping_add(n), Relaxed);
+    }
+
+    /// Adds one from any thread.
+    #[inline]
+    pub(crate) fn incr_shared(&self) {
+        self.0.fetch_add(1, Relaxed);
+    }
+
+    #[inline]
+    pub(crate) fn set(&self, value: u64) {
+        self.0.store(value, Relaxed);
+    }
+
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(Relaxed)
+    }
+}
+
+/// Everything a scheduler counts.
+#[derive(Debug)]
+pub(crate) struct SchedulerMetrics {
+    pub(crate) workers: Box<[WorkerMetrics]>,
+    /// Wakes and spawns that arrived from outside the scheduler's threads.
+    pub(crate) remote_schedules: Counter,
+}
+
+impl SchedulerMetrics {
+    pub(crate) fn new(num_workers: usize) -> SchedulerMetrics {
+        SchedulerMetrics {
+            workers: (0..num_workers).map(|_| WorkerMetrics::default()).collect(),
+            remote_schedules: Counter::default(),
+        }
+    }
+}
+
+/// A view of a runtime's counters. Obtained from [`Runtime::metrics`](crate::Runtime::metrics)
+/// or [`Handle::metrics`](crate::runtime::Handle::metrics); cheap to clone.
+///
+/// Worker indices run from `0` to [`num_workers`](Self::num_workers)` - 1`; the
+/// current-thread scheduler reports one worker. Counters only grow; depths are snapshots.
+///
+/// ```
+/// let rt = blitz_io::Runtime::builder().worker_threads(2).build().unwrap();
+/// rt.block_on(async { blitz_io::task::spawn(async {}).await.unwrap() });
+/// let metrics = rt.metrics();
+/// let polls: u64 = (0..metrics.num_workers()).map(|i| metrics.worker_poll_count(i)).sum();
+/// assert!(polls >= 1);
+/// ```
+#[derive(Clone)]
+pub struct RuntimeMetrics {
+    handle: super::scheduler::Handle,
+}
+
+impl RuntimeMetrics {
+    pub(crate) fn new(handle: super::scheduler::Handle) -> RuntimeMetrics {
+        RuntimeMetrics { handle }
+    }
+
+    fn metrics(&self) -> &SchedulerMetrics {
+        self.handle.metrics()
+    }
+
+    fn worker(&self, worker: usize) -> &WorkerMetrics {
+        let workers = &self.metrics().workers;
+        workers.get(worker).unwrap_or_else(|| {
+            panic!(
+                "worker index {worker} is out of range: this runtime has {} workers",
+                workers.len()
+            )
+        })
+    }
+
+    /// Number of scheduler worker threads (1 for the current-thread flavour).
+    pub fn num_workers(&self) -> usize {
+        self.metrics().workers.len()
+    }
+
+    /// Tasks alive in the runtime: spawned and not yet finished.
+    pub fn num_alive_tasks(&self) -> usize {
+        match &self.handle {
+            super::scheduler::Handle::MultiThread(h) => h.owned().len(),
+            super::scheduler::Handle::CurrentThread(h) => h.owned().len(),
+        }
+    }
+
+    /// Task polls performed by `worker`.
+    pub fn worker_poll_count(&self, worker: usize) -> u64 {
+        self.worker(worker).polls.get()
+    }
+
+    /// Times `worker` went idle and parked (whether or not it then slept in the OS).
+    pub fn worker_park_count(&self, worker: usize) -> u64 {
+        self.worker(worker).parks.get()
+    }
+
+    /// Times `worker` actually slept in the OS (a park that the pre-sleep spin did not absorb).
+    pub fn worker_sleep_count(&self, worker: usize) -> u64 {
+        self.worker(worker).sleeps.get()
+    }
+
+    /// Times `worker` returned from a park.
+    pub fn worker_unpark_count(&self, worker: usize) -> u64 {
+        self.worker(worker).unparks.get()
+    }
+
+    /// Tasks `worker` stole from other workers.
+    pub fn worker_steal_count(&self, worker: usize) -> u64 {
+        self.worker(worker).steals.get()
+    }
+
+    /// Successful steal operations (each may move several tasks) by `worker`.
+    pub fn worker_steal_operations(&self, worker: usize) -> u64 {
+        self.worker(worker).steal_operations.get()
+    }
+
+    /// Tasks `worker` ran from its LIFO slot.
+    pub fn worker_lifo_hit_count(&self, worker: usize) -> u64 {
+        self.worker(worker).lifo_hits.get()
+    }
+
+    /// Tasks `worker` took from the global injection queue.
+    pub fn worker_global_queue_pop_count(&self, worker: usize) -> u64 {
+        self.worker(worker).global_queue_pops.get()
+    }
+
+    /// Yields forced on tasks of `worker` by an exhausted cooperative budget.
+    pub fn worker_budget_forced_yield_count(&self, worker: usize) -> u64 {
+        self.worker(worker).forced_yields.get()
+    }
+
+    /// Times `worker`'s local queue overflowed into the global queue.
+    pub fn worker_overflow_count(&self, worker: usize) -> u64 {
+        self.worker(worker).overflows.get()
+    }
+
+    /// Tasks scheduled by `worker` onto its own queue or LIFO slot.
+    pub fn worker_local_schedule_count(&self, worker: usize) -> u64 {
+        self.worker(worker).local_schedules.get()
+    }
+
+    /// Tasks in `worker`'s local queue when it last sampled it.
+    pub fn worker_local_queue_depth(&self, worker: usize) -> usize {
+        self.worker(worker).local_queue_depth.get() as usize
+    }
+
+    /// Wakes and spawns that came from outside the scheduler's threads.
+    pub fn remote_schedule_count(&self) -> u64 {
+        self.metrics().remote_schedules.get()
+    }
+
+    /// Tasks waiting in the global injection queue.
+    pub fn global_queue_depth(&self) -> usize {
+        match &self.handle {
+            super::scheduler::Handle::MultiThread(h) => h.inject_len(),
+            super::scheduler::Handle::CurrentThread(h) => h.inject_len(),
+        }
+    }
+
+    /// Threads in the blocking pool, busy or idle.
+    pub fn num_blocking_threads(&self) -> usize {
+        self.handle.blocking_spawner().num_threads()
+    }
+
+    /// Idle threads in the blocking pool.
+    pub fn num_idle_blocking_threads(&self) -> usize {
+        self.handle.blocking_spawner().num_idle_threads()
+    }
+
+    /// Jobs queued in the blocking pool, not yet started.
+    pub fn blocking_queue_depth(&self) -> usize {
+        self.handle.blocking_spawner().queue_depth()
+    }
+
+    /// Sum of [`worker_park_count`](Self::worker_park_count) over all workers.
+    pub fn total_park_count(&self) -> u64 {
+        self.metrics().workers.iter().map(|w| w.parks.get()).sum()
+    }
+
+    /// Sum of [`worker_poll_count`](Self::worker_poll_count) over all workers.
+    pub fn total_poll_count(&self) -> u64 {
+        self.metrics().workers.iter().map(|w| w.polls.get()).sum()
+    }
+}
+
+impl std::fmt::Debug for RuntimeMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuntimeMetrics")
+            .field("num_workers", &self.num_workers())
+            .field("num_alive_tasks", &self.num_alive_tasks())
+            .field("total_polls", &self.total_poll_count())
+            .field("total_parks", &self.total_park_count())
+            .finish()
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<RuntimeMetrics>();
+    check::<Arc<SchedulerMetrics>>();
+}

@@ -1,0 +1,262 @@
+//! The current-thread scheduler: every task runs on the thread that calls `block_on`.
+//!
+//! Tasks scheduled from that thread go to a plain local `VecDeque`; tasks scheduled from other
+//! threads (wakes from the blocking pool, spawns through a `Handle`) go to a mutex-guarded
+//! injection queue and unpark the driving thread. `block_on` alternates between the main
+//! future (when its waker fired) and up to `event_interval` queued tasks, checking the
+//! injection queue first every `global_queue_interval` ticks, and parks when nothing is
+//! runnable. Only one thread drives the scheduler at a time; a second concurrent `block_on`
+//! just waits for its own future while the first thread runs the tasks.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll, Wake, Waker};
+
+use crate::loom::sync::atomic::{AtomicBool, Ordering::*};
+use crate::loom::sync::Mutex;
+use crate::runtime::blocking;
+use crate::runtime::builder::SchedulerConfig;
+use crate::runtime::context;
+use crate::runtime::metrics::{SchedulerMetrics, WorkerMetrics};
+use crate::runtime::park::{Parked, Parker, Unparker};
+use crate::runtime::scheduler::{self, Defer};
+use crate::task::owned::OwnedTasks;
+use crate::task::{self, Notified};
+
+/// State shared by the driving thread and every handle.
+pub(crate) struct Handle {
+    inject: Mutex<Option<VecDeque<Notified>>>,
+    owned: OwnedTasks,
+    /// Set when the main future's waker fires.
+    woken: AtomicBool,
+    unparker: Unparker,
+    config: SchedulerConfig,
+    pub(crate) blocking: blocking::Spawner,
+    pub(crate) metrics: SchedulerMetrics,
+}
+
+/// The part only the driving thread touches; parked here between `block_on` calls.
+pub(crate) struct Core {
+    tasks: VecDeque<Notified>,
+    tick: u32,
+    parker: Parker,
+}
+
+pub(crate) struct Context {
+    handle: Arc<Handle>,
+    core: RefCell<Option<Box<Core>>>,
+    pub(crate) defer: Defer,
+}
+
+/// The runtime's ownership of the scheduler.
+pub(crate) struct CurrentThread {
+    handle: Arc<Handle>,
+    core: Mutex<Option<Box<Core>>>,
+}
+
+impl CurrentThread {
+    pub(crate) fn new(config: SchedulerConfig, blocking: blocking::Spawner) -> CurrentThread {
+        let parker = Parker::new();
+        let handle = Arc::new(Handle {
+            inject: Mutex::new(Some(VecDeque::new())),
+            owned: OwnedTasks::new(1),
+            woken: AtomicBool::new(false),
+            unparker: parker.unparker(),
+            config,
+            blocking,
+            metrics: SchedulerMetrics::new(1),
+        });
+        let core = Box::new(Core {
+            tasks: VecDeque::with_capacity(64),
+            tick: 0,
+            parker,
+        });
+        CurrentThread {
+            handle,
+            core: Mutex::new(Some(core)),
+        }
+    }
+
+    pub(crate) fn handle(&self) -> &Arc<Handle> {
+        &self.handle
+    }
+
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let core = self.core.lock().take();
+        let Some(core) = core else {
+            // Another thread is driving: it runs the tasks, we only wait for our future.
+            return crate::runtime::park::block_on_thread(future);
+        };
+        let cx = scheduler::Context::CurrentThread(Context {
+            handle: self.handle.clone(),
+            core: RefCell::new(None),
+            defer: Defer::default(),
+        });
+        let scheduler::Context::CurrentThread(inner) = &cx else {
+            unreachable!()
+        };
+        // Put the core back even if the main future panics.
+        struct ReturnCore<'a> {
+            cx: &'a Context,
+            slot: &'a Mutex<Option<Box<Core>>>,
+        }
+        impl Drop for ReturnCore<'_> {
+            fn drop(&mut self) {
+                if let Some(core) = self.cx.core.borrow_mut().take() {
+                    *self.slot.lock() = Some(core);
+                }
+            }
+        }
+        let _return_core = ReturnCore {
+            cx: inner,
+            slot: &self.core,
+        };
+        *inner.core.borrow_mut() = Some(core);
+        context::set_scheduler(&cx, || inner.run(future))
+    }
+
+    /// Cancels every task and drops every queued reference.
+    pub(crate) fn shutdown(&self) {
+        let handle = &self.handle;
+        handle.owned.close_and_shutdown_all(0);
+        let core = self.core.lock().take();
+        if let Some(mut core) = core {
+            core.tasks.clear();
+        }
+        let inject = handle.inject.lock().take();
+        drop(inject);
+    }
+}
+
+impl Context {
+    fn run<F: Future>(&self, future: F) -> F::Output {
+        let handle = &self.handle;
+        let waker = Waker::from(handle.clone());
+        let mut task_cx = TaskContext::from_waker(&waker);
+        let mut future = pin!(future);
+        handle.woken.store(true, Release);
+        let metrics = &handle.metrics.workers[0];
+        loop {
+            if handle.woken.swap(false, AcqRel) {
+                if let Poll::Ready(output) = task::budget(|| future.as_mut().poll(&mut task_cx)) {
+                    return output;
+                }
+            }
+            let mut idle = false;
+            for _ in 0..handle.config.event_interval {
+                if handle.woken.load(Acquire) {
+                    break;
+                }
+                let Some(task) = self.next_task() else {
+                    idle = true;
+                    break;
+                };
+                metrics.polls.incr();
+                task::budget(|| task.run());
+            }
+            if idle && self.defer.is_empty() && !handle.woken.load(Acquire) {
+                self.park(metrics);
+            } else {
+                // Drivers are polled here with a zero timeout once they exist.
+                self.defer.wake();
+            }
+        }
+    }
+
+    fn next_task(&self) -> Option<Notified> {
+        let mut core = self.core.borrow_mut();
+        let core = core.as_mut().expect("current-thread core missing");
+        core.tick = core.tick.wrapping_add(1);
+        let interval = self.handle.config.global_queue_interval.unwrap_or(31);
+        if core.tick.is_multiple_of(interval) {
+            if let Some(task) = self.handle.pop_remote() {
+                self.handle.metrics.workers[0].global_queue_pops.incr();
+                return Some(task);
+            }
+        }
+        if let Some(task) = core.tasks.pop_front() {
+            return Some(task);
+        }
+        let task = self.handle.pop_remote()?;
+        self.handle.metrics.workers[0].global_queue_pops.incr();
+        Some(task)
+    }
+
+    fn park(&self, metrics: &WorkerMetrics) {
+        metrics.parks.incr();
+        let core = self
+            .core
+            .borrow_mut()
+            .take()
+            .expect("current-thread core missing");
+        // Wakes that arrive while parked come from other threads, so no local queue is needed.
+        if core.parker.park() == Parked::Slept {
+            metrics.sleeps.incr();
+        }
+        metrics.unparks.incr();
+        *self.core.borrow_mut() = Some(core);
+    }
+
+    pub(crate) fn note_forced_yield(&self) {
+        self.handle.metrics.workers[0].forced_yields.incr();
+    }
+}
+
+impl Handle {
+    pub(crate) fn owned(&self) -> &OwnedTasks {
+        &self.owned
+    }
+
+    pub(crate) fn inject_len(&self) -> usize {
+        self.inject.lock().as_ref().map_or(0, VecDeque::len)
+    }
+
+    fn pop_remote(&self) -> Option<Notified> {
+        self.inject.lock().as_mut()?.pop_front()
+    }
+
+    /// Queues a runnable task: locally on the driving thread, otherwise remotely.
+    pub(crate) fn schedule(&self, task: Notified) {
+        let task = context::with_scheduler(|cx| {
+            if let Some(scheduler::Context::CurrentThread(cx)) = cx {
+                if std::ptr::eq(Arc::as_ptr(&cx.handle), self) {
+                    if let Some(core) = cx.core.borrow_mut().as_mut() {
+                        self.metrics.workers[0].local_schedules.incr();
+                        core.tasks.push_back(task);
+                        return None;
+                    }
+                }
+            }
+            Some(task)
+        });
+        let Some(task) = task else { return };
+        self.metrics.remote_schedules.incr_shared();
+        let mut inject = self.inject.lock();
+        match inject.as_mut() {
+            Some(queue) => {
+                queue.push_back(task);
+                drop(inject);
+                self.unparker.unpark();
+            }
+            // Shut down: the task was cancelled; release the reference outside the lock.
+            None => {
+                drop(inject);
+                drop(task);
+            }
+        }
+    }
+}
+
+impl Wake for Handle {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Release);
+        self.unparker.unpark();
+    }
+}

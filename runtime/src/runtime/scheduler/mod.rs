@@ -1,0 +1,179 @@
+//! The two scheduler flavours behind one handle.
+//!
+//! [`Handle`] is what tasks, wakers and the public `runtime::Handle` hold: an enum over the
+//! flavours' shared state, so dispatch is a `match` rather than a trait object. [`Context`] is
+//! the per-thread state of a running scheduler loop, reached through the thread-local context
+//! when a wake or spawn happens on a scheduler thread.
+
+pub(crate) mod current_thread;
+pub(crate) mod multi_thread;
+
+use std::future::Future;
+use std::panic::Location;
+use std::sync::Arc;
+
+use crate::runtime::blocking;
+use crate::runtime::metrics::SchedulerMetrics;
+use crate::task::{self, Id, JoinHandle, Notified, RawTask, Task};
+
+#[derive(Clone)]
+pub(crate) enum Handle {
+    MultiThread(Arc<multi_thread::Handle>),
+    CurrentThread(Arc<current_thread::Handle>),
+}
+
+pub(crate) enum Context {
+    MultiThread(multi_thread::Context),
+    CurrentThread(current_thread::Context),
+}
+
+impl Handle {
+    pub(crate) fn spawn<F>(
+        &self,
+        future: F,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let id = Id::next();
+        if std::mem::size_of::<F>() > task::BOX_FUTURE_THRESHOLD {
+            self.spawn_task(Box::pin(future), id, location)
+        } else {
+            self.spawn_task(future, id, location)
+        }
+    }
+
+    fn spawn_task<F>(
+        &self,
+        future: F,
+        id: Id,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (task, notified, join) =
+            task::new_task(future, task::Scheduler::Runtime(self.clone()), id, location);
+        let owned = match self {
+            Handle::MultiThread(h) => h.owned(),
+            Handle::CurrentThread(h) => h.owned(),
+        };
+        match owned.bind(task) {
+            Ok(()) => match self {
+                Handle::MultiThread(h) => h.schedule_task(notified, false),
+                Handle::CurrentThread(h) => h.schedule(notified),
+            },
+            Err(task) => {
+                // The runtime is shutting down: the task never runs and its handle reports
+                // cancellation.
+                drop(notified);
+                task.shutdown();
+            }
+        }
+        join
+    }
+
+    pub(crate) fn spawn_blocking<F, T>(
+        &self,
+        function: F,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.blocking_spawner().spawn(function, self, location)
+    }
+
+    /// A wake: queue the task.
+    pub(crate) fn schedule(&self, notified: Notified) {
+        match self {
+            Handle::MultiThread(h) => h.schedule_task(notified, false),
+            Handle::CurrentThread(h) => h.schedule(notified),
+        }
+    }
+
+    /// The task woke itself during its poll: queue it behind everything runnable.
+    pub(crate) fn yield_now(&self, notified: Notified) {
+        match self {
+            Handle::MultiThread(h) => h.schedule_task(notified, true),
+            Handle::CurrentThread(h) => h.schedule(notified),
+        }
+    }
+
+    /// A task completed: unlink it from the owned-task list.
+    pub(crate) fn release(&self, task: RawTask) -> Option<Task> {
+        match self {
+            Handle::MultiThread(h) => h.owned().remove(task),
+            Handle::CurrentThread(h) => h.owned().remove(task),
+        }
+    }
+
+    pub(crate) fn blocking_spawner(&self) -> &blocking::Spawner {
+        match self {
+            Handle::MultiThread(h) => &h.blocking,
+            Handle::CurrentThread(h) => &h.blocking,
+        }
+    }
+
+    pub(crate) fn metrics(&self) -> &SchedulerMetrics {
+        match self {
+            Handle::MultiThread(h) => &h.metrics,
+            Handle::CurrentThread(h) => &h.metrics,
+        }
+    }
+}
+
+impl Context {
+    pub(crate) fn defer(&self, waker: &std::task::Waker) {
+        match self {
+            Context::MultiThread(cx) => cx.defer.defer(waker),
+            Context::CurrentThread(cx) => cx.defer.defer(waker),
+        }
+    }
+
+    pub(crate) fn note_forced_yield(&self) {
+        match self {
+            Context::MultiThread(cx) => cx.note_forced_yield(),
+            Context::CurrentThread(cx) => cx.note_forced_yield(),
+        }
+    }
+}
+
+/// Wakers parked by `yield_now`, woken after the next driver poll.
+#[derive(Default)]
+pub(crate) struct Defer {
+    wakers: std::cell::RefCell<Vec<std::task::Waker>>,
+}
+
+impl Defer {
+    pub(crate) fn defer(&self, waker: &std::task::Waker) {
+        let mut wakers = self.wakers.borrow_mut();
+        // Deferring the same task twice in one round wakes it once.
+        if let Some(last) = wakers.last() {
+            if last.will_wake(waker) {
+                return;
+            }
+        }
+        wakers.push(waker.clone());
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.wakers.borrow().is_empty()
+    }
+
+    pub(crate) fn wakers_mut(&self) -> std::cell::RefMut<'_, Vec<std::task::Waker>> {
+        self.wakers.borrow_mut()
+    }
+
+    /// Wakes everything deferred so far (wakes may defer more; those wait for the next round).
+    pub(crate) fn wake(&self) {
+        let wakers = std::mem::take(&mut *self.wakers.borrow_mut());
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+}

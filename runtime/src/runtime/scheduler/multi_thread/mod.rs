@@ -1,0 +1,224 @@
+//! The multi-thread, work-stealing scheduler.
+//!
+//! Each worker thread owns a [`worker::Core`]: a LIFO slot, a bounded local queue and its
+//! search state. Shared by all workers: the global injection queue, the stealing ends of every
+//! local queue, the idle set (who sleeps, who searches) and the owned-task list.
+//!
+//! Where a task goes when it becomes runnable:
+//! - spawned or woken *by the running task* on a worker: that worker's LIFO slot (the previous
+//!   occupant moves to the back of the local queue), so a child or a message recipient runs
+//!   next while its data is still in cache; at most 3 LIFO polls in a row, within the budget of
+//!   the poll that started them;
+//! - a task that woke itself during its poll, or a deferred `yield_now`: the back of the local
+//!   queue;
+//! - from any other thread: the injection queue, then one sleeping worker is woken if nobody is
+//!   already searching.
+//!
+//! A worker takes the next task from the injection queue every `global_queue_interval` ticks
+//! (adaptive: about 200 µs worth of polls, clamped to [2, 127]), otherwise the LIFO slot, then
+//! its queue, then a batch from the injection queue; with nothing local it steals half of a
+//! random victim's queue, and only then parks. Every `event_interval` ticks it does maintenance
+//! (driver poll, deferred wakes, shutdown check).
+
+mod idle;
+pub(crate) mod queue;
+mod worker;
+
+use std::sync::Arc;
+use std::thread::JoinHandle as ThreadHandle;
+use std::time::{Duration, Instant};
+
+use crate::loom::sync::atomic::{AtomicBool, Ordering::*};
+use crate::loom::sync::{Condvar, Mutex};
+use crate::runtime::blocking;
+use crate::runtime::builder::{SchedulerConfig, ThreadOptions};
+use crate::runtime::metrics::SchedulerMetrics;
+use crate::runtime::park::{Parker, Unparker};
+use crate::task::owned::OwnedTasks;
+use crate::task::Notified;
+
+pub(crate) use idle::MAX_WORKERS;
+pub(crate) use worker::Context;
+
+/// State shared by every worker and every handle of one multi-thread runtime.
+pub(crate) struct Handle {
+    remotes: Box<[Remote]>,
+    inject: queue::Inject,
+    idle: idle::Idle,
+    owned: OwnedTasks,
+    shutdown: AtomicBool,
+    config: SchedulerConfig,
+    exited: Mutex<usize>,
+    exited_condvar: Condvar,
+    pub(crate) blocking: blocking::Spawner,
+    pub(crate) metrics: SchedulerMetrics,
+}
+
+/// What other threads can reach of a worker.
+struct Remote {
+    steal: queue::Steal,
+    unpark: Unparker,
+}
+
+/// The runtime's ownership of the worker threads.
+pub(crate) struct MultiThread {
+    handle: Arc<Handle>,
+    threads: Vec<ThreadHandle<()>>,
+}
+
+impl MultiThread {
+    pub(crate) fn new(
+        num_workers: usize,
+        config: SchedulerConfig,
+        threads: &ThreadOptions,
+        blocking: blocking::Spawner,
+    ) -> std::io::Result<MultiThread> {
+        let mut locals = Vec::with_capacity(num_workers);
+        let mut remotes = Vec::with_capacity(num_workers);
+        for _ in 0..num_workers {
+            let (local, steal) = queue::local();
+            let parker = Parker::new();
+            remotes.push(Remote {
+                steal,
+                unpark: parker.unparker(),
+            });
+            locals.push((local, parker));
+        }
+        let handle = Arc::new(Handle {
+            remotes: remotes.into_boxed_slice(),
+            inject: queue::Inject::new(),
+            idle: idle::Idle::new(num_workers),
+            owned: OwnedTasks::new(num_workers * 4),
+            shutdown: AtomicBool::new(false),
+            config,
+            exited: Mutex::new(0),
+            exited_condvar: Condvar::new(),
+            blocking,
+            metrics: SchedulerMetrics::new(num_workers),
+        });
+        let mut spawned = MultiThread {
+            handle: handle.clone(),
+            threads: Vec::with_capacity(num_workers),
+        };
+        for (index, (local, parker)) in locals.into_iter().enumerate() {
+            let handle = handle.clone();
+            let options = threads.clone();
+            let thread = threads
+                .builder()
+                .spawn(move || options.run_hooked(|| worker::run(index, handle, local, parker)));
+            match thread {
+                Ok(thread) => spawned.threads.push(thread),
+                Err(error) => {
+                    // Dropping `spawned` shuts down the workers already started.
+                    return Err(error);
+                }
+            }
+        }
+        Ok(spawned)
+    }
+
+    pub(crate) fn handle(&self) -> &Arc<Handle> {
+        &self.handle
+    }
+
+    /// Stops the workers and waits up to `timeout` (forever with `None`) for them to exit.
+    /// Returns true when every worker exited.
+    pub(crate) fn shutdown(&mut self, timeout: Option<Duration>) -> bool {
+        self.handle.shutdown();
+        let all_exited = match timeout {
+            None => true,
+            Some(timeout) => self.handle.wait_exited(self.threads.len(), timeout),
+        };
+        if all_exited {
+            for thread in self.threads.drain(..) {
+                // A worker never unwinds (task panics are caught), but don't turn a bug there
+                // into a second panic during shutdown.
+                let _ = thread.join();
+            }
+            // Workers already did this; repeat in case none was alive to do it.
+            self.handle.owned.close_and_shutdown_all(0);
+            self.handle.inject.close();
+        } else {
+            // Detach the stragglers: they finish their current poll, then clean up.
+            self.threads.clear();
+        }
+        all_exited
+    }
+}
+
+impl Drop for MultiThread {
+    fn drop(&mut self) {
+        if !self.threads.is_empty() {
+            self.shutdown(None);
+        }
+    }
+}
+
+impl Handle {
+    pub(crate) fn owned(&self) -> &OwnedTasks {
+        &self.owned
+    }
+
+    pub(crate) fn inject_len(&self) -> usize {
+        self.inject.len()
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Acquire)
+    }
+
+    /// Queues a runnable task: locally when called on one of this runtime's workers (LIFO slot
+    /// unless `is_yield`), otherwise through the injection queue.
+    pub(crate) fn schedule_task(&self, task: Notified, is_yield: bool) {
+        let task = match worker::try_schedule_local(self, task, is_yield) {
+            Ok(()) => return,
+            Err(task) => task,
+        };
+        self.metrics.remote_schedules.incr_shared();
+        self.inject.push(task);
+        self.notify_parked();
+    }
+
+    /// Wakes one parked worker if nobody is searching for work already.
+    fn notify_parked(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            self.remotes[index].unpark.unpark();
+        }
+    }
+
+    /// Wakes a worker if any queue holds work (the last searcher's re-check before parking).
+    fn notify_if_work_pending(&self) {
+        let pending =
+            !self.inject.is_empty() || self.remotes.iter().any(|remote| !remote.steal.is_empty());
+        if pending {
+            self.notify_parked();
+        }
+    }
+
+    fn shutdown(&self) {
+        if self.shutdown.swap(true, AcqRel) {
+            return;
+        }
+        for remote in self.remotes.iter() {
+            remote.unpark.unpark();
+        }
+    }
+
+    fn worker_exited(&self) {
+        *self.exited.lock() += 1;
+        self.exited_condvar.notify_all();
+    }
+
+    fn wait_exited(&self, count: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut exited = self.exited.lock();
+        while *exited < count {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            exited = self.exited_condvar.wait_timeout(exited, deadline - now).0;
+        }
+        true
+    }
+}

@@ -1,0 +1,380 @@
+//! One worker thread of the multi-thread scheduler: its run loop, stealing and parking.
+//!
+//! The worker's [`Core`] is plain data owned by its thread. While a task is polled the core
+//! sits in the thread's [`Context`] so that wakes and spawns made by the task can reach the
+//! LIFO slot and the local queue; the run loop takes it back between polls.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::queue::Local;
+use super::Handle;
+use crate::runtime::context;
+use crate::runtime::metrics::WorkerMetrics;
+use crate::runtime::park::{Parked, Parker};
+use crate::runtime::scheduler::{self, Defer};
+use crate::task::{self, Notified};
+use crate::util::rand::{self, FastRand};
+
+/// LIFO polls allowed in a row before LIFO scheduling pauses until the next queued task.
+const MAX_LIFO_POLLS_PER_TICK: usize = 3;
+
+/// The poll time the adaptive global-queue interval aims to spend between global checks.
+const TARGET_GLOBAL_QUEUE_INTERVAL: Duration = Duration::from_micros(200);
+
+/// Weight of the newest batch in the moving average of poll time.
+const POLL_TIME_EWMA_ALPHA: f64 = 0.1;
+
+pub(crate) struct Context {
+    index: usize,
+    handle: Arc<Handle>,
+    core: RefCell<Option<Box<Core>>>,
+    parker: Parker,
+    pub(crate) defer: Defer,
+}
+
+pub(crate) struct Core {
+    lifo_slot: Option<Notified>,
+    /// True only while a task of this worker is being polled (and its LIFO run has not hit
+    /// the cap): wakes and spawns then go to the LIFO slot.
+    lifo_enabled: bool,
+    run_queue: Local,
+    tick: u32,
+    is_searching: bool,
+    is_shutdown: bool,
+    rand: FastRand,
+    global_queue_interval: u32,
+    batch: Batch,
+}
+
+/// Poll-time tracking for the adaptive global-queue interval.
+struct Batch {
+    started: Instant,
+    polls: u32,
+    mean_poll_ns: f64,
+}
+
+pub(super) fn run(index: usize, handle: Arc<Handle>, run_queue: Local, parker: Parker) {
+    let global_queue_interval = handle.config.global_queue_interval.unwrap_or(61);
+    let core = Box::new(Core {
+        lifo_slot: None,
+        lifo_enabled: false,
+        run_queue,
+        tick: 0,
+        is_searching: false,
+        is_shutdown: false,
+        rand: FastRand::new(rand::seed()),
+        global_queue_interval,
+        batch: Batch {
+            started: Instant::now(),
+            polls: 0,
+            mean_poll_ns: TARGET_GLOBAL_QUEUE_INTERVAL.as_nanos() as f64
+                / f64::from(global_queue_interval),
+        },
+    });
+    let scheduler_handle = scheduler::Handle::MultiThread(handle.clone());
+    let _current = context::set_current(&scheduler_handle);
+    let _driving = context::enter_driving();
+    let cx = scheduler::Context::MultiThread(Context {
+        index,
+        handle,
+        core: RefCell::new(None),
+        parker,
+        defer: Defer::default(),
+    });
+    context::set_scheduler(&cx, || {
+        let scheduler::Context::MultiThread(cx) = &cx else {
+            unreachable!()
+        };
+        let core = cx.run(core);
+        cx.shutdown(core);
+    });
+    if let scheduler::Context::MultiThread(cx) = &cx {
+        cx.handle.worker_exited();
+    }
+}
+
+/// Queues `task` on the current worker if this thread is one of `handle`'s workers.
+pub(super) fn try_schedule_local(
+    handle: &Handle,
+    task: Notified,
+    is_yield: bool,
+) -> Result<(), Notified> {
+    context::with_scheduler(|cx| {
+        let Some(scheduler::Context::MultiThread(cx)) = cx else {
+            return Err(task);
+        };
+        if !std::ptr::eq(Arc::as_ptr(&cx.handle), handle) {
+            return Err(task);
+        }
+        let mut core = cx.core.borrow_mut();
+        match core.as_mut() {
+            Some(core) => {
+                cx.schedule_local(core, task, is_yield);
+                Ok(())
+            }
+            // The run loop holds the core (maintenance, shutdown): go through the injector.
+            None => Err(task),
+        }
+    })
+}
+
+impl Context {
+    fn metrics(&self) -> &WorkerMetrics {
+        &self.handle.metrics.workers[self.index]
+    }
+
+    pub(crate) fn note_forced_yield(&self) {
+        self.metrics().forced_yields.incr();
+    }
+
+    fn run(&self, mut core: Box<Core>) -> Box<Core> {
+        core.batch.start();
+        while !core.is_shutdown {
+            core.tick = core.tick.wrapping_add(1);
+            if core.tick.is_multiple_of(self.handle.config.event_interval) {
+                core = self.maintenance(core);
+            }
+            if let Some(task) = core.next_task(self) {
+                core = self.run_task(task, core);
+                continue;
+            }
+            if let Some(task) = core.steal_work(self) {
+                core = self.run_task(task, core);
+                continue;
+            }
+            core = if self.defer.is_empty() {
+                self.park(core)
+            } else {
+                self.park_yield(core)
+            };
+        }
+        core
+    }
+
+    fn run_task(&self, task: Notified, mut core: Box<Core>) -> Box<Core> {
+        if core.is_searching {
+            core.is_searching = false;
+            if self.handle.idle.transition_worker_from_searching() {
+                // The last searcher found work; there may be more, so keep one searching.
+                self.handle.notify_parked();
+            }
+        }
+        let metrics = self.metrics();
+        metrics.polls.incr();
+        core.batch.polls += 1;
+        core.lifo_enabled = !self.handle.config.disable_lifo_slot;
+        *self.core.borrow_mut() = Some(core);
+        task::budget(|| {
+            task.run();
+            let mut lifo_polls = 0;
+            loop {
+                let mut core = self.take_core();
+                let Some(next) = core.lifo_slot.take() else {
+                    core.lifo_enabled = false;
+                    return core;
+                };
+                if !task::has_budget_remaining() {
+                    core.lifo_enabled = false;
+                    if core.run_queue.push_back(next, &self.handle.inject) {
+                        metrics.overflows.incr();
+                    }
+                    return core;
+                }
+                lifo_polls += 1;
+                if lifo_polls >= MAX_LIFO_POLLS_PER_TICK {
+                    core.lifo_enabled = false;
+                }
+                metrics.lifo_hits.incr();
+                metrics.polls.incr();
+                core.batch.polls += 1;
+                *self.core.borrow_mut() = Some(core);
+                next.run();
+            }
+        })
+    }
+
+    fn take_core(&self) -> Box<Core> {
+        self.core
+            .borrow_mut()
+            .take()
+            .expect("worker core missing after a poll")
+    }
+
+    fn schedule_local(&self, core: &mut Core, task: Notified, is_yield: bool) {
+        let metrics = self.metrics();
+        metrics.local_schedules.incr();
+        let should_notify = if is_yield || !core.lifo_enabled {
+            if core.run_queue.push_back(task, &self.handle.inject) {
+                metrics.overflows.incr();
+            }
+            true
+        } else {
+            match core.lifo_slot.replace(task) {
+                Some(previous) => {
+                    if core.run_queue.push_back(previous, &self.handle.inject) {
+                        metrics.overflows.incr();
+                    }
+                    true
+                }
+                None => false,
+            }
+        };
+        if should_notify {
+            self.handle.notify_parked();
+        }
+    }
+
+    /// Every `event_interval` ticks: drivers, deferred wakes, shutdown, adaptive interval.
+    fn maintenance(&self, mut core: Box<Core>) -> Box<Core> {
+        core.batch
+            .end(&self.handle, &mut core.global_queue_interval);
+        self.metrics()
+            .local_queue_depth
+            .set(core.run_queue.len() as u64);
+        core = self.park_yield(core);
+        core.is_shutdown = self.handle.is_shutdown();
+        core.batch.start();
+        core
+    }
+
+    /// Polls the drivers without blocking, then wakes deferred tasks.
+    fn park_yield(&self, core: Box<Core>) -> Box<Core> {
+        *self.core.borrow_mut() = Some(core);
+        // The I/O and timer drivers are polled here with a zero timeout once they exist.
+        self.defer.wake();
+        self.take_core()
+    }
+
+    fn park(&self, mut core: Box<Core>) -> Box<Core> {
+        core.batch
+            .end(&self.handle, &mut core.global_queue_interval);
+        let metrics = self.metrics();
+        let idle = &self.handle.idle;
+        let was_last_searcher = idle.transition_worker_to_parked(self.index, core.is_searching);
+        core.is_searching = false;
+        if was_last_searcher {
+            self.handle.notify_if_work_pending();
+        }
+        metrics.parks.incr();
+        *self.core.borrow_mut() = Some(core);
+        loop {
+            if self.parker.park() == Parked::Slept {
+                metrics.sleeps.incr();
+            }
+            if self.handle.is_shutdown() {
+                break;
+            }
+            if !idle.is_parked(self.index) {
+                break;
+            }
+            // A spurious wake: still registered as a sleeper, so sleep again.
+        }
+        let mut core = self.take_core();
+        metrics.unparks.incr();
+        core.is_shutdown = self.handle.is_shutdown();
+        if !core.is_shutdown {
+            // Notified: the notifier counted us as unparked and searching.
+            core.is_searching = idle.transition_worker_from_parked(self.index);
+        }
+        core.batch.start();
+        core
+    }
+
+    /// Cancels every task of the runtime (each worker helps) and drops queued references.
+    fn shutdown(&self, core: Box<Core>) {
+        *self.core.borrow_mut() = Some(core);
+        self.handle.owned.close_and_shutdown_all(self.index);
+        let mut core = self.take_core();
+        drop(core.lifo_slot.take());
+        while let Some(task) = core.run_queue.pop() {
+            drop(task);
+        }
+        // Deferred wakers of cancelled tasks: dropping them only releases references.
+        drop(std::mem::take(&mut *self.defer_wakers()));
+        self.handle.inject.close();
+    }
+
+    fn defer_wakers(&self) -> std::cell::RefMut<'_, Vec<std::task::Waker>> {
+        self.defer.wakers_mut()
+    }
+}
+
+impl Core {
+    fn next_task(&mut self, cx: &Context) -> Option<Notified> {
+        let inject = &cx.handle.inject;
+        if self.tick.is_multiple_of(self.global_queue_interval) {
+            if let Some(task) = inject.pop() {
+                cx.metrics().global_queue_pops.incr();
+                return Some(task);
+            }
+        }
+        if let Some(task) = self.lifo_slot.take() {
+            return Some(task);
+        }
+        if let Some(task) = self.run_queue.pop() {
+            return Some(task);
+        }
+        if inject.is_empty() {
+            return None;
+        }
+        let task = inject.pop_batch_into(&self.run_queue)?;
+        cx.metrics()
+            .global_queue_pops
+            .add(1 + self.run_queue.len() as u64);
+        Some(task)
+    }
+
+    fn steal_work(&mut self, cx: &Context) -> Option<Notified> {
+        if !self.is_searching {
+            if !cx.handle.idle.transition_worker_to_searching() {
+                return None;
+            }
+            self.is_searching = true;
+        }
+        let remotes = &cx.handle.remotes;
+        let num = remotes.len();
+        let start = self.rand.below(num as u32) as usize;
+        for offset in 0..num {
+            let victim = (start + offset) % num;
+            if victim == cx.index {
+                continue;
+            }
+            if let Some(task) = remotes[victim].steal.steal_into(&self.run_queue) {
+                let metrics = cx.metrics();
+                metrics.steal_operations.incr();
+                metrics.steals.add(1 + self.run_queue.len() as u64);
+                return Some(task);
+            }
+        }
+        let task = cx.handle.inject.pop_batch_into(&self.run_queue)?;
+        cx.metrics()
+            .global_queue_pops
+            .add(1 + self.run_queue.len() as u64);
+        Some(task)
+    }
+}
+
+impl Batch {
+    fn start(&mut self) {
+        self.started = Instant::now();
+        self.polls = 0;
+    }
+
+    /// Folds this batch's mean poll time into the average and retunes the interval.
+    fn end(&mut self, handle: &Handle, interval: &mut u32) {
+        if self.polls == 0 {
+            return;
+        }
+        let mean = self.started.elapsed().as_nanos() as f64 / f64::from(self.polls);
+        // Weigh a batch by its size, so one slow poll in a short batch does not swing it.
+        let weight = 1.0 - (1.0 - POLL_TIME_EWMA_ALPHA).powi(self.polls.min(64) as i32);
+        self.mean_poll_ns = weight * mean + (1.0 - weight) * self.mean_poll_ns;
+        if handle.config.global_queue_interval.is_none() {
+            let target = TARGET_GLOBAL_QUEUE_INTERVAL.as_nanos() as f64;
+            *interval = (target / self.mean_poll_ns.max(1.0)).clamp(2.0, 127.0) as u32;
+        }
+        self.polls = 0;
+    }
+}

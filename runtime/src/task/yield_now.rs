@@ -1,0 +1,40 @@
+//! `yield_now`: give the worker to other tasks once.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Yields to the scheduler once: the task is re-queued behind every task already runnable and
+/// runs again only after the worker has also polled its drivers (timers and I/O).
+///
+/// The task is never re-polled in place. On a runtime worker the wake is deferred until the
+/// worker's next driver poll; elsewhere it is an immediate self-wake.
+///
+/// ```
+/// # blitz_io::run(async {
+/// blitz_io::task::yield_now().await;
+/// # });
+/// ```
+pub fn yield_now() -> YieldNow {
+    YieldNow { yielded: false }
+}
+
+/// Future for [`yield_now`].
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        crate::runtime::context::defer_wake(cx.waker());
+        Poll::Pending
+    }
+}
