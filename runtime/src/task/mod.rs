@@ -22,7 +22,7 @@
 //!     for handle in squares {
 //!         total += handle.await.unwrap();
 //!     }
-//!     let hashed = task::spawn_blocking(|| total * 10).await.unwrap();
+//!     let hashed = task::spawn_blocking(move || total * 10).await.unwrap();
 //!     assert_eq!(hashed, 140);
 //! });
 //! ```
