@@ -1,4 +1,5 @@
 //! The model-checking side of the shim: loom's types under the same names.
+#![allow(unused_imports, dead_code)]
 
 pub(crate) mod sync {
     pub(crate) use loom::sync::Arc;

@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
-use super::raw::{Cell, Header, Notified, RawTask, Scheduler, Stage, Vtable};
+use super::raw::{Cell, Header, Notified, RawTask, Stage, Vtable};
 use super::state::{ToIdle, ToRunning};
 use super::{waker, JoinError};
 
@@ -64,7 +64,7 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
                 ToIdle::Requeue => {
                     // SAFETY: transition_to_idle kept our reference and NOTIFIED for the queue.
                     let notified = unsafe { Notified::from_raw(RawTask::from_raw(ptr)) };
-                    yield_to_scheduler(&cell.header, notified);
+                    cell.header.scheduler.yield_now(notified);
                 }
                 ToIdle::Cancel => {
                     cancel_future(cell);
@@ -157,22 +157,12 @@ fn complete<F: Future>(ptr: NonNull<Header>) {
             }
         }
     }));
-    let released = match &header.scheduler {
-        Scheduler::Runtime(handle) => handle.release(RawTask::from_raw(ptr)),
-        Scheduler::Blocking => None,
-    };
+    let released = header.scheduler.release(RawTask::from_raw(ptr));
     let count = 1 + usize::from(released.is_some());
     std::mem::forget(released);
     if header.state.release_refs(count) {
         // SAFETY: those were the last references.
         unsafe { dealloc::<F>(ptr) }
-    }
-}
-
-fn yield_to_scheduler(header: &Header, notified: Notified) {
-    match &header.scheduler {
-        Scheduler::Runtime(handle) => handle.yield_now(notified),
-        Scheduler::Blocking => unreachable!("a blocking job never returns Pending"),
     }
 }
 

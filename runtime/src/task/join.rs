@@ -84,10 +84,7 @@ pub(crate) fn abort_task(raw: RawTask) {
     if raw.header().state.transition_to_notified_and_cancel() {
         // SAFETY: the transition counted a reference and set NOTIFIED for this entry.
         let notified = unsafe { super::raw::Notified::from_raw(raw) };
-        match &raw.header().scheduler {
-            super::raw::Scheduler::Runtime(handle) => handle.schedule(notified),
-            super::raw::Scheduler::Blocking => drop(notified),
-        }
+        raw.header().scheduler.schedule(notified);
     }
 }
 

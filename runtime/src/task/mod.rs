@@ -38,6 +38,9 @@ pub(crate) mod state;
 mod waker;
 mod yield_now;
 
+#[cfg(all(test, blitz_loom))]
+pub(crate) mod loom_tests;
+
 use std::future::Future;
 use std::panic::Location;
 

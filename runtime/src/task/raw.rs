@@ -29,6 +29,43 @@ pub(crate) enum Scheduler {
     Runtime(scheduler::Handle),
     /// A blocking-pool job: polled exactly once, never re-queued, in no owned-task list.
     Blocking,
+    /// A bare queue for the loom models of the task lifecycle.
+    #[cfg(all(test, blitz_loom))]
+    Loom(std::sync::Arc<super::loom_tests::Queue>),
+}
+
+impl Scheduler {
+    /// A wake: queue the task.
+    pub(crate) fn schedule(&self, notified: Notified) {
+        match self {
+            Scheduler::Runtime(handle) => handle.schedule(notified),
+            // A blocking job is queued from birth until it runs once; a wake cannot make it
+            // runnable again, so the extra entry is simply released.
+            Scheduler::Blocking => drop(notified),
+            #[cfg(all(test, blitz_loom))]
+            Scheduler::Loom(queue) => queue.push(notified),
+        }
+    }
+
+    /// The task woke itself during its poll: queue it behind everything runnable.
+    pub(crate) fn yield_now(&self, notified: Notified) {
+        match self {
+            Scheduler::Runtime(handle) => handle.yield_now(notified),
+            Scheduler::Blocking => unreachable!("a blocking job never returns Pending"),
+            #[cfg(all(test, blitz_loom))]
+            Scheduler::Loom(queue) => queue.push(notified),
+        }
+    }
+
+    /// The task completed: take it out of the owned-task list, if it is in one.
+    pub(crate) fn release(&self, task: RawTask) -> Option<Task> {
+        match self {
+            Scheduler::Runtime(handle) => handle.release(task),
+            Scheduler::Blocking => None,
+            #[cfg(all(test, blitz_loom))]
+            Scheduler::Loom(queue) => queue.owned.remove(task),
+        }
+    }
 }
 
 /// The non-generic part of every task.
@@ -203,6 +240,10 @@ impl Notified {
     /// `NOTIFIED` set on its behalf.
     pub(crate) unsafe fn from_raw(raw: RawTask) -> Notified {
         Notified { raw }
+    }
+
+    pub(crate) fn id(&self) -> Id {
+        self.raw.id()
     }
 
     /// Cancels the task instead of running it (a queued blocking job at shutdown).

@@ -8,7 +8,7 @@ use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
-use super::raw::{Header, Notified, RawTask, Scheduler};
+use super::raw::{Header, Notified, RawTask};
 use super::state::ToNotified;
 
 static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake_by_val, wake_by_ref, drop_waker);
@@ -42,7 +42,9 @@ unsafe fn wake_by_val(data: *const ()) {
     let raw = RawTask::from_raw(NonNull::from(header));
     match header.state.transition_to_notified_by_val() {
         // SAFETY: the transition moved the waker's reference to the queue entry.
-        ToNotified::Submit => schedule(header, unsafe { Notified::from_raw(raw) }),
+        ToNotified::Submit => header
+            .scheduler
+            .schedule(unsafe { Notified::from_raw(raw) }),
         // SAFETY: the waker held the last reference.
         ToNotified::Dealloc => unsafe { raw.dealloc() },
         ToNotified::Nothing => {}
@@ -55,7 +57,9 @@ unsafe fn wake_by_ref(data: *const ()) {
     if header.state.transition_to_notified_by_ref() == ToNotified::Submit {
         let raw = RawTask::from_raw(NonNull::from(header));
         // SAFETY: the transition added a reference for the queue entry.
-        schedule(header, unsafe { Notified::from_raw(raw) });
+        header
+            .scheduler
+            .schedule(unsafe { Notified::from_raw(raw) });
     }
 }
 
@@ -63,13 +67,4 @@ unsafe fn drop_waker(data: *const ()) {
     // SAFETY: the waker holds a reference, which dropping it releases.
     let header = unsafe { header(data) };
     RawTask::from_raw(NonNull::from(header)).drop_reference();
-}
-
-fn schedule(header: &Header, notified: Notified) {
-    match &header.scheduler {
-        Scheduler::Runtime(handle) => handle.schedule(notified),
-        // A blocking job is queued from birth until it runs once; a wake cannot make it
-        // runnable again, so the extra entry is simply released.
-        Scheduler::Blocking => drop(notified),
-    }
 }

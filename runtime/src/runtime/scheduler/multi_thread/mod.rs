@@ -24,6 +24,9 @@ mod idle;
 pub(crate) mod queue;
 mod worker;
 
+#[cfg(all(test, blitz_loom))]
+mod loom_tests;
+
 use std::sync::Arc;
 use std::thread::JoinHandle as ThreadHandle;
 use std::time::{Duration, Instant};

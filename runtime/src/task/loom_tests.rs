@@ -1,0 +1,328 @@
+//! loom models of the task lifecycle, run against the real harness and state word.
+//!
+//! Tasks here are scheduled onto a bare [`Queue`] (the `Scheduler::Loom` variant) so that a
+//! model controls exactly which thread polls. Each model ends by draining the queue and then
+//! checks: the future and the output were each dropped exactly once, the `JoinHandle` saw a
+//! coherent result, and every task reference was released (each task holds an `Arc` of the
+//! queue, so the queue's strong count returns to one only once every task is freed).
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering::SeqCst as StdSeqCst};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use loom::thread;
+
+use super::owned::OwnedTasks;
+use super::{new_task, Id, JoinError, JoinHandle, Notified, Scheduler};
+use crate::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use crate::loom::sync::Mutex;
+
+/// A run queue with an owned-task list: the whole scheduler, as far as a task can tell.
+pub(crate) struct Queue {
+    tasks: Mutex<VecDeque<Notified>>,
+    pub(crate) owned: OwnedTasks,
+}
+
+impl Queue {
+    pub(crate) fn new() -> Arc<Queue> {
+        Arc::new(Queue {
+            tasks: Mutex::new(VecDeque::new()),
+            owned: OwnedTasks::new(1),
+        })
+    }
+
+    pub(crate) fn push(&self, task: Notified) {
+        self.tasks.lock().push_back(task);
+    }
+
+    fn pop(&self) -> Option<Notified> {
+        self.tasks.lock().pop_front()
+    }
+
+    /// Runs queued tasks until the queue is empty.
+    pub(crate) fn run_all(&self) {
+        while let Some(task) = self.pop() {
+            task.run();
+        }
+    }
+}
+
+/// `count` idle-but-queued tasks (their queue entries), for models of the run queues. The
+/// caller must drop the entries and then call `queue.owned.close_and_shutdown_all(0)`.
+pub(crate) fn queued_tasks(queue: &Arc<Queue>, count: usize) -> Vec<Notified> {
+    for _ in 0..count {
+        drop(spawn(queue, std::future::pending::<()>()));
+    }
+    std::iter::from_fn(|| queue.pop()).collect()
+}
+
+#[track_caller]
+pub(crate) fn spawn<F>(queue: &Arc<Queue>, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let (task, notified, join) = new_task(
+        future,
+        Scheduler::Loom(queue.clone()),
+        Id::next(),
+        Location::caller(),
+    );
+    queue.owned.bind(task).expect("the model's list is open");
+    queue.push(notified);
+    join
+}
+
+/// Counts drops of the value that holds it.
+struct Tracked(Arc<StdAtomicUsize>);
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, StdSeqCst);
+    }
+}
+
+/// A condition a task waits on; opening it wakes the registered waker.
+struct Gate {
+    open: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl Gate {
+    fn new() -> Arc<Gate> {
+        Arc::new(Gate {
+            open: AtomicBool::new(false),
+            waker: Mutex::new(None),
+        })
+    }
+
+    fn open(&self) {
+        self.open.store(true, SeqCst);
+        let waker = self.waker.lock().take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// Pending until its gate opens; then ready with a tracked output.
+struct GateFuture {
+    gate: Arc<Gate>,
+    drops: Arc<StdAtomicUsize>,
+    _tracked: Tracked,
+}
+
+impl Future for GateFuture {
+    type Output = Tracked;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Tracked> {
+        if !self.gate.open.load(SeqCst) {
+            *self.gate.waker.lock() = Some(cx.waker().clone());
+            if !self.gate.open.load(SeqCst) {
+                return Poll::Pending;
+            }
+        }
+        Poll::Ready(Tracked(self.drops.clone()))
+    }
+}
+
+fn gate_future(gate: &Arc<Gate>, drops: &Arc<StdAtomicUsize>) -> GateFuture {
+    GateFuture {
+        gate: gate.clone(),
+        drops: drops.clone(),
+        _tracked: Tracked(drops.clone()),
+    }
+}
+
+/// A waker that records whether it fired.
+struct Flag(AtomicBool);
+
+impl Wake for Flag {
+    fn wake(self: Arc<Self>) {
+        self.0.store(true, SeqCst);
+    }
+}
+
+fn poll_join<T>(join: &mut JoinHandle<T>, waker: &Waker) -> Poll<Result<T, JoinError>> {
+    Pin::new(join).poll(&mut Context::from_waker(waker))
+}
+
+fn noop_waker() -> Waker {
+    Waker::from(Arc::new(Flag(AtomicBool::new(false))))
+}
+
+/// Drops every trace of the model and checks nothing leaked.
+fn finish(queue: Arc<Queue>, gate: Arc<Gate>) {
+    queue.run_all();
+    // The gate may still hold a waker (a reference) of a cancelled task.
+    drop(gate.waker.lock().take());
+    drop(gate);
+    assert_eq!(Arc::strong_count(&queue), 1, "a task reference leaked");
+}
+
+#[test]
+fn wake_vs_run_vs_join_handle_drop() {
+    loom::model(|| {
+        let queue = Queue::new();
+        let gate = Gate::new();
+        let drops = Arc::new(StdAtomicUsize::new(0));
+        let join = spawn(&queue, gate_future(&gate, &drops));
+        queue.run_all();
+
+        let runner = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.run_all())
+        };
+        let opener = {
+            let gate = gate.clone();
+            thread::spawn(move || gate.open())
+        };
+        drop(join);
+        runner.join().unwrap();
+        opener.join().unwrap();
+
+        finish(queue, gate);
+        // The future and its output, each exactly once.
+        assert_eq!(drops.load(StdSeqCst), 2);
+    });
+}
+
+#[test]
+fn abort_vs_run_vs_wake() {
+    loom::model(|| {
+        let queue = Queue::new();
+        let gate = Gate::new();
+        let drops = Arc::new(StdAtomicUsize::new(0));
+        let mut join = spawn(&queue, gate_future(&gate, &drops));
+        queue.run_all();
+
+        let runner = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.run_all())
+        };
+        let opener = {
+            let gate = gate.clone();
+            thread::spawn(move || gate.open())
+        };
+        join.abort();
+        runner.join().unwrap();
+        opener.join().unwrap();
+        queue.run_all();
+
+        match poll_join(&mut join, &noop_waker()) {
+            Poll::Ready(Ok(output)) => drop(output),
+            Poll::Ready(Err(error)) => assert!(error.is_cancelled()),
+            Poll::Pending => panic!("an aborted task must finish once the queue drains"),
+        }
+        drop(join);
+        finish(queue, gate);
+        // Completed: the future and the output; cancelled: only the future.
+        let actual = drops.load(StdSeqCst);
+        assert!(actual == 1 || actual == 2, "drops: {actual}");
+    });
+}
+
+#[test]
+fn join_waker_vs_completion() {
+    loom::model(|| {
+        let queue = Queue::new();
+        let gate = Gate::new();
+        let drops = Arc::new(StdAtomicUsize::new(0));
+        let mut join = spawn(&queue, gate_future(&gate, &drops));
+        queue.run_all();
+
+        let completer = {
+            let (queue, gate) = (queue.clone(), gate.clone());
+            thread::spawn(move || {
+                gate.open();
+                queue.run_all();
+            })
+        };
+        // Register, then replace the waker (the unset/set path), racing completion.
+        let first = Arc::new(Flag(AtomicBool::new(false)));
+        let second = Arc::new(Flag(AtomicBool::new(false)));
+        let mut result = poll_join(&mut join, &Waker::from(first.clone()));
+        if result.is_pending() {
+            result = poll_join(&mut join, &Waker::from(second.clone()));
+        }
+        completer.join().unwrap();
+        if result.is_pending() {
+            // No lost wake-up: the latest waker must have fired.
+            assert!(second.0.load(SeqCst), "join waker not woken");
+            result = poll_join(&mut join, &noop_waker());
+        }
+        match result {
+            Poll::Ready(Ok(output)) => drop(output),
+            other => panic!("expected the output, got {:?}", other.map(|r| r.is_ok())),
+        }
+        drop(join);
+        finish(queue, gate);
+        assert_eq!(drops.load(StdSeqCst), 2);
+    });
+}
+
+#[test]
+fn shutdown_vs_wake_vs_run() {
+    loom::model(|| {
+        let queue = Queue::new();
+        let gate = Gate::new();
+        let drops = Arc::new(StdAtomicUsize::new(0));
+        let mut join = spawn(&queue, gate_future(&gate, &drops));
+        queue.run_all();
+
+        let closer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.owned.close_and_shutdown_all(0))
+        };
+        let opener = {
+            let gate = gate.clone();
+            thread::spawn(move || gate.open())
+        };
+        queue.run_all();
+        closer.join().unwrap();
+        opener.join().unwrap();
+        queue.run_all();
+
+        match poll_join(&mut join, &noop_waker()) {
+            Poll::Ready(Ok(output)) => drop(output),
+            Poll::Ready(Err(error)) => assert!(error.is_cancelled()),
+            Poll::Pending => panic!("shutdown must finish the task"),
+        }
+        drop(join);
+        finish(queue, gate);
+        let actual = drops.load(StdSeqCst);
+        assert!(actual == 1 || actual == 2, "drops: {actual}");
+    });
+}
+
+#[test]
+fn concurrent_wakes_queue_the_task_once() {
+    loom::model(|| {
+        let queue = Queue::new();
+        let gate = Gate::new();
+        let drops = Arc::new(StdAtomicUsize::new(0));
+        let join = spawn(&queue, gate_future(&gate, &drops));
+        queue.run_all();
+        let waker = gate.waker.lock().clone().expect("registered on first poll");
+
+        let other = {
+            let waker = waker.clone();
+            thread::spawn(move || waker.wake())
+        };
+        waker.wake_by_ref();
+        other.join().unwrap();
+        // Two wakes of an idle task: it is queued once.
+        assert_eq!(queue.tasks.lock().len(), 1);
+        drop(waker);
+        gate.open();
+        queue.run_all();
+        assert!(join.is_finished());
+        drop(join);
+        finish(queue, gate);
+        assert_eq!(drops.load(StdSeqCst), 2);
+    });
+}
