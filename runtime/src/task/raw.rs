@@ -242,6 +242,7 @@ impl Notified {
         Notified { raw }
     }
 
+    #[cfg_attr(not(all(test, blitz_loom)), allow(dead_code))] // Read by the loom models.
     pub(crate) fn id(&self) -> Id {
         self.raw.id()
     }
