@@ -1,2 +1,232 @@
-//! The tour: placeholder until the runtime lands.
-fn main() {}
+//! A guided tour of blitz-io: each stop exercises one concept of the runtime, prints what
+//! happened and checks the result. Any wrong result makes the tour exit with status 1.
+//!
+//! Run it with `cargo run --release -p blitz-io-examples --example tour`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use blitz_io::runtime::{Builder, Config};
+use blitz_io::task;
+use blitz_io::Runtime;
+
+/// The seed's `DelayedValue`: a hand-written state machine that yields once, then returns 42.
+enum DelayedValue {
+    FirstPoll,
+    Done,
+}
+
+impl Future for DelayedValue {
+    type Output = i32;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<i32> {
+        match *self {
+            DelayedValue::FirstPoll => {
+                // Not ready yet: ask to be polled again, remember where we are.
+                cx.waker().wake_by_ref();
+                *self = DelayedValue::Done;
+                Poll::Pending
+            }
+            DelayedValue::Done => Poll::Ready(42),
+        }
+    }
+}
+
+/// Collects the outcome of every check.
+struct Tour {
+    failures: Vec<String>,
+}
+
+impl Tour {
+    fn check<T: PartialEq + std::fmt::Debug>(&mut self, what: &str, got: T, want: T) {
+        if got == want {
+            println!("  ok    {what}: {got:?}");
+        } else {
+            println!("  WRONG {what}: got {got:?}, want {want:?}");
+            self.failures.push(what.to_owned());
+        }
+    }
+}
+
+fn fib(n: u64) -> u64 {
+    if n < 2 {
+        n
+    } else {
+        fib(n - 1) + fib(n - 2)
+    }
+}
+
+fn main() -> ExitCode {
+    let mut tour = Tour {
+        failures: Vec::new(),
+    };
+    let started = Instant::now();
+
+    println!("1. run(): zero-config runtime, a hand-written future");
+    let value = blitz_io::run(DelayedValue::FirstPoll);
+    tour.check("DelayedValue resolves after one Pending", value, 42);
+
+    println!("2. Runtime::with_config + spawn: 10 000 tasks fan out and join");
+    let rt = Runtime::with_config(Config {
+        num_workers: 2,
+        max_blocking_threads: 4,
+        ..Config::default()
+    })
+    .expect("a valid configuration");
+    let sum = rt.block_on(async {
+        let handles: Vec<_> = (0..10_000u64)
+            .map(|i| task::spawn(async move { i }))
+            .collect();
+        let mut sum = 0;
+        for handle in handles {
+            sum += handle.await.expect("no task panics");
+        }
+        sum
+    });
+    tour.check("sum of 0..10 000 computed by 10 000 tasks", sum, 49_995_000);
+
+    println!("3. nested spawn: tasks spawn tasks and await them");
+    let depth = rt.block_on(async {
+        fn descend(level: u32) -> task::JoinHandle<u32> {
+            task::spawn(async move {
+                if level == 0 {
+                    0
+                } else {
+                    descend(level - 1).await.expect("child finishes") + 1
+                }
+            })
+        }
+        descend(100).await.expect("root finishes")
+    });
+    tour.check("a chain of 100 nested tasks", depth, 100);
+
+    println!("4. spawn_fn: a plain function as a single-poll task (the seed's FnFuture)");
+    let product = rt.block_on(async {
+        fn multiply(a: u64, b: u64) -> u64 {
+            a * b
+        }
+        task::spawn_fn(move || multiply(6, 7)).await.expect("runs")
+    });
+    tour.check("spawn_fn(multiply(6, 7))", product, 42);
+
+    println!("5. spawn_blocking: CPU-heavy work on the blocking pool");
+    let fibs = rt.block_on(async {
+        let jobs: Vec<_> = (20..24u64)
+            .map(|n| task::spawn_blocking(move || fib(n)))
+            .collect();
+        let mut out = Vec::new();
+        for job in jobs {
+            out.push(job.await.expect("no job panics"));
+        }
+        out
+    });
+    tour.check(
+        "fib(20..24) on the blocking pool",
+        fibs,
+        vec![6765, 10946, 17711, 28657],
+    );
+    let from_thread = rt.spawn_blocking(|| fib(15)).blocking_join();
+    tour.check(
+        "blocking_join from the main thread",
+        from_thread.ok(),
+        Some(610),
+    );
+
+    println!("6. failure is contained: a panicking task and an aborted one");
+    // The default hook would print a backtrace for the deliberate panic; print one line.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|info| println!("        (a task panicked: {info})")));
+    let (panicked, aborted) = rt.block_on(async {
+        let boom = task::spawn(async { panic!("deliberate panic inside a task") });
+        let stuck = task::spawn(std::future::pending::<()>());
+        task::yield_now().await;
+        stuck.abort();
+        (
+            boom.await.map_err(|e| e.is_panic()),
+            stuck.await.map_err(|e| e.is_cancelled()),
+        )
+    });
+    std::panic::set_hook(default_hook);
+    tour.check("panic surfaces as JoinError::is_panic", panicked, Err(true));
+    tour.check(
+        "abort surfaces as JoinError::is_cancelled",
+        aborted,
+        Err(true),
+    );
+
+    println!("7. cooperative scheduling: a busy loop cannot starve a neighbour");
+    let one_worker = Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .expect("valid settings");
+    let rounds = one_worker.block_on(async {
+        let done = Arc::new(AtomicUsize::new(0));
+        let busy = {
+            let done = done.clone();
+            task::spawn(async move {
+                let mut rounds = 0u64;
+                while done.load(Ordering::Acquire) == 0 {
+                    rounds += 1;
+                    task::consume_budget().await;
+                }
+                rounds
+            })
+        };
+        let neighbour = {
+            let done = done.clone();
+            task::spawn(async move { done.store(1, Ordering::Release) })
+        };
+        neighbour.await.expect("the neighbour runs");
+        busy.await.expect("the busy loop ends")
+    });
+    let forced = one_worker.metrics().worker_budget_forced_yield_count(0);
+    tour.check("busy loop was preempted by its budget", forced > 0, true);
+    tour.check("busy loop ran before yielding", rounds > 0, true);
+
+    println!("8. current-thread flavour: the same API on one thread");
+    let local = Builder::new_current_thread()
+        .build()
+        .expect("valid settings");
+    let squares = local.block_on(async {
+        let handles: Vec<_> = (1..=5u32)
+            .map(|i| task::spawn(async move { i * i }))
+            .collect();
+        let mut out = Vec::new();
+        for handle in handles {
+            task::yield_now().await;
+            out.push(handle.await.expect("runs"));
+        }
+        out
+    });
+    tour.check(
+        "squares on the current-thread runtime",
+        squares,
+        vec![1, 4, 9, 16, 25],
+    );
+
+    println!("9. metrics: the runtime counts its work");
+    let metrics = rt.metrics();
+    let polls = metrics.total_poll_count();
+    tour.check("at least 10 000 task polls recorded", polls >= 10_000, true);
+    tour.check("no tasks left alive", metrics.num_alive_tasks(), 0);
+
+    drop(rt);
+    println!(
+        "\ntour finished in {:.1} ms: {} wrong",
+        started.elapsed().as_secs_f64() * 1e3,
+        tour.failures.len()
+    );
+    if tour.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        for failure in &tour.failures {
+            eprintln!("wrong result: {failure}");
+        }
+        ExitCode::FAILURE
+    }
+}

@@ -19,6 +19,9 @@ mod metrics;
 pub(crate) mod park;
 pub(crate) mod scheduler;
 
+#[cfg(all(test, not(blitz_loom)))]
+mod tests;
+
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
