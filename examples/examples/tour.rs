@@ -140,7 +140,9 @@ fn main() -> ExitCode {
     println!("6. failure is contained: a panicking task and an aborted one");
     // The default hook would print a backtrace for the deliberate panic; print one line.
     let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|info| println!("        (a task panicked: {info})")));
+    std::panic::set_hook(Box::new(|info| {
+        println!("        (a task panicked: {info})")
+    }));
     let (panicked, aborted) = rt.block_on(async {
         let boom = task::spawn(async { panic!("deliberate panic inside a task") });
         let stuck = task::spawn(std::future::pending::<()>());

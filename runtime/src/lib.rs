@@ -36,3 +36,36 @@ pub mod runtime;
 pub mod task;
 
 pub use runtime::{run, Runtime};
+
+#[cfg(feature = "macros")]
+pub use blitz_io_macros::{main, test};
+
+/// Items the macros' generated code uses. Not public API: no stability guarantees.
+#[doc(hidden)]
+pub mod __private {
+    /// Which runtime an entry-point macro builds.
+    #[derive(Debug, Clone, Copy)]
+    pub enum EntryFlavor {
+        /// `flavor = "multi_thread"`.
+        MultiThread,
+        /// `flavor = "current_thread"`.
+        CurrentThread,
+    }
+
+    /// Builds the runtime for `#[blitz_io::main]` / `#[blitz_io::test]`.
+    #[track_caller]
+    pub fn entry_runtime(flavor: EntryFlavor, workers: Option<usize>) -> crate::Runtime {
+        let builder = match flavor {
+            EntryFlavor::MultiThread => crate::runtime::Builder::new_multi_thread(),
+            EntryFlavor::CurrentThread => crate::runtime::Builder::new_current_thread(),
+        };
+        let builder = match workers {
+            Some(workers) => builder.worker_threads(workers),
+            None => builder,
+        };
+        match builder.build() {
+            Ok(runtime) => runtime,
+            Err(error) => panic!("the runtime for this entry point could not start: {error}"),
+        }
+    }
+}

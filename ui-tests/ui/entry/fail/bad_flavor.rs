@@ -1,0 +1,2 @@
+#[blitz_io::main(flavor = "single")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[blitz_io::main(multi_thread)]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[blitz_io::main(crate = "not a path")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[blitz_io::main(flavor = "multi_thread", flavor = "current_thread")]
+async fn main() {}

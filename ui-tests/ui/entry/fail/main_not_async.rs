@@ -1,0 +1,2 @@
+#[blitz_io::main]
+fn main() {}

@@ -1,0 +1,4 @@
+#[blitz_io::main]
+async fn start() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[blitz_io::main]
+async fn main(argument: u32) {
+    let _ = argument;
+}

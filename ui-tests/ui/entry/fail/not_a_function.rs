@@ -1,0 +1,4 @@
+#[blitz_io::main]
+struct Main;
+
+fn main() {}

@@ -1,0 +1,2 @@
+#[blitz_io::main(flavor = "fast", workers = 2)]
+fn main() {}

@@ -1,0 +1,4 @@
+#[blitz_io::test]
+async fn generic<T>() {}
+
+fn main() {}

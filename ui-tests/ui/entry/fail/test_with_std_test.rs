@@ -1,0 +1,5 @@
+#[blitz_io::test]
+#[test]
+async fn twice() {}
+
+fn main() {}

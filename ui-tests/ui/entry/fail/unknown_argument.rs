@@ -1,0 +1,2 @@
+#[blitz_io::main(threads = 4)]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[blitz_io::main(worker_threads = 0)]
+async fn main() {}
