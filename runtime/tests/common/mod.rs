@@ -287,6 +287,26 @@ pub(crate) fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
     }
 }
 
+/// Yields to the scheduler until `condition` holds, at most 10 s; panics naming `what`
+/// otherwise. For async code that waits on another task's progress.
+#[track_caller]
+pub(crate) fn yield_until<'a>(
+    what: &'a str,
+    mut condition: impl FnMut() -> bool + 'a,
+) -> impl Future<Output = ()> + 'a {
+    let caller = std::panic::Location::caller();
+    async move {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !condition() {
+            assert!(
+                Instant::now() < deadline,
+                "{caller}: timed out after 10 s waiting for {what}"
+            );
+            blitz_io::task::yield_now().await;
+        }
+    }
+}
+
 /// Spins (yielding the OS thread) until `flag` is set, at most 10 s. Used by tasks that must
 /// hold their worker to put the scheduler in a given state; the bound turns a scheduler bug
 /// into a failure instead of a hang.
