@@ -436,22 +436,3 @@ fn shutdown_background_inside_an_async_context() {
         );
     }
 }
-
-#[test]
-fn block_on_or_run_inside_a_task_panics() {
-    let outer = common::multi(1);
-    let other = std::sync::Arc::new(common::current());
-    let inner = other.clone();
-    let block_on = outer
-        .block_on(async move { task::spawn(async move { inner.block_on(async {}) }).await })
-        .unwrap_err();
-    let run = outer
-        .block_on(async { task::spawn(async { blitz_io::run(async {}) }).await })
-        .unwrap_err();
-    for error in [block_on, run] {
-        let payload = error.into_panic();
-        let text = common::panic_text(payload.as_ref()).unwrap();
-        assert!(text.contains(".await") || text.contains("spawn"), "{text}");
-    }
-    assert_eq!(other.block_on(async { 1 }), 1);
-}
