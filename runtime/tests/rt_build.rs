@@ -9,8 +9,10 @@ use std::time::Duration;
 use blitz_io::runtime::{Backend, BuildError, Builder, Config, RuntimeFlavor};
 use blitz_io::Runtime;
 
+type NewBuilder = fn() -> Builder;
+
 /// Both flavours' builders, for checks that apply to either.
-fn builders() -> [(&'static str, fn() -> Builder); 2] {
+fn builders() -> [(&'static str, NewBuilder); 2] {
     [
         ("multi", Builder::new_multi_thread),
         ("current", Builder::new_current_thread),

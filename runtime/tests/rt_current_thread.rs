@@ -64,6 +64,8 @@ fn tasks_wait_for_a_block_on() {
 fn unfinished_tasks_resume_in_the_next_block_on() {
     let rt = common::current();
     let log = Log::new();
+    // The handle is handed out of block_on on purpose, to be awaited in the next one.
+    #[allow(clippy::async_yields_async)]
     let handle = rt.block_on({
         let log = log.clone();
         async move {

@@ -71,6 +71,8 @@ fn handle_moved_between_tasks_wakes_the_latest_waiter() {
                         "done"
                     }
                 });
+                // Handing the (awaitable) handle back out of the task is the point here.
+                #[allow(clippy::async_yields_async)]
                 let first = task::spawn(async move {
                     let (poll, handle) = poll_once(target).await;
                     assert!(poll.is_pending(), "the target waits on the gate");

@@ -8,6 +8,7 @@ use std::pin::Pin;
 use std::sync::mpsc;
 use std::task::{Context, Poll};
 
+use blitz_io::task::JoinHandle;
 use blitz_io::{task, Runtime};
 use common::{DropCounter, Gate, PanicOnDrop, EXPECTED};
 
@@ -233,11 +234,8 @@ fn panicking_output_of_a_detached_task() {
 fn panic_in_a_blocking_job() {
     common::quiet_expected_panics();
     for (name, rt) in flavours() {
-        let error = rt
-            .spawn_blocking(|| panic!("expected panic in a blocking job"))
-            .blocking_join()
-            .map(|()| ())
-            .unwrap_err();
+        let job: JoinHandle<()> = rt.spawn_blocking(|| panic!("expected panic in a blocking job"));
+        let error = job.blocking_join().unwrap_err();
         assert_eq!(text_of(error), "expected panic in a blocking job", "{name}");
         assert_eq!(
             rt.spawn_blocking(|| 8).blocking_join().unwrap(),
