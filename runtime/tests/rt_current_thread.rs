@@ -111,6 +111,56 @@ fn concurrent_block_on_from_two_threads() {
     other.join().unwrap();
 }
 
+/// The thread that drives the runtime leaves `block_on` while a second thread still waits in
+/// its own `block_on` for a task: the waiting thread must take over driving, or that task
+/// never runs again.
+#[test]
+fn waiting_block_on_takes_over_when_the_driver_leaves() {
+    let rt = Arc::new(common::current());
+    let driver_gate = Gate::new();
+    let task_gate = Gate::new();
+    let (entered_tx, entered_rx) = mpsc::channel();
+    let driver = {
+        let (rt, driver_gate) = (rt.clone(), driver_gate.clone());
+        std::thread::spawn(move || {
+            rt.block_on(common::signal_when_pending(driver_gate.wait(), entered_tx));
+        })
+    };
+    entered_rx.recv().unwrap();
+    // The driver holds the scheduler; this thread's block_on can only wait.
+    let task = rt.spawn({
+        let task_gate = task_gate.clone();
+        async move {
+            task_gate.wait().await;
+            "ran"
+        }
+    });
+    let (result_tx, result_rx) = mpsc::channel();
+    let (waiting_tx, waiting_rx) = mpsc::channel();
+    let waiter = {
+        let rt = rt.clone();
+        std::thread::spawn(move || {
+            let output = rt.block_on(common::signal_when_pending(task, waiting_tx));
+            result_tx.send(output).unwrap();
+        })
+    };
+    // The waiter is inside block_on, waiting; the task is parked on its gate (a task spawned
+    // after it has run). Then the driver leaves, and only then is the task released.
+    waiting_rx.recv().unwrap();
+    rt.spawn(async {}).blocking_join().unwrap();
+    driver_gate.open();
+    driver.join().unwrap();
+    task_gate.open();
+    let result = result_rx.recv_timeout(std::time::Duration::from_secs(5));
+    if result.is_err() {
+        // Unstick the waiter by driving the runtime from here, then report.
+        rt.block_on(common::yield_until("the waiter", || waiter.is_finished()));
+    }
+    waiter.join().unwrap();
+    let output = result.expect("the waiting block_on never took over driving the runtime");
+    assert_eq!(output.unwrap(), "ran");
+}
+
 /// A task that re-queues itself forever does not starve the `block_on` future.
 #[test]
 fn busy_tasks_do_not_starve_the_main_future() {

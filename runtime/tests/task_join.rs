@@ -274,3 +274,39 @@ fn awaited_from_another_runtime() {
     });
     assert_eq!(output, "cross-runtime");
 }
+
+/// A task of another runtime waits on the handle when that handle's runtime shuts down: it is
+/// woken with the cancellation.
+#[test]
+fn awaiter_on_another_runtime_is_woken_by_shutdown() {
+    for source in [common::current(), common::multi(1)] {
+        let gate = Gate::new();
+        let handle = source.spawn(gate.wait());
+        let awaiter_rt = common::multi(1);
+        let (pending_tx, pending_rx) = mpsc::channel();
+        let awaiter = awaiter_rt.spawn(common::signal_when_pending(handle, pending_tx));
+        pending_rx.recv().unwrap();
+        drop(source);
+        let error = awaiter.blocking_join().unwrap().unwrap_err();
+        assert!(error.is_cancelled());
+        // The gate still holds the cancelled task's waker; waking it now is harmless.
+        gate.open();
+    }
+}
+
+/// Futures above the size threshold are boxed before spawning; they behave the same.
+#[test]
+fn large_futures() {
+    for (name, rt) in flavours() {
+        let big = [7u8; 16 * 1024];
+        let sum = rt.block_on(async move {
+            task::spawn(async move {
+                task::yield_now().await;
+                big.iter().map(|&b| u64::from(b)).sum::<u64>()
+            })
+            .await
+            .unwrap()
+        });
+        assert_eq!(sum, 7 * 16 * 1024, "{name}");
+    }
+}
