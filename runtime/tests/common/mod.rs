@@ -1,0 +1,323 @@
+//! Helpers shared by the runtime's integration tests: runtime constructors, a test-only "gate"
+//! future, drop counters, an ordered log and a bounded wait for states only metrics can show.
+//!
+//! Each test binary includes this module with `mod common;` and uses a different subset of it.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex, Once};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use blitz_io::runtime::Builder;
+use blitz_io::Runtime;
+
+/// A multi-thread runtime with `workers` worker threads.
+pub(crate) fn multi(workers: usize) -> Runtime {
+    Builder::new_multi_thread()
+        .worker_threads(workers)
+        .build()
+        .expect("a valid multi-thread configuration")
+}
+
+/// A current-thread runtime.
+pub(crate) fn current() -> Runtime {
+    Builder::new_current_thread()
+        .build()
+        .expect("a valid current-thread configuration")
+}
+
+/// A one-shot latch for futures: `wait()` is pending until `open()` is called, from any thread.
+///
+/// Written here because the crate has no channel or sync module yet. A gate that is never
+/// opened is a future that never wakes, which is how the tests make a task "idle on a waker".
+#[derive(Clone, Default)]
+pub(crate) struct Gate {
+    state: Arc<Mutex<GateState>>,
+}
+
+#[derive(Default)]
+struct GateState {
+    open: bool,
+    waiters: Vec<Waker>,
+}
+
+impl Gate {
+    pub(crate) fn new() -> Gate {
+        Gate::default()
+    }
+
+    /// Opens the gate and wakes every waiter.
+    pub(crate) fn open(&self) {
+        let waiters = {
+            let mut state = self.state.lock().unwrap();
+            state.open = true;
+            std::mem::take(&mut state.waiters)
+        };
+        for waker in waiters {
+            waker.wake();
+        }
+    }
+
+    pub(crate) fn is_open(&self) -> bool {
+        self.state.lock().unwrap().open
+    }
+
+    /// Wakers stored by futures still waiting on the gate.
+    pub(crate) fn num_waiters(&self) -> usize {
+        self.state.lock().unwrap().waiters.len()
+    }
+
+    pub(crate) fn wait(&self) -> GateWait {
+        GateWait {
+            gate: self.clone(),
+            registered: None,
+        }
+    }
+}
+
+/// Future returned by [`Gate::wait`].
+pub(crate) struct GateWait {
+    gate: Gate,
+    registered: Option<usize>,
+}
+
+impl Future for GateWait {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.gate.state.lock().unwrap();
+        if state.open {
+            return Poll::Ready(());
+        }
+        match self.registered {
+            Some(index) if index < state.waiters.len() => {
+                state.waiters[index].clone_from(cx.waker());
+            }
+            _ => {
+                state.waiters.push(cx.waker().clone());
+                let index = state.waiters.len() - 1;
+                drop(state);
+                self.registered = Some(index);
+            }
+        }
+        Poll::Pending
+    }
+}
+
+/// Counts how many times values holding a clone of it were dropped.
+#[derive(Clone, Default)]
+pub(crate) struct DropCounter {
+    count: Arc<AtomicUsize>,
+}
+
+impl DropCounter {
+    pub(crate) fn new() -> DropCounter {
+        DropCounter::default()
+    }
+
+    /// A value whose drop is counted; move it into the future under test.
+    pub(crate) fn guard(&self) -> DropGuard {
+        DropGuard {
+            count: self.count.clone(),
+        }
+    }
+
+    pub(crate) fn get(&self) -> usize {
+        self.count.load(SeqCst)
+    }
+}
+
+/// Increments its [`DropCounter`] when dropped.
+pub(crate) struct DropGuard {
+    count: Arc<AtomicUsize>,
+}
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        self.count.fetch_add(1, SeqCst);
+    }
+}
+
+/// Panics with `message` when dropped (unless the thread is already panicking).
+pub(crate) struct PanicOnDrop(pub(crate) &'static str);
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("{}", self.0);
+        }
+    }
+}
+
+/// An ordered record of events, shared between tasks.
+#[derive(Clone, Default)]
+pub(crate) struct Log {
+    events: Arc<Mutex<Vec<&'static str>>>,
+}
+
+impl Log {
+    pub(crate) fn new() -> Log {
+        Log::default()
+    }
+
+    pub(crate) fn push(&self, event: &'static str) {
+        self.events.lock().unwrap().push(event);
+    }
+
+    pub(crate) fn take(&self) -> Vec<&'static str> {
+        std::mem::take(&mut *self.events.lock().unwrap())
+    }
+}
+
+/// A flag shared between tasks and threads.
+#[derive(Clone, Default)]
+pub(crate) struct Flag(Arc<AtomicBool>);
+
+impl Flag {
+    pub(crate) fn new() -> Flag {
+        Flag::default()
+    }
+
+    pub(crate) fn set(&self) {
+        self.0.store(true, SeqCst);
+    }
+
+    pub(crate) fn get(&self) -> bool {
+        self.0.load(SeqCst)
+    }
+}
+
+/// Returns `Pending` once after waking its own task from inside the poll (the seed's
+/// `DelayedValue`), then `Ready`.
+pub(crate) fn self_wake_once() -> impl Future<Output = ()> {
+    let mut woke = false;
+    std::future::poll_fn(move |cx| {
+        if woke {
+            return Poll::Ready(());
+        }
+        woke = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+}
+
+/// Counts the polls of the future it wraps.
+pub(crate) struct CountPolls<F> {
+    inner: Pin<Box<F>>,
+    polls: Arc<AtomicUsize>,
+}
+
+pub(crate) fn count_polls<F: Future>(future: F, polls: &Arc<AtomicUsize>) -> CountPolls<F> {
+    CountPolls {
+        inner: Box::pin(future),
+        polls: polls.clone(),
+    }
+}
+
+impl<F: Future> Future for CountPolls<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.polls.fetch_add(1, SeqCst);
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+/// Sends one message on `signal` the first time `future` returns `Pending`: the moment it has
+/// registered its waker with whatever it waits for.
+pub(crate) fn signal_when_pending<F: Future>(
+    future: F,
+    signal: std::sync::mpsc::Sender<()>,
+) -> impl Future<Output = F::Output> {
+    let mut future = Box::pin(future);
+    let mut signal = Some(signal);
+    std::future::poll_fn(move |cx| {
+        let poll = future.as_mut().poll(cx);
+        if poll.is_pending() {
+            if let Some(signal) = signal.take() {
+                let _ = signal.send(());
+            }
+        }
+        poll
+    })
+}
+
+/// The text of a panic payload (`&str` or `String`), if it has one.
+pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<&'static str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
+/// Marker that the panic hook installed by [`quiet_expected_panics`] silences.
+pub(crate) const EXPECTED: &str = "expected panic";
+
+/// Silences the default panic message for panics whose text contains [`EXPECTED`]; every other
+/// panic is still reported. Tests never depend on this: it only trims noise.
+pub(crate) fn quiet_expected_panics() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if panic_text(info.payload()).is_some_and(|text| text.contains(EXPECTED)) {
+                return;
+            }
+            default(info);
+        }));
+    });
+}
+
+/// Waits, at most 5 s, until `condition` holds, checking every millisecond; panics naming
+/// `what` otherwise. Only for states that nothing but the runtime's metrics can show (a parked
+/// worker, an idle or exited blocking thread); everything else synchronises with gates,
+/// channels and barriers.
+#[track_caller]
+pub(crate) fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !condition() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after 5 s waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Yields to the scheduler until `condition` holds, at most 10 s; panics naming `what`
+/// otherwise. For async code that waits on another task's progress.
+#[track_caller]
+pub(crate) fn yield_until<'a>(
+    what: &'a str,
+    mut condition: impl FnMut() -> bool + 'a,
+) -> impl Future<Output = ()> + 'a {
+    let caller = std::panic::Location::caller();
+    async move {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !condition() {
+            assert!(
+                Instant::now() < deadline,
+                "{caller}: timed out after 10 s waiting for {what}"
+            );
+            blitz_io::task::yield_now().await;
+        }
+    }
+}
+
+/// Spins (yielding the OS thread) until `flag` is set, at most 10 s. Used by tasks that must
+/// hold their worker to put the scheduler in a given state; the bound turns a scheduler bug
+/// into a failure instead of a hang.
+#[track_caller]
+pub(crate) fn hold_until(flag: &Flag) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !flag.get() {
+        assert!(
+            Instant::now() < deadline,
+            "held the thread for 10 s; the flag was never set"
+        );
+        std::thread::yield_now();
+    }
+}

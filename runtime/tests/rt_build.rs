@@ -1,0 +1,254 @@
+//! Building runtimes: every `BuildError`, `Config`, and the builder's thread options.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+use std::time::Duration;
+
+use blitz_io::runtime::{Backend, BuildError, Builder, Config, RuntimeFlavor};
+use blitz_io::Runtime;
+
+type NewBuilder = fn() -> Builder;
+
+/// Both flavours' builders, for checks that apply to either.
+fn builders() -> [(&'static str, NewBuilder); 2] {
+    [
+        ("multi", Builder::new_multi_thread),
+        ("current", Builder::new_current_thread),
+    ]
+}
+
+/// Builds and expects an error whose `Display` names `field`.
+#[track_caller]
+fn build_error(builder: Builder, field: &str) -> BuildError {
+    let error = builder.build().expect_err("an invalid setting is refused");
+    let message = error.to_string();
+    assert!(message.contains(field), "{message:?} should name {field}");
+    error
+}
+
+#[test]
+fn zero_blocking_threads() {
+    for (name, builder) in builders() {
+        let error = build_error(builder().max_blocking_threads(0), "max_blocking_threads");
+        assert!(
+            matches!(error, BuildError::ZeroBlockingThreads),
+            "{name}: {error:?}"
+        );
+    }
+    let error = Runtime::with_config(Config {
+        max_blocking_threads: 0,
+        ..Config::default()
+    })
+    .expect_err("through Config too");
+    assert!(matches!(error, BuildError::ZeroBlockingThreads));
+}
+
+#[test]
+fn too_many_workers() {
+    let error = build_error(
+        Builder::new_multi_thread().worker_threads(65),
+        "num_workers",
+    );
+    assert!(
+        matches!(
+            error,
+            BuildError::TooManyWorkers {
+                requested: 65,
+                max: 64
+            }
+        ),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("65") && message.contains("64"),
+        "{message}"
+    );
+    // The limit itself is fine.
+    let rt = Builder::new_multi_thread()
+        .worker_threads(64)
+        .build()
+        .unwrap();
+    assert_eq!(rt.metrics().num_workers(), 64);
+    assert_eq!(rt.block_on(async { 64 }), 64);
+}
+
+#[test]
+fn zero_event_interval() {
+    for (name, builder) in builders() {
+        let error = build_error(builder().event_interval(0), "event_interval");
+        assert!(
+            matches!(error, BuildError::ZeroEventInterval),
+            "{name}: {error:?}"
+        );
+    }
+}
+
+#[test]
+fn zero_global_queue_interval() {
+    for (name, builder) in builders() {
+        let error = build_error(builder().global_queue_interval(0), "global_queue_interval");
+        assert!(
+            matches!(error, BuildError::ZeroGlobalQueueInterval),
+            "{name}: {error:?}"
+        );
+    }
+}
+
+/// No I/O driver exists yet, so a forced backend is unavailable (for now).
+#[test]
+fn forced_backend_is_unavailable() {
+    for (name, builder) in builders() {
+        for forced in [Backend::IoUring, Backend::Mio] {
+            let error = build_error(builder().backend(forced), "backend");
+            match &error {
+                BuildError::BackendUnavailable { backend, reason } => {
+                    assert_eq!(*backend, forced, "{name}");
+                    assert!(!reason.is_empty(), "{name}");
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+            assert!(error.to_string().contains(&forced.to_string()), "{name}");
+        }
+        builder().backend(Backend::Auto).build().unwrap();
+    }
+}
+
+#[test]
+fn build_errors_convert_to_io_errors() {
+    let error = Builder::new_multi_thread()
+        .event_interval(0)
+        .build()
+        .unwrap_err();
+    assert!(std::error::Error::source(&error).is_none());
+    let io: std::io::Error = error.into();
+    assert_eq!(io.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(io.to_string().contains("event_interval"));
+}
+
+#[test]
+fn with_config_applies_every_field() {
+    let defaults = Config::default();
+    assert_eq!(defaults.num_workers, 0);
+    assert_eq!(defaults.max_blocking_threads, 512);
+    assert_eq!(defaults.blocking_keep_alive, Duration::from_secs(10));
+    assert_eq!(defaults.backend, Backend::Auto);
+
+    let rt = Runtime::with_config(Config {
+        num_workers: 3,
+        max_blocking_threads: 1,
+        blocking_keep_alive: Duration::from_secs(30),
+        backend: Backend::Auto,
+    })
+    .unwrap();
+    let metrics = rt.metrics();
+    assert_eq!(metrics.num_workers(), 3);
+    assert_eq!(rt.handle().runtime_flavor(), RuntimeFlavor::MultiThread);
+    // max_blocking_threads = 1: two jobs share one thread.
+    let first = rt.spawn_blocking(|| std::thread::current().id());
+    let second = rt.spawn_blocking(|| std::thread::current().id());
+    assert_eq!(
+        first.blocking_join().unwrap(),
+        second.blocking_join().unwrap()
+    );
+    assert_eq!(metrics.num_blocking_threads(), 1);
+}
+
+#[test]
+fn default_worker_count_is_the_cpu_count() {
+    let cpus = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(64);
+    for rt in [
+        Runtime::new().unwrap(),
+        Runtime::builder().build().unwrap(),
+        Builder::new_multi_thread()
+            .worker_threads(0)
+            .build()
+            .unwrap(),
+    ] {
+        assert_eq!(rt.metrics().num_workers(), cpus);
+        assert_eq!(rt.handle().runtime_flavor(), RuntimeFlavor::MultiThread);
+    }
+    let rt = Builder::new_current_thread().build().unwrap();
+    assert_eq!(rt.metrics().num_workers(), 1);
+    assert_eq!(rt.handle().runtime_flavor(), RuntimeFlavor::CurrentThread);
+}
+
+/// Thread names, name functions, stack size and start/stop hooks apply to workers and to
+/// blocking-pool threads alike.
+#[test]
+fn thread_options_apply_to_every_runtime_thread() {
+    let started = Arc::new(AtomicUsize::new(0));
+    let stopped = Arc::new(AtomicUsize::new(0));
+    let numbered = Arc::new(AtomicUsize::new(0));
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name_fn({
+            let numbered = numbered.clone();
+            move || format!("numbered-{}", numbered.fetch_add(1, SeqCst))
+        })
+        .thread_stack_size(256 * 1024)
+        .on_thread_start({
+            let started = started.clone();
+            move || {
+                started.fetch_add(1, SeqCst);
+            }
+        })
+        .on_thread_stop({
+            let stopped = stopped.clone();
+            move || {
+                stopped.fetch_add(1, SeqCst);
+            }
+        })
+        .build()
+        .unwrap();
+    let worker = rt.block_on(async {
+        blitz_io::task::spawn(async { std::thread::current().name().map(str::to_owned) })
+            .await
+            .unwrap()
+    });
+    let pool = rt
+        .spawn_blocking(|| std::thread::current().name().map(str::to_owned))
+        .blocking_join()
+        .unwrap();
+    drop(rt);
+    let worker = worker.expect("workers are named");
+    let pool = pool.expect("pool threads are named");
+    assert!(worker.starts_with("numbered-"), "{worker}");
+    assert!(pool.starts_with("numbered-"), "{pool}");
+    assert_eq!(numbered.load(SeqCst), 3, "two workers and one pool thread");
+    assert_eq!(started.load(SeqCst), 3);
+    assert_eq!(
+        stopped.load(SeqCst),
+        3,
+        "every thread stopped by the end of drop"
+    );
+
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("fixed-name")
+        .build()
+        .unwrap();
+    let name = rt.block_on(async {
+        blitz_io::task::spawn(async { std::thread::current().name().map(str::to_owned) })
+            .await
+            .unwrap()
+    });
+    assert_eq!(name.as_deref(), Some("fixed-name"));
+}
+
+#[test]
+fn debug_output_names_the_flavour() {
+    let rt = common::current();
+    assert!(format!("{rt:?}").contains("CurrentThread"));
+    assert!(format!("{:?}", rt.handle()).contains("CurrentThread"));
+    let builder = Builder::new_multi_thread().worker_threads(2);
+    let text = format!("{builder:?}");
+    assert!(
+        text.contains("MultiThread") && text.contains("num_workers: 2"),
+        "{text}"
+    );
+}

@@ -1,0 +1,178 @@
+//! Compile-time table of `Send`, `Sync` and `Unpin` for every public type (and the futures
+//! returned by public functions), including their absence where it is intended.
+//!
+//! `assert_type!(T: Send, !Sync, Unpin)` fails to compile when `T` is not `Send`, or *is*
+//! `Sync`, or is not `Unpin`; `assert_value!(expr => ...)` does the same for the type of an
+//! expression (unnameable futures). A trait left out of the list is not checked. Absence is
+//! checked with the ambiguous-impl trick: a helper trait gets a blanket impl for every type and
+//! a second one for types with the auto trait, so naming its item is ambiguous (an error) for
+//! exactly the types that do implement it. Extend the table as public types arrive.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::marker::{PhantomData, PhantomPinned};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use blitz_io::runtime::{
+    Backend, BuildError, Builder, Config, EnterGuard, Handle, RuntimeFlavor, RuntimeMetrics,
+    TryCurrentError,
+};
+use blitz_io::task::{self, Id, JoinError, JoinHandle, Unconstrained, YieldNow};
+use blitz_io::Runtime;
+
+macro_rules! check_trait {
+    // Type checks.
+    (type $ty:ty, !$auto:ident) => {{
+        trait AmbiguousIfImpl<A> {
+            fn some_item() {}
+        }
+        impl<T: ?Sized> AmbiguousIfImpl<()> for T {}
+        impl<T: ?Sized + $auto> AmbiguousIfImpl<u8> for T {}
+        <$ty as AmbiguousIfImpl<_>>::some_item();
+    }};
+    (type $ty:ty, $auto:ident) => {{
+        fn require<T: ?Sized + $auto>() {}
+        require::<$ty>();
+    }};
+    // Value checks.
+    (value $value:expr, !$auto:ident) => {{
+        trait AmbiguousIfImpl<A> {
+            fn some_item(&self) {}
+        }
+        impl<T: ?Sized> AmbiguousIfImpl<()> for T {}
+        impl<T: ?Sized + $auto> AmbiguousIfImpl<u8> for T {}
+        AmbiguousIfImpl::some_item(&$value);
+    }};
+    (value $value:expr, $auto:ident) => {{
+        fn require<T: ?Sized + $auto>(_: &T) {}
+        require(&$value);
+    }};
+}
+
+/// `assert_type!(T: Send, !Sync, Unpin);`
+macro_rules! assert_type {
+    (@munch $ty:ty;) => {};
+    (@munch $ty:ty; ! $auto:ident $(, $($rest:tt)*)?) => {
+        check_trait!(type $ty, !$auto);
+        $(assert_type!(@munch $ty; $($rest)*);)?
+    };
+    (@munch $ty:ty; $auto:ident $(, $($rest:tt)*)?) => {
+        check_trait!(type $ty, $auto);
+        $(assert_type!(@munch $ty; $($rest)*);)?
+    };
+    ($ty:ty: $($rest:tt)+) => {
+        const _: fn() = || {
+            assert_type!(@munch $ty; $($rest)+);
+        };
+    };
+}
+
+/// `assert_value!(expr => Send, Sync, !Unpin);`
+macro_rules! assert_value {
+    (@munch $value:expr;) => {};
+    (@munch $value:expr; ! $auto:ident $(, $($rest:tt)*)?) => {
+        check_trait!(value $value, !$auto);
+        $(assert_value!(@munch $value; $($rest)*);)?
+    };
+    (@munch $value:expr; $auto:ident $(, $($rest:tt)*)?) => {
+        check_trait!(value $value, $auto);
+        $(assert_value!(@munch $value; $($rest)*);)?
+    };
+    ($value:expr => $($rest:tt)+) => {
+        const _: fn() = || {
+            assert_value!(@munch $value; $($rest)+);
+        };
+    };
+}
+
+/// A future that is neither `Send`, `Sync` nor `Unpin`.
+struct Local(PhantomData<Rc<()>>, PhantomPinned);
+
+impl Future for Local {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        Poll::Ready(())
+    }
+}
+
+type BoxFutureSend = Pin<Box<dyn Future<Output = ()> + Send>>;
+type BoxFutureSync = Pin<Box<dyn Future<Output = ()> + Send + Sync>>;
+
+// Runtime.
+assert_type!(Runtime: Send, Sync, Unpin);
+assert_type!(Handle: Send, Sync, Unpin);
+// Entering is per thread: the guard must be dropped on the thread that created it. (Sync is
+// not pinned: Tokio's guard is Sync, this one currently is not.)
+assert_type!(EnterGuard<'static>: !Send, Unpin);
+assert_type!(Builder: Send, Sync, Unpin);
+assert_type!(Config: Send, Sync, Unpin);
+assert_type!(BuildError: Send, Sync, Unpin);
+assert_type!(Backend: Send, Sync, Unpin);
+assert_type!(RuntimeFlavor: Send, Sync, Unpin);
+assert_type!(RuntimeMetrics: Send, Sync, Unpin);
+assert_type!(TryCurrentError: Send, Sync, Unpin);
+
+// Tasks. A JoinHandle only moves T across threads, so `T: Send` is all it needs to be both
+// Send and Sync; it is Unpin whatever T is.
+assert_type!(JoinHandle<u32>: Send, Sync, Unpin);
+assert_type!(JoinHandle<Cell<u32>>: Send, Sync, Unpin);
+assert_type!(JoinHandle<Rc<u32>>: !Send, !Sync, Unpin);
+assert_type!(JoinHandle<PhantomPinned>: Send, Sync, Unpin);
+// Sync is checked by `join_error_is_sync` below, at run time, so the rest of the table still
+// compiles while it does not hold.
+assert_type!(JoinError: Send, Unpin);
+assert_type!(Id: Send, Sync, Unpin);
+assert_type!(YieldNow: Send, Sync, Unpin);
+assert_type!(Unconstrained<YieldNow>: Send, Sync, Unpin);
+assert_type!(Unconstrained<BoxFutureSync>: Send, Sync, Unpin);
+assert_type!(Unconstrained<BoxFutureSend>: Send, !Sync, Unpin);
+assert_type!(Unconstrained<Local>: !Send, !Sync, !Unpin);
+
+// Futures returned by public functions.
+assert_value!(task::yield_now() => Send, Sync, Unpin);
+assert_value!(task::consume_budget() => Send, Sync, !Unpin);
+assert_value!(task::unconstrained(async {}) => Send, Sync, !Unpin);
+assert_value!(task::unconstrained(Local(PhantomData, PhantomPinned)) => !Send, !Sync, !Unpin);
+assert_value!(blitz_io::future::lazy(|_cx| 1u8) => Send, Sync, Unpin);
+assert_value!(blitz_io::future::lazy({ let rc = Rc::new(1u8); move |_cx| *rc }) => !Send, !Sync, Unpin);
+assert_type!(blitz_io::future::FnFuture<fn(&mut Context<'_>) -> u8>: Send, Sync, Unpin);
+
+/// True when `T: Sync`, decided by method resolution: the inherent-looking impl for
+/// `Probe<T: Sync>` is found before the fallback on `&Probe<T>`.
+struct Probe<T>(PhantomData<T>);
+
+trait IsSync {
+    fn is_sync(&self) -> bool {
+        true
+    }
+}
+impl<T: Sync> IsSync for Probe<T> {}
+
+trait NotSync {
+    fn is_sync(&self) -> bool {
+        false
+    }
+}
+impl<T> NotSync for &Probe<T> {}
+
+// The explicit borrows below are the probe: without them the fallback is never reached.
+#[test]
+#[allow(clippy::needless_borrow)]
+fn probe_tells_sync_from_not_sync() {
+    assert!((&Probe::<u32>(PhantomData)).is_sync());
+    assert!(!(&Probe::<Cell<u32>>(PhantomData)).is_sync());
+}
+
+/// A `JoinError` can carry any `Send` panic payload, but Tokio makes it `Sync` anyway (the
+/// payload is only reachable by value), so it fits `Box<dyn Error + Send + Sync>` and `anyhow`.
+#[test]
+#[allow(clippy::needless_borrow)]
+fn join_error_is_sync() {
+    assert!(
+        (&Probe::<JoinError>(PhantomData)).is_sync(),
+        "JoinError is not Sync, so `?` cannot turn it into Box<dyn Error + Send + Sync>"
+    );
+}
