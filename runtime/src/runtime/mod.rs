@@ -72,6 +72,9 @@ pub struct Runtime {
     flavor: Flavor,
     handle: Handle,
     blocking: BlockingPool,
+    /// Set by the first shutdown, so `Drop` after `shutdown_timeout`/`shutdown_background`
+    /// neither waits again nor complains about the context.
+    is_shut_down: bool,
 }
 
 enum Flavor {
@@ -124,6 +127,7 @@ impl Runtime {
             flavor,
             handle: Handle { inner },
             blocking,
+            is_shut_down: false,
         })
     }
 
@@ -197,6 +201,9 @@ impl Runtime {
     }
 
     fn shutdown(&mut self, timeout: Option<Duration>) {
+        if std::mem::replace(&mut self.is_shut_down, true) {
+            return;
+        }
         let start = std::time::Instant::now();
         match &mut self.flavor {
             Flavor::MultiThread(scheduler) => {
@@ -211,6 +218,9 @@ impl Runtime {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
+        if self.is_shut_down {
+            return;
+        }
         if context::is_driving() && !std::thread::panicking() {
             // Waiting here could deadlock (a worker joining itself) or stall every task on
             // this thread; stop without waiting, then report the mistake.

@@ -128,6 +128,10 @@ impl MultiThread {
     /// Returns true when every worker exited.
     pub(crate) fn shutdown(&mut self, timeout: Option<Duration>) -> bool {
         self.handle.shutdown();
+        // Cancel from here too, so shutdown does not depend on every worker getting back to
+        // its loop: idle and queued tasks are cancelled now, running ones when their current
+        // poll returns (they see CANCELLED). No task starts a new poll after this.
+        self.handle.owned.close_and_shutdown_all(0);
         let all_exited = match timeout {
             None => true,
             Some(timeout) => self.handle.wait_exited(self.threads.len(), timeout),
