@@ -149,6 +149,11 @@ impl Inner {
 }
 
 impl Unparker {
+    /// True when this wakes `parker`.
+    pub(crate) fn is_for(&self, parker: &Parker) -> bool {
+        Arc::ptr_eq(&self.inner, &parker.inner)
+    }
+
     /// Wakes the parked thread, or makes its next `park` return at once.
     pub(crate) fn unpark(&self) {
         let inner = &*self.inner;

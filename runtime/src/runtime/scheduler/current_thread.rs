@@ -11,7 +11,7 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 
@@ -55,6 +55,21 @@ pub(crate) struct Context {
 pub(crate) struct CurrentThread {
     handle: Arc<Handle>,
     core: Mutex<Option<Box<Core>>>,
+    /// Threads in `block_on` waiting for the core; unparked when it is handed back.
+    waiters: Mutex<Vec<Unparker>>,
+}
+
+/// Wakes a `block_on` that waits for the core.
+struct ThreadWaker(Unparker);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
 }
 
 impl CurrentThread {
@@ -77,6 +92,7 @@ impl CurrentThread {
         CurrentThread {
             handle,
             core: Mutex::new(Some(core)),
+            waiters: Mutex::new(Vec::new()),
         }
     }
 
@@ -84,12 +100,40 @@ impl CurrentThread {
         &self.handle
     }
 
+    /// Drives the scheduler until `future` completes. When another thread is driving, this
+    /// one polls only its own future and waits, either for that future's wake or for the
+    /// scheduler to be handed back, and then takes over driving.
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let core = self.core.lock().take();
-        let Some(core) = core else {
-            // Another thread is driving: it runs the tasks, we only wait for our future.
-            return crate::runtime::park::block_on_thread(future);
-        };
+        let mut future = pin!(future);
+        let mut waiting: Option<(Parker, Waker)> = None;
+        loop {
+            let core = self.core.lock().take();
+            if let Some(core) = core {
+                return self.drive(core, future.as_mut());
+            }
+            let (parker, waker) = waiting.get_or_insert_with(|| {
+                let parker = Parker::new();
+                let waker = Waker::from(Arc::new(ThreadWaker(parker.unparker())));
+                (parker, waker)
+            });
+            // Register before the last look at the core: a driver leaving after that look
+            // finds us in the list and unparks us.
+            let mut waiters = self.waiters.lock();
+            if !waiters.iter().any(|w| w.is_for(parker)) {
+                waiters.push(parker.unparker());
+            }
+            drop(waiters);
+            let polled = task::budget(|| future.as_mut().poll(&mut TaskContext::from_waker(waker)));
+            if let Poll::Ready(output) = polled {
+                return output;
+            }
+            if self.core.lock().is_none() {
+                parker.park();
+            }
+        }
+    }
+
+    fn drive<F: Future>(&self, core: Box<Core>, future: Pin<&mut F>) -> F::Output {
         let cx = scheduler::Context::CurrentThread(Context {
             handle: self.handle.clone(),
             core: RefCell::new(None),
@@ -98,21 +142,25 @@ impl CurrentThread {
         let scheduler::Context::CurrentThread(inner) = &cx else {
             unreachable!()
         };
-        // Put the core back even if the main future panics.
+        // Hand the core back (and wake threads waiting for it) even if the future panics.
         struct ReturnCore<'a> {
             cx: &'a Context,
-            slot: &'a Mutex<Option<Box<Core>>>,
+            owner: &'a CurrentThread,
         }
         impl Drop for ReturnCore<'_> {
             fn drop(&mut self) {
                 if let Some(core) = self.cx.core.borrow_mut().take() {
-                    *self.slot.lock() = Some(core);
+                    *self.owner.core.lock() = Some(core);
+                }
+                let waiters = std::mem::take(&mut *self.owner.waiters.lock());
+                for waiter in waiters {
+                    waiter.unpark();
                 }
             }
         }
         let _return_core = ReturnCore {
             cx: inner,
-            slot: &self.core,
+            owner: self,
         };
         *inner.core.borrow_mut() = Some(core);
         context::set_scheduler(&cx, || inner.run(future))
@@ -132,11 +180,10 @@ impl CurrentThread {
 }
 
 impl Context {
-    fn run<F: Future>(&self, future: F) -> F::Output {
+    fn run<F: Future>(&self, mut future: Pin<&mut F>) -> F::Output {
         let handle = &self.handle;
         let waker = Waker::from(handle.clone());
         let mut task_cx = TaskContext::from_waker(&waker);
-        let mut future = pin!(future);
         handle.woken.store(true, Release);
         let metrics = &handle.metrics.workers[0];
         loop {
