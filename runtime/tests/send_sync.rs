@@ -106,7 +106,7 @@ assert_type!(Runtime: Send, Sync, Unpin);
 assert_type!(Handle: Send, Sync, Unpin);
 // Entering is per thread: the guard must be dropped on the thread that created it. (Sync is
 // not pinned: Tokio's guard is Sync, this one currently is not.)
-assert_type!(EnterGuard<'static>: !Send, Unpin);
+assert_type!(EnterGuard<'static>: !Send, Sync, Unpin);
 assert_type!(Builder: Send, Sync, Unpin);
 assert_type!(Config: Send, Sync, Unpin);
 assert_type!(BuildError: Send, Sync, Unpin);
@@ -121,9 +121,7 @@ assert_type!(JoinHandle<u32>: Send, Sync, Unpin);
 assert_type!(JoinHandle<Cell<u32>>: Send, Sync, Unpin);
 assert_type!(JoinHandle<Rc<u32>>: !Send, !Sync, Unpin);
 assert_type!(JoinHandle<PhantomPinned>: Send, Sync, Unpin);
-// Sync is checked by `join_error_is_sync` below, at run time, so the rest of the table still
-// compiles while it does not hold.
-assert_type!(JoinError: Send, Unpin);
+assert_type!(JoinError: Send, Sync, Unpin);
 assert_type!(Id: Send, Sync, Unpin);
 assert_type!(YieldNow: Send, Sync, Unpin);
 assert_type!(Unconstrained<YieldNow>: Send, Sync, Unpin);
@@ -139,40 +137,3 @@ assert_value!(task::unconstrained(Local(PhantomData, PhantomPinned)) => !Send, !
 assert_value!(blitz_io::future::lazy(|_cx| 1u8) => Send, Sync, Unpin);
 assert_value!(blitz_io::future::lazy({ let rc = Rc::new(1u8); move |_cx| *rc }) => !Send, !Sync, Unpin);
 assert_type!(blitz_io::future::FnFuture<fn(&mut Context<'_>) -> u8>: Send, Sync, Unpin);
-
-/// True when `T: Sync`, decided by method resolution: the inherent-looking impl for
-/// `Probe<T: Sync>` is found before the fallback on `&Probe<T>`.
-struct Probe<T>(PhantomData<T>);
-
-trait IsSync {
-    fn is_sync(&self) -> bool {
-        true
-    }
-}
-impl<T: Sync> IsSync for Probe<T> {}
-
-trait NotSync {
-    fn is_sync(&self) -> bool {
-        false
-    }
-}
-impl<T> NotSync for &Probe<T> {}
-
-// The explicit borrows below are the probe: without them the fallback is never reached.
-#[test]
-#[allow(clippy::needless_borrow)]
-fn probe_tells_sync_from_not_sync() {
-    assert!((&Probe::<u32>(PhantomData)).is_sync());
-    assert!(!(&Probe::<Cell<u32>>(PhantomData)).is_sync());
-}
-
-/// A `JoinError` can carry any `Send` panic payload, but Tokio makes it `Sync` anyway (the
-/// payload is only reachable by value), so it fits `Box<dyn Error + Send + Sync>` and `anyhow`.
-#[test]
-#[allow(clippy::needless_borrow)]
-fn join_error_is_sync() {
-    assert!(
-        (&Probe::<JoinError>(PhantomData)).is_sync(),
-        "JoinError is not Sync, so `?` cannot turn it into Box<dyn Error + Send + Sync>"
-    );
-}

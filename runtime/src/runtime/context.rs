@@ -53,10 +53,14 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&scheduler::Handle>) -> R) -
     }
 }
 
+/// `!Send` (the guard restores *this* thread's context) but `Sync` (a shared reference to it
+/// can do nothing), like a `MutexGuard`.
+type NotSendMarker = PhantomData<std::sync::MutexGuard<'static, ()>>;
+
 /// Restores the previously entered runtime when dropped.
 pub(crate) struct SetCurrentGuard {
     previous: Option<scheduler::Handle>,
-    _not_send: PhantomData<*const ()>,
+    _not_send: NotSendMarker,
 }
 
 pub(crate) fn set_current(handle: &scheduler::Handle) -> SetCurrentGuard {

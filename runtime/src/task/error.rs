@@ -17,7 +17,26 @@ pub struct JoinError {
 
 enum Repr {
     Cancelled,
-    Panic(Box<dyn Any + Send + 'static>),
+    Panic {
+        payload: SyncWrapper<Box<dyn Any + Send + 'static>>,
+        /// The payload's text, captured at creation so `Display` needs no access to it.
+        message: Option<String>,
+    },
+}
+
+/// Makes a `Send` value `Sync` by never giving out a shared reference to it: it can only be
+/// taken by value. That keeps `JoinError` `Sync` (so it converts into
+/// `Box<dyn Error + Send + Sync>`) even though a panic payload is only `Send`.
+struct SyncWrapper<T>(T);
+
+// SAFETY: `&SyncWrapper<T>` exposes nothing of `T` (the only accessor takes `self` by value),
+// so sharing it between threads cannot create shared access to `T`.
+unsafe impl<T: Send> Sync for SyncWrapper<T> {}
+
+impl<T> SyncWrapper<T> {
+    fn into_inner(self) -> T {
+        self.0
+    }
 }
 
 impl JoinError {
@@ -29,9 +48,13 @@ impl JoinError {
     }
 
     pub(crate) fn panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        let message = panic_message(payload.as_ref()).map(str::to_owned);
         JoinError {
             id,
-            repr: Repr::Panic(payload),
+            repr: Repr::Panic {
+                payload: SyncWrapper(payload),
+                message,
+            },
         }
     }
 
@@ -42,7 +65,7 @@ impl JoinError {
 
     /// True when the task panicked, in `poll` or while its future was being dropped.
     pub fn is_panic(&self) -> bool {
-        matches!(self.repr, Repr::Panic(_))
+        matches!(self.repr, Repr::Panic { .. })
     }
 
     /// The panic payload, to resume the panic with [`std::panic::resume_unwind`].
@@ -59,7 +82,7 @@ impl JoinError {
     /// The panic payload, or the error back when the task was cancelled.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic(payload) => Ok(payload),
+            Repr::Panic { payload, .. } => Ok(payload.into_inner()),
             Repr::Cancelled => Err(self),
         }
     }
@@ -81,7 +104,7 @@ impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => write!(f, "task {} was cancelled", self.id),
-            Repr::Panic(payload) => match panic_message(payload.as_ref()) {
+            Repr::Panic { message, .. } => match message {
                 Some(message) => write!(f, "task {} panicked with message {message:?}", self.id),
                 None => write!(f, "task {} panicked", self.id),
             },
@@ -93,7 +116,7 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => write!(f, "JoinError::Cancelled({:?})", self.id),
-            Repr::Panic(payload) => match panic_message(payload.as_ref()) {
+            Repr::Panic { message, .. } => match message {
                 Some(message) => write!(f, "JoinError::Panic({:?}, {message:?})", self.id),
                 None => write!(f, "JoinError::Panic({:?}, ..)", self.id),
             },
