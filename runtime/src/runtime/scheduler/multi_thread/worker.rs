@@ -48,7 +48,10 @@ pub(crate) struct Core {
     batch: Batch,
 }
 
-/// Poll-time tracking for the adaptive global-queue interval.
+/// Poll-time tracking for the adaptive global-queue interval. The interval is counted in
+/// ticks, and a tick is one `run_task` (a poll plus up to three LIFO polls), so the mean is
+/// taken per `run_task` too; counting LIFO polls would make the interval up to four times too
+/// long for spawn-heavy tasks.
 struct Batch {
     started: Instant,
     polls: u32,
@@ -93,6 +96,20 @@ pub(super) fn run(index: usize, handle: Arc<Handle>, run_queue: Local, parker: P
     if let scheduler::Context::MultiThread(cx) = &cx {
         cx.handle.worker_exited();
     }
+}
+
+/// Holds a yielding task back until this worker's next driver poll, if this thread is one of
+/// `handle`'s workers.
+pub(super) fn try_defer(handle: &Handle, task: Notified) -> Result<(), Notified> {
+    context::with_scheduler(|cx| match cx {
+        Some(scheduler::Context::MultiThread(cx))
+            if std::ptr::eq(Arc::as_ptr(&cx.handle), handle) =>
+        {
+            cx.defer.push(task);
+            Ok(())
+        }
+        _ => Err(task),
+    })
 }
 
 /// Queues `task` on the current worker if this thread is one of `handle`'s workers.
@@ -188,7 +205,6 @@ impl Context {
                 }
                 metrics.lifo_hits.incr();
                 metrics.polls.incr();
-                core.batch.polls += 1;
                 *self.core.borrow_mut() = Some(core);
                 next.run();
             }
@@ -239,12 +255,21 @@ impl Context {
         core
     }
 
-    /// Polls the drivers without blocking, then wakes deferred tasks.
+    /// Polls the drivers without blocking, then queues the tasks that yielded.
     fn park_yield(&self, core: Box<Core>) -> Box<Core> {
-        *self.core.borrow_mut() = Some(core);
         // The I/O and timer drivers are polled here with a zero timeout once they exist.
-        self.defer.wake();
-        self.take_core()
+        let mut moved = 0usize;
+        self.defer.drain(|task| {
+            moved += 1;
+            if core.run_queue.push_back(task, &self.handle.inject) {
+                self.metrics().overflows.incr();
+            }
+        });
+        // One notification for the whole batch: another worker may take half of it.
+        if moved > 1 {
+            self.handle.notify_parked();
+        }
+        core
     }
 
     fn park(&self, mut core: Box<Core>) -> Box<Core> {
@@ -291,13 +316,9 @@ impl Context {
         while let Some(task) = core.run_queue.pop() {
             drop(task);
         }
-        // Deferred wakers of cancelled tasks: dropping them only releases references.
-        drop(std::mem::take(&mut *self.defer_wakers()));
+        // Yielded tasks were cancelled with the rest; release their queue references.
+        self.defer.clear();
         self.handle.inject.close();
-    }
-
-    fn defer_wakers(&self) -> std::cell::RefMut<'_, Vec<std::task::Waker>> {
-        self.defer.wakers_mut()
     }
 }
 
