@@ -211,3 +211,29 @@ fn remote_wakes_and_spawns_unpark_the_driver() {
     assert_eq!(remote.join().unwrap(), "remote");
     assert!(rt.metrics().remote_schedule_count() >= 1);
 }
+
+/// A task that yields during the last round of a `block_on` is still queued for the next one
+/// (the yield is held in a per-`block_on` list that must be handed back with the scheduler).
+#[test]
+fn a_task_yielding_as_block_on_returns_runs_in_the_next_block_on() {
+    let rt = blitz_io::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let steps = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let task = {
+        let steps = steps.clone();
+        rt.spawn(async move {
+            steps.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            blitz_io::task::yield_now().await;
+            steps.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        })
+    };
+    // Runs the task's first poll (it yields), then returns before the yield is handed back.
+    rt.block_on(async {
+        while steps.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            blitz_io::task::yield_now().await;
+        }
+    });
+    rt.block_on(task).unwrap();
+    assert_eq!(steps.load(std::sync::atomic::Ordering::SeqCst), 2);
+}

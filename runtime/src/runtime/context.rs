@@ -8,7 +8,6 @@
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::ptr::NonNull;
-use std::task::Waker;
 
 use super::scheduler;
 use crate::task::raw::Header;
@@ -27,6 +26,9 @@ struct Context {
     driving: Cell<bool>,
     budget: Cell<Budget>,
     current_task: Cell<Option<NonNull<Header>>>,
+    /// Set by `yield_now` during a task poll: the task woke itself to yield and must wait for
+    /// the scheduler's next driver poll before it runs again.
+    yield_requested: Cell<bool>,
 }
 
 thread_local! {
@@ -37,6 +39,7 @@ thread_local! {
             driving: Cell::new(false),
             budget: Cell::new(Budget::unconstrained()),
             current_task: Cell::new(None),
+            yield_requested: Cell::new(false),
         }
     };
 }
@@ -169,13 +172,16 @@ pub(crate) fn note_forced_yield() {
     });
 }
 
-/// Wakes `waker` after the scheduler's next driver poll when a scheduler loop runs on this
-/// thread; otherwise wakes it now.
-pub(crate) fn defer_wake(waker: &Waker) {
-    with_scheduler(|cx| match cx {
-        Some(cx) => cx.defer(waker),
-        None => waker.wake_by_ref(),
-    })
+/// Marks the current task poll as a yield (see `yield_now`).
+pub(crate) fn request_yield() {
+    let _ = CONTEXT.try_with(|cx| cx.yield_requested.set(true));
+}
+
+/// Whether the task poll that just ended asked to yield; clears the request.
+pub(crate) fn take_yield_request() -> bool {
+    CONTEXT
+        .try_with(|cx| cx.yield_requested.replace(false))
+        .unwrap_or(false)
 }
 
 /// Marks the task being polled on this thread.
@@ -184,9 +190,13 @@ pub(crate) struct CurrentTask {
 }
 
 impl CurrentTask {
+    /// Also clears a yield request left by code that ran outside a task poll.
     pub(crate) fn enter(header: &Header) -> CurrentTask {
         let previous = CONTEXT
-            .try_with(|cx| cx.current_task.replace(Some(NonNull::from(header))))
+            .try_with(|cx| {
+                cx.yield_requested.set(false);
+                cx.current_task.replace(Some(NonNull::from(header)))
+            })
             .ok()
             .flatten();
         CurrentTask { previous }

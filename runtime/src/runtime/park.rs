@@ -182,19 +182,50 @@ impl Wake for ThreadWaker {
     }
 }
 
+/// A parker and its waker, cached per thread so that blocking on a future allocates nothing
+/// after the first time.
+struct CachedParker {
+    parker: Parker,
+    waker: Waker,
+}
+
+impl CachedParker {
+    fn new() -> CachedParker {
+        let parker = Parker::new();
+        let waker = Waker::from(StdArc::new(ThreadWaker(parker.unparker())));
+        CachedParker { parker, waker }
+    }
+}
+
+thread_local! {
+    static CACHED_PARKER: std::cell::RefCell<Option<CachedParker>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// Drives `future` to completion on the calling thread, parking between polls.
 ///
 /// This thread runs no tasks meanwhile; the future makes progress through wakes from elsewhere
 /// (a runtime's workers, the blocking pool, another thread).
 pub(crate) fn block_on_thread<F: Future>(future: F) -> F::Output {
-    let parker = Parker::new();
-    let waker = Waker::from(StdArc::new(ThreadWaker(parker.unparker())));
-    let mut cx = Context::from_waker(&waker);
+    // Borrow the thread's cached parker; a nested call (a future that itself blocks) or a
+    // thread being torn down gets a fresh one.
+    let cached = CACHED_PARKER
+        .try_with(|slot| slot.borrow_mut().take())
+        .ok()
+        .flatten();
+    let cached = cached.unwrap_or_else(CachedParker::new);
+    let output = run_parked(&cached, future);
+    let _ = CACHED_PARKER.try_with(|slot| *slot.borrow_mut() = Some(cached));
+    output
+}
+
+fn run_parked<F: Future>(cached: &CachedParker, future: F) -> F::Output {
+    let mut cx = Context::from_waker(&cached.waker);
     let mut future = pin!(future);
     loop {
         if let Poll::Ready(output) = crate::task::budget(|| future.as_mut().poll(&mut cx)) {
             return output;
         }
-        parker.park();
+        cached.parker.park();
     }
 }

@@ -64,7 +64,8 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
                 ToIdle::Requeue => {
                     // SAFETY: transition_to_idle kept our reference and NOTIFIED for the queue.
                     let notified = unsafe { Notified::from_raw(RawTask::from_raw(ptr)) };
-                    cell.header.scheduler.yield_now(notified);
+                    let deferred = crate::runtime::context::take_yield_request();
+                    cell.header.scheduler.yield_now(notified, deferred);
                 }
                 ToIdle::Cancel => {
                     cancel_future(cell);

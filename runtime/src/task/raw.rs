@@ -47,13 +47,17 @@ impl Scheduler {
         }
     }
 
-    /// The task woke itself during its poll: queue it behind everything runnable.
-    pub(crate) fn yield_now(&self, notified: Notified) {
+    /// The task woke itself during its poll: queue it behind everything runnable, and with
+    /// `deferred` (a `yield_now`) only after the scheduler's next driver poll.
+    pub(crate) fn yield_now(&self, notified: Notified, deferred: bool) {
         match self {
-            Scheduler::Runtime(handle) => handle.yield_now(notified),
+            Scheduler::Runtime(handle) => handle.yield_now(notified, deferred),
             Scheduler::Blocking => unreachable!("a blocking job never returns Pending"),
             #[cfg(all(test, blitz_loom))]
-            Scheduler::Loom(queue) => queue.push(notified),
+            Scheduler::Loom(queue) => {
+                let _ = deferred;
+                queue.push(notified)
+            }
         }
     }
 

@@ -7,8 +7,8 @@ use std::task::{Context, Poll};
 /// Yields to the scheduler once: the task is re-queued behind every task already runnable and
 /// runs again only after the worker has also polled its drivers (timers and I/O).
 ///
-/// The task is never re-polled in place. On a runtime worker the wake is deferred until the
-/// worker's next driver poll; elsewhere it is an immediate self-wake.
+/// The task is never re-polled in place. Outside a blitz-io task (another executor, or
+/// `block_on`'s own future) it is a plain self-wake.
 ///
 /// ```
 /// # blitz_io::run(async {
@@ -34,7 +34,11 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        crate::runtime::context::defer_wake(cx.waker());
+        // Wake ourselves (inside a task poll this only sets NOTIFIED) and tell the scheduler
+        // this wake is a yield: the harness then parks the task in the worker's defer list,
+        // which is moved to the back of the run queue after the next driver poll.
+        cx.waker().wake_by_ref();
+        crate::runtime::context::request_yield();
         Poll::Pending
     }
 }

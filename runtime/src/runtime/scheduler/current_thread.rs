@@ -149,7 +149,10 @@ impl CurrentThread {
         }
         impl Drop for ReturnCore<'_> {
             fn drop(&mut self) {
-                if let Some(core) = self.cx.core.borrow_mut().take() {
+                if let Some(mut core) = self.cx.core.borrow_mut().take() {
+                    // Tasks that yielded during the last round must not be lost with this
+                    // context: they wait in the core's queue for the next driver.
+                    self.cx.defer.drain(|task| core.tasks.push_back(task));
                     *self.owner.core.lock() = Some(core);
                 }
                 let waiters = std::mem::take(&mut *self.owner.waiters.lock());
@@ -193,10 +196,9 @@ impl Context {
                 }
             }
             let mut idle = false;
+            // Up to a batch of tasks per round even when the main future is already woken
+            // again: a main future that keeps yielding must not starve the tasks.
             for _ in 0..handle.config.event_interval {
-                if handle.woken.load(Acquire) {
-                    break;
-                }
                 let Some(task) = self.next_task() else {
                     idle = true;
                     break;
@@ -207,8 +209,11 @@ impl Context {
             if idle && self.defer.is_empty() && !handle.woken.load(Acquire) {
                 self.park(metrics);
             } else {
-                // Drivers are polled here with a zero timeout once they exist.
-                self.defer.wake();
+                // Drivers are polled here with a zero timeout once they exist. Then the tasks
+                // that yielded go to the back of the queue.
+                let mut core = self.core.borrow_mut();
+                let core = core.as_mut().expect("current-thread core missing");
+                self.defer.drain(|task| core.tasks.push_back(task));
             }
         }
     }
@@ -263,6 +268,27 @@ impl Handle {
 
     fn pop_remote(&self) -> Option<Notified> {
         self.inject.lock().as_mut()?.pop_front()
+    }
+
+    /// Re-queues a task that woke itself during its poll; a `yield_now` (`deferred`) waits in
+    /// the driving thread's defer list for the next driver poll.
+    pub(crate) fn yield_task(&self, task: Notified, deferred: bool) {
+        let task = if deferred {
+            context::with_scheduler(|cx| match cx {
+                Some(scheduler::Context::CurrentThread(cx))
+                    if std::ptr::eq(Arc::as_ptr(&cx.handle), self) =>
+                {
+                    cx.defer.push(task);
+                    None
+                }
+                _ => Some(task),
+            })
+        } else {
+            Some(task)
+        };
+        if let Some(task) = task {
+            self.schedule(task);
+        }
     }
 
     /// Queues a runnable task: locally on the driving thread, otherwise remotely.

@@ -96,11 +96,12 @@ impl Handle {
         }
     }
 
-    /// The task woke itself during its poll: queue it behind everything runnable.
-    pub(crate) fn yield_now(&self, notified: Notified) {
+    /// The task woke itself during its poll: queue it behind everything runnable; with
+    /// `deferred` (a `yield_now`), only after the next driver poll.
+    pub(crate) fn yield_now(&self, notified: Notified, deferred: bool) {
         match self {
-            Handle::MultiThread(h) => h.schedule_task(notified, true),
-            Handle::CurrentThread(h) => h.schedule(notified),
+            Handle::MultiThread(h) => h.yield_task(notified, deferred),
+            Handle::CurrentThread(h) => h.yield_task(notified, deferred),
         }
     }
 
@@ -128,13 +129,6 @@ impl Handle {
 }
 
 impl Context {
-    pub(crate) fn defer(&self, waker: &std::task::Waker) {
-        match self {
-            Context::MultiThread(cx) => cx.defer.defer(waker),
-            Context::CurrentThread(cx) => cx.defer.defer(waker),
-        }
-    }
-
     pub(crate) fn note_forced_yield(&self) {
         match self {
             Context::MultiThread(cx) => cx.note_forced_yield(),
@@ -143,37 +137,37 @@ impl Context {
     }
 }
 
-/// Wakers parked by `yield_now`, woken after the next driver poll.
+/// Tasks that called `yield_now`, held back until the scheduler's next driver poll.
 #[derive(Default)]
 pub(crate) struct Defer {
-    wakers: std::cell::RefCell<Vec<std::task::Waker>>,
+    tasks: std::cell::RefCell<Vec<Notified>>,
 }
 
 impl Defer {
-    pub(crate) fn defer(&self, waker: &std::task::Waker) {
-        let mut wakers = self.wakers.borrow_mut();
-        // Deferring the same task twice in one round wakes it once.
-        if let Some(last) = wakers.last() {
-            if last.will_wake(waker) {
-                return;
-            }
-        }
-        wakers.push(waker.clone());
+    pub(crate) fn push(&self, task: Notified) {
+        self.tasks.borrow_mut().push(task);
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.wakers.borrow().is_empty()
+        self.tasks.borrow().is_empty()
     }
 
-    pub(crate) fn wakers_mut(&self) -> std::cell::RefMut<'_, Vec<std::task::Waker>> {
-        self.wakers.borrow_mut()
-    }
-
-    /// Wakes everything deferred so far (wakes may defer more; those wait for the next round).
-    pub(crate) fn wake(&self) {
-        let wakers = std::mem::take(&mut *self.wakers.borrow_mut());
-        for waker in wakers {
-            waker.wake();
+    /// Hands every deferred task to `schedule`, oldest first. The buffer keeps its capacity,
+    /// so a steady stream of yields allocates nothing.
+    pub(crate) fn drain(&self, mut schedule: impl FnMut(Notified)) {
+        let mut tasks = std::mem::take(&mut *self.tasks.borrow_mut());
+        for task in tasks.drain(..) {
+            schedule(task);
         }
+        let mut current = self.tasks.borrow_mut();
+        if current.is_empty() {
+            *current = tasks;
+        }
+    }
+
+    /// Drops every deferred task's queue reference (shutdown).
+    pub(crate) fn clear(&self) {
+        let tasks = std::mem::take(&mut *self.tasks.borrow_mut());
+        drop(tasks);
     }
 }

@@ -18,7 +18,7 @@
 //! (adaptive: about 200 µs worth of polls, clamped to [2, 127]), otherwise the LIFO slot, then
 //! its queue, then a batch from the injection queue; with nothing local it steals half of a
 //! random victim's queue, and only then parks. Every `event_interval` ticks it does maintenance
-//! (driver poll, deferred wakes, shutdown check).
+//! (driver poll, yielded tasks re-queued, shutdown check).
 
 mod idle;
 pub(crate) mod queue;
@@ -184,6 +184,19 @@ impl Handle {
         self.metrics.remote_schedules.incr_shared();
         self.inject.push(task);
         self.notify_parked();
+    }
+
+    /// Re-queues a task that woke itself during its poll (`deferred`: by `yield_now`).
+    pub(crate) fn yield_task(&self, task: Notified, deferred: bool) {
+        let task = if deferred {
+            match worker::try_defer(self, task) {
+                Ok(()) => return,
+                Err(task) => task,
+            }
+        } else {
+            task
+        };
+        self.schedule_task(task, true);
     }
 
     /// Wakes one parked worker if nobody is searching for work already.
