@@ -10,7 +10,14 @@
 //!   how many yields completed) and panics when the runtime did less work than asked, so a
 //!   fast-looking number can never come from skipped work.
 //! - [`runtimes`] builds both runtimes with the same flavour and worker count.
+//! - [`measure`] reads process CPU time and context switches (`getrusage`).
+//! - [`alloc`] is a counting wrapper around the system allocator for the separate,
+//!   untimed allocation pass of `compare`.
+//! - [`report`] turns rounds into statistics, verdicts, the markdown table and the JSON file.
 
+pub mod alloc;
+pub mod measure;
+pub mod report;
 pub mod runtimes;
 pub mod workloads;
 
