@@ -282,7 +282,8 @@ pub fn markdown_table(rows: &[Comparison]) -> String {
     let mut out = String::new();
     out.push_str(
         "| workload | class | workers | ops/iter | blitz-io time/iter: median (min–max) \
-         | tokio time/iter: median (min–max) | ratio b/t | CPU/op b / t | parks/op b / t \
+         | tokio time/iter: median (min–max) | ratio b/t | CPU/op b / t \
+         | parks/op b (OS sleeps) / t \
          | vcsw/op b / t | allocs/op b / t | bytes/op b / t | verdict |\n",
     );
     out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -313,7 +314,16 @@ pub fn markdown_table(rows: &[Comparison]) -> String {
             time(&t),
             ratio,
             field(&|s| Some(fmt_ns(s.cpu_per_op.median))),
-            field(&|s| s.parks_per_op.map(|p| fmt_count(p.median))),
+            field(&|s| {
+                s.parks_per_op.map(|p| match s.sleeps_per_op {
+                    Some(sleeps) => format!(
+                        "{} ({} slept)",
+                        fmt_count(p.median),
+                        fmt_count(sleeps.median)
+                    ),
+                    None => fmt_count(p.median),
+                })
+            }),
             field(&|s| Some(fmt_count(s.vcsw_per_op.median))),
             field(&|s| s.allocs_per_op.map(fmt_count)),
             field(&|s| s.bytes_per_op.map(fmt_count)),
@@ -342,11 +352,15 @@ pub struct Machine {
     pub commit: String,
     /// When the run finished (UTC).
     pub date: String,
+    /// `/proc/loadavg` (1, 5, 15 min) when the run started and when it finished: other work
+    /// on the machine shows up here.
+    pub load: String,
 }
 
 impl Machine {
-    /// Reads the machine's description.
-    pub fn detect() -> Machine {
+    /// Reads the machine's description; `load_at_start` from [`load_average`] when the run
+    /// began.
+    pub fn detect(load_at_start: &str) -> Machine {
         let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
             .ok()
             .and_then(|info| {
@@ -368,6 +382,7 @@ impl Machine {
             profile: env!("BENCH_PROFILE").to_owned(),
             commit: git_commit(),
             date: utc_now(),
+            load: format!("{load_at_start} at start, {} at the end", load_average()),
         }
     }
 
@@ -381,8 +396,17 @@ impl Machine {
             "profile": self.profile,
             "commit": self.commit,
             "date": self.date,
+            "load_average": self.load,
         })
     }
+}
+
+/// The 1, 5 and 15 minute load averages from `/proc/loadavg`.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 fn git_commit() -> String {
@@ -535,7 +559,8 @@ pub fn benchmarks_md(machine: &Machine, settings: &Settings, rows: &[Comparison]
          - kernel: {kernel}\n\
          - rustc: {rustc}\n\
          - Tokio: {tokio} (from `Cargo.lock`); blitz-io: commit {commit}\n\
-         - profile: `{profile}`\n\n",
+         - profile: `{profile}`\n\
+         - load average (1/5/15 min): {load}\n\n",
         date = machine.date,
         nproc = machine.nproc,
         cpu = machine.cpu_model,
@@ -544,6 +569,7 @@ pub fn benchmarks_md(machine: &Machine, settings: &Settings, rows: &[Comparison]
         tokio = machine.tokio,
         commit = machine.commit,
         profile = machine.profile,
+        load = machine.load,
     );
     let _ = write!(
         out,
@@ -571,10 +597,18 @@ pub fn benchmarks_md(machine: &Machine, settings: &Settings, rows: &[Comparison]
          from runtime metrics deltas (blitz-io: `total_park_count()`; Tokio: the sum of \
          `RuntimeMetrics::worker_park_count(i)`, stable in Tokio 1.x on 64-bit targets, no \
          `tokio_unstable` needed). Times are per iteration; CPU, parks and switches are per op \
-         (ops/iter column); each shows the median over rounds.\n\
+         (ops/iter column); each shows the median over rounds. The two park counters differ: \
+         blitz-io counts every idle transition, including those its pre-sleep spin absorbed, \
+         and reports separately the parks that slept in the OS (in parentheses); Tokio does \
+         not spin, so its parks are sleeps or immediately satisfied parks.\n\
          - Allocations: a separate, untimed pass per side with a counting global allocator \
          (counting is switched on only during that pass), counting `alloc`/`realloc` calls and \
-         requested bytes of every thread, per op.\n\n",
+         requested bytes of every thread, per op. For the `busy` workloads this includes the \
+         background load's own spawns during the pass, so it grows with the time an iteration \
+         takes.\n\
+         - The machine is shared: other builds may run at the same time (see the load \
+         average above). Min–max ranges show the spread; a rerun moves medians by several \
+         percent.\n\n",
         target = settings.target_round.as_millis(),
         warm = settings.warmup_rounds,
         rounds = settings.rounds,

@@ -405,6 +405,7 @@ fn main() -> ExitCode {
         eprintln!("compare: warning: built without optimisations; use --release");
     }
     start_watchdog();
+    let load_at_start = report::load_average();
     let started = Instant::now();
     let mut rows = Vec::new();
     for (i, w) in workloads.iter().enumerate() {
@@ -432,7 +433,7 @@ fn main() -> ExitCode {
 
     let full = !options.quick && options.filter.is_none();
     if full || options.write {
-        let machine = Machine::detect();
+        let machine = Machine::detect(&load_at_start);
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let json = report::json_report(&machine, &settings, &rows);
         let json_path = root.join("results/latest.json");
