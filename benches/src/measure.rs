@@ -4,6 +4,10 @@
 //! section covers the runtime's workers as well as the thread that drives `block_on`. The
 //! `compare` binary shuts one side's runtime down (threads joined) before the other side
 //! runs, so a delta only ever contains the side being measured.
+//!
+//! The machine is shared, so [`SystemCpu`] also reads the CPU time of the whole machine from
+//! `/proc/stat`: the machine's busy time minus this process's CPU time over the same interval
+//! is the load other processes put on the machine meanwhile ([`foreign_load`]).
 
 use std::time::Duration;
 
@@ -56,6 +60,54 @@ impl Usage {
                 .saturating_sub(earlier.involuntary_switches),
         }
     }
+}
+
+/// Busy CPU time of the whole machine (all CPUs, all processes), from `/proc/stat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SystemCpu {
+    busy: Duration,
+}
+
+impl SystemCpu {
+    /// Reads `/proc/stat` now; `None` when it is unavailable.
+    pub fn now() -> Option<SystemCpu> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+        // Fields: user nice system idle iowait irq softirq steal guest guest_nice. Busy is
+        // everything but idle and iowait; guest time is already inside user.
+        let busy_ticks: u64 = line
+            .split_whitespace()
+            .skip(1)
+            .take(8)
+            .enumerate()
+            .filter(|&(i, _)| i != 3 && i != 4)
+            .map(|(_, f)| f.parse::<u64>().unwrap_or(0))
+            .sum();
+        // SAFETY: `sysconf` only reads a configuration value.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        let hz = if hz > 0 { hz as u64 } else { 100 };
+        Some(SystemCpu {
+            busy: Duration::from_nanos(busy_ticks.saturating_mul(1_000_000_000 / hz)),
+        })
+    }
+}
+
+/// The share of the machine's CPU capacity (`cpus × wall`) that other processes used between
+/// two readings: machine busy time minus this process's CPU time, clamped to `0..=1`. The
+/// resolution of `/proc/stat` is a clock tick (usually 10 ms), so use it over seconds.
+pub fn foreign_load(
+    system: (SystemCpu, SystemCpu),
+    own: (Usage, Usage),
+    wall: Duration,
+    cpus: usize,
+) -> f64 {
+    let machine = system.1.busy.saturating_sub(system.0.busy).as_secs_f64();
+    let ours = own.1.since(own.0).cpu.as_secs_f64();
+    let capacity = wall.as_secs_f64() * cpus.max(1) as f64;
+    if capacity <= 0.0 {
+        return 0.0;
+    }
+    ((machine - ours) / capacity).clamp(0.0, 1.0)
 }
 
 fn timeval(tv: libc::timeval) -> Duration {

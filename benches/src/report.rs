@@ -166,6 +166,9 @@ pub struct Comparison {
     pub blitz: SideResult,
     /// Tokio's measurements.
     pub tokio: SideResult,
+    /// Share of the machine's CPU capacity used by other processes while this workload was
+    /// measured (see [`crate::measure::foreign_load`]); `None` when unknown.
+    pub foreign_load: Option<f64>,
 }
 
 impl Comparison {
@@ -532,6 +535,7 @@ pub fn json_report(machine: &Machine, settings: &Settings, rows: &[Comparison]) 
                 "iters_per_round": row.iters_per_round,
                 "blitz": side_json(&row.blitz, w.ops_per_iter),
                 "tokio": side_json(&row.tokio, w.ops_per_iter),
+                "foreign_load": row.foreign_load,
                 "ratio": row.ratio(),
                 "verdict": row.verdict(),
             })
@@ -606,9 +610,11 @@ pub fn benchmarks_md(machine: &Machine, settings: &Settings, rows: &[Comparison]
          requested bytes of every thread, per op. For the `busy` workloads this includes the \
          background load's own spawns during the pass, so it grows with the time an iteration \
          takes.\n\
-         - The machine is shared: other builds may run at the same time (see the load \
-         average above). Min–max ranges show the spread; a rerun moves medians by several \
-         percent.\n\n",
+         - The machine is shared: other builds may run at the same time. The load average \
+         above and, per workload, the CPU share other processes used while it was measured \
+         (machine busy time from `/proc/stat` minus this process's CPU time, over the \
+         workload's whole measurement; last table) show how disturbed a run was. Min–max \
+         ranges show the spread within a run.\n\n",
         target = settings.target_round.as_millis(),
         warm = settings.warmup_rounds,
         rounds = settings.rounds,
@@ -618,17 +624,22 @@ pub fn benchmarks_md(machine: &Machine, settings: &Settings, rows: &[Comparison]
     out.push_str("\nColumns with `b / t` show blitz-io / Tokio.\n\n");
     let _ = write!(out, "## Verdict rule\n\n{VERDICT_RULE}\n\n");
     out.push_str(
-        "## Workloads\n\n| workload | workers | op | Tokio original |\n|---|---|---|---|\n",
+        "## Workloads\n\n| workload | workers | op | Tokio original | iters/round \
+         | other processes' CPU load |\n|---|---|---|---|---|---|\n",
     );
     for row in rows {
         let w = &row.workload;
+        let load = row
+            .foreign_load
+            .map_or("n/a".to_owned(), |l| format!("{:.0} %", l * 100.0));
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | `{}` |",
+            "| `{}` | {} | {} | `{}` | {} | {load} |",
             w.name,
             w.flavor.workers_label(),
             w.op,
-            w.origin
+            w.origin,
+            row.iters_per_round,
         );
     }
     out.push_str(

@@ -32,7 +32,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use blitz_io_benches::alloc::{self, AllocCount, CountingAlloc};
-use blitz_io_benches::measure::Usage;
+use blitz_io_benches::measure::{self, SystemCpu, Usage};
 use blitz_io_benches::report::{self, Comparison, Machine, Round, Settings, SideResult};
 use blitz_io_benches::{Background, Workload};
 
@@ -415,12 +415,21 @@ fn main() -> ExitCode {
             iters_per_round: 0,
             blitz: SideResult::default(),
             tokio: SideResult::default(),
+            foreign_load: None,
         };
         let t0 = Instant::now();
+        let (system0, own0) = (SystemCpu::now(), Usage::now());
         measure(w, &settings, &mut row);
+        let (system1, own1) = (SystemCpu::now(), Usage::now());
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        row.foreign_load = system0
+            .zip(system1)
+            .map(|system| measure::foreign_load(system, (own0, own1), t0.elapsed(), cpus));
         eprintln!(
-            " {:>7.2?}  ratio {}  {}",
+            " {:>7.2?}  other load {:>4}  ratio {}  {}",
             t0.elapsed(),
+            row.foreign_load
+                .map_or("n/a".to_owned(), |l| format!("{:.0}%", l * 100.0)),
             row.ratio().map_or("n/a".to_owned(), |r| format!("{r:.2}")),
             row.verdict()
         );
