@@ -1,0 +1,359 @@
+//! The workloads, each a faithful reproduction of a scheduler benchmark from Tokio's
+//! repository, with Tokio's parameters, for both runtimes.
+//!
+//! Design:
+//! - One submodule per Tokio benchmark. Its body is written once inside a `macro_rules!`
+//!   and instantiated as `run_blitz` and `run_tokio`; the instantiations differ only in the
+//!   runtime type and the paths of `spawn` and `yield_now`. One call performs one iteration of
+//!   Tokio's `b.iter(..)` closure on a runtime the caller built (and may reuse).
+//! - Where Tokio's benchmark uses `std::sync::mpsc` to signal completion, both sides use it;
+//!   where it uses `tokio::sync::oneshot` inside tasks, both sides use Tokio's oneshot (it is
+//!   runtime-agnostic). blitz-io has no channels of its own yet.
+//! - Every iteration checks its own result: the countdown reached zero, every `JoinHandle`
+//!   returned `Ok`, every yielding task reported in. Waits on `std::sync::mpsc` give up after
+//!   [`DEADLINE`] and panic with how much work was done, so a stuck runtime turns into a
+//!   failure message rather than a silent hang.
+//! - Two workloads keep the runtime busy in the background ([`Background`]); the caller starts
+//!   that load once per runtime and stops it (waiting until every background task has left)
+//!   before shutting the runtime down.
+//!
+//! Deviations from Tokio's source, all applied identically to both sides: the completion
+//! channel, countdown and handle vector are created per iteration instead of once per
+//! benchmark (one or two extra allocations per iteration, against 1 000-10 000 tasks), and the
+//! background tasks count themselves out when stopped.
+
+mod busy;
+mod chained_spawn;
+mod ct_spawn_many;
+mod ping_pong;
+mod remote_spawn;
+mod spawn_many_local;
+mod threaded_spawn;
+mod yield_many;
+
+use std::fmt;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a workload waits for its completion signal before declaring the runtime stuck.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+/// What dominates a workload's cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// Everything runs on one thread that always has work: no thread ever needs to sleep.
+    NeverParks,
+    /// Many independent tasks spread over all workers: queueing, stealing and wake-up
+    /// throughput.
+    MtThroughput,
+    /// A chain of dependent hand-offs between threads: each step may wait for a parked thread
+    /// to wake, so the OS park/unpark latency dominates.
+    ParkDominated,
+}
+
+impl Class {
+    /// The label used in reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            Class::NeverParks => "never parks",
+            Class::MtThroughput => "MT throughput",
+            Class::ParkDominated => "park-dominated",
+        }
+    }
+}
+
+/// Scheduler flavour and worker count, the same on both sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// The current-thread scheduler: tasks run on the thread that calls `block_on`.
+    CurrentThread,
+    /// The multi-thread, work-stealing scheduler with this many workers.
+    MultiThread(usize),
+}
+
+impl Flavor {
+    /// Short form: `ct`, `mt4`.
+    pub fn short(self) -> String {
+        match self {
+            Flavor::CurrentThread => "ct".to_owned(),
+            Flavor::MultiThread(n) => format!("mt{n}"),
+        }
+    }
+
+    /// The worker column of reports: `ct` or the worker count.
+    pub fn workers_label(self) -> String {
+        match self {
+            Flavor::CurrentThread => "ct".to_owned(),
+            Flavor::MultiThread(n) => n.to_string(),
+        }
+    }
+
+    fn workers(self) -> usize {
+        match self {
+            Flavor::CurrentThread => 1,
+            Flavor::MultiThread(n) => n,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    SpawnManyLocal,
+    SpawnManyRemoteIdle,
+    SpawnManyRemoteBusy1,
+    SpawnManyRemoteBusy2,
+    PingPong,
+    YieldMany,
+    ChainedSpawn,
+    CtSpawnManyLocal,
+    ThreadedSchedulerSpawn,
+}
+
+/// One benchmark workload at one flavour and worker count.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// Tokio's name for the benchmark, e.g. `spawn_many_local`.
+    pub name: &'static str,
+    /// What dominates its cost.
+    pub class: Class,
+    /// Scheduler flavour and workers, the same for both runtimes.
+    pub flavor: Flavor,
+    /// Operations in one iteration (tasks spawned, ping-pongs, yields); per-op figures divide
+    /// by this.
+    pub ops_per_iter: u64,
+    /// What one operation is, for reports.
+    pub op: &'static str,
+    /// The Tokio benchmark reproduced: file and function.
+    pub origin: &'static str,
+    /// Whether Tokio's benchmark builds its runtime with `enable_all()`.
+    pub tokio_enable_all: bool,
+    kind: Kind,
+}
+
+/// Every workload, in report order: the multi-thread workloads at 4 workers (Tokio's
+/// parameter) and at 2 (this machine's cores), then the current-thread and 1-worker cases.
+pub fn all() -> Vec<Workload> {
+    let mut list = Vec::new();
+    let mt = |kind, name, class, ops, op, origin, workers| Workload {
+        name,
+        class,
+        flavor: Flavor::MultiThread(workers),
+        ops_per_iter: ops,
+        op,
+        origin,
+        tokio_enable_all: true,
+        kind,
+    };
+    let multi = [
+        (
+            Kind::SpawnManyLocal,
+            "spawn_many_local",
+            Class::MtThroughput,
+            spawn_many_local::NUM_SPAWN as u64,
+            "spawned task",
+            "rt_multi_threaded.rs: rt_multi_spawn_many_local",
+        ),
+        (
+            Kind::SpawnManyRemoteIdle,
+            "spawn_many_remote_idle",
+            Class::MtThroughput,
+            remote_spawn::NUM_SPAWN as u64,
+            "spawned task",
+            "rt_multi_threaded.rs: rt_multi_spawn_many_remote_idle",
+        ),
+        (
+            Kind::SpawnManyRemoteBusy1,
+            "spawn_many_remote_busy1",
+            Class::MtThroughput,
+            remote_spawn::NUM_SPAWN as u64,
+            "spawned task",
+            "rt_multi_threaded.rs: rt_multi_spawn_many_remote_busy1",
+        ),
+        (
+            Kind::SpawnManyRemoteBusy2,
+            "spawn_many_remote_busy2",
+            Class::MtThroughput,
+            remote_spawn::NUM_SPAWN_BUSY2 as u64,
+            "spawned task",
+            "rt_multi_threaded.rs: rt_multi_spawn_many_remote_busy2",
+        ),
+        (
+            Kind::PingPong,
+            "ping_pong",
+            Class::ParkDominated,
+            ping_pong::NUM_PINGS as u64,
+            "ping-pong",
+            "rt_multi_threaded.rs: rt_multi_ping_pong",
+        ),
+        (
+            Kind::YieldMany,
+            "yield_many",
+            Class::MtThroughput,
+            (yield_many::TASKS * yield_many::NUM_YIELD) as u64,
+            "yield",
+            "rt_multi_threaded.rs: rt_multi_yield_many",
+        ),
+        (
+            Kind::ChainedSpawn,
+            "chained_spawn",
+            Class::ParkDominated,
+            chained_spawn::ITER as u64,
+            "chained spawn",
+            "rt_multi_threaded.rs: rt_multi_chained_spawn",
+        ),
+    ];
+    for (kind, name, class, ops, op, origin) in multi {
+        for workers in [4, 2] {
+            list.push(mt(kind, name, class, ops, op, origin, workers));
+        }
+    }
+    list.push(Workload {
+        name: "spawn_many_local",
+        class: Class::NeverParks,
+        flavor: Flavor::CurrentThread,
+        ops_per_iter: ct_spawn_many::NUM_SPAWN as u64,
+        op: "spawned task",
+        origin: "rt_current_thread.rs: rt_curr_spawn_many_local",
+        tokio_enable_all: false,
+        kind: Kind::CtSpawnManyLocal,
+    });
+    list.push(Workload {
+        name: "threaded_scheduler_spawn",
+        class: Class::ParkDominated,
+        flavor: Flavor::MultiThread(1),
+        ops_per_iter: 1,
+        op: "spawn + join",
+        origin: "spawn.rs: threaded_scheduler_spawn",
+        tokio_enable_all: false,
+        kind: Kind::ThreadedSchedulerSpawn,
+    });
+    list
+}
+
+impl Workload {
+    /// `name/flavour`, e.g. `spawn_many_local/mt4`: unique among [`all`].
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.name, self.flavor.short())
+    }
+
+    /// A fresh blitz-io runtime for this workload.
+    pub fn blitz_runtime(&self) -> blitz_io::Runtime {
+        crate::runtimes::blitz(self.flavor)
+    }
+
+    /// A fresh Tokio runtime for this workload, configured as Tokio's benchmark does.
+    pub fn tokio_runtime(&self) -> tokio::runtime::Runtime {
+        crate::runtimes::tokio(self.flavor, self.tokio_enable_all)
+    }
+
+    /// Starts the workload's background load (if any) on a fresh blitz-io runtime.
+    pub fn start_blitz(&self, rt: &blitz_io::Runtime) -> Background {
+        let workers = self.flavor.workers();
+        match self.kind {
+            Kind::SpawnManyRemoteBusy1 => busy::start_yielders_blitz(rt, 2 * workers),
+            Kind::SpawnManyRemoteBusy2 => busy::start_spawners_blitz(rt, workers),
+            _ => Background::none(),
+        }
+    }
+
+    /// Starts the workload's background load (if any) on a fresh Tokio runtime.
+    pub fn start_tokio(&self, rt: &tokio::runtime::Runtime) -> Background {
+        let workers = self.flavor.workers();
+        match self.kind {
+            Kind::SpawnManyRemoteBusy1 => busy::start_yielders_tokio(rt, 2 * workers),
+            Kind::SpawnManyRemoteBusy2 => busy::start_spawners_tokio(rt, workers),
+            _ => Background::none(),
+        }
+    }
+
+    /// One iteration on blitz-io.
+    ///
+    /// # Panics
+    /// When the runtime did less work than the workload asked for, or got stuck.
+    pub fn run_blitz(&self, rt: &blitz_io::Runtime) {
+        match self.kind {
+            Kind::SpawnManyLocal => spawn_many_local::run_blitz(rt),
+            Kind::SpawnManyRemoteIdle => remote_spawn::run_blitz(rt, remote_spawn::NUM_SPAWN),
+            Kind::SpawnManyRemoteBusy1 => remote_spawn::run_blitz(rt, remote_spawn::NUM_SPAWN),
+            Kind::SpawnManyRemoteBusy2 => {
+                remote_spawn::run_blitz(rt, remote_spawn::NUM_SPAWN_BUSY2)
+            }
+            Kind::PingPong => ping_pong::run_blitz(rt),
+            Kind::YieldMany => yield_many::run_blitz(rt),
+            Kind::ChainedSpawn => chained_spawn::run_blitz(rt),
+            Kind::CtSpawnManyLocal => ct_spawn_many::run_blitz(rt),
+            Kind::ThreadedSchedulerSpawn => threaded_spawn::run_blitz(rt),
+        }
+    }
+
+    /// One iteration on Tokio.
+    ///
+    /// # Panics
+    /// When the runtime did less work than the workload asked for, or got stuck.
+    pub fn run_tokio(&self, rt: &tokio::runtime::Runtime) {
+        match self.kind {
+            Kind::SpawnManyLocal => spawn_many_local::run_tokio(rt),
+            Kind::SpawnManyRemoteIdle => remote_spawn::run_tokio(rt, remote_spawn::NUM_SPAWN),
+            Kind::SpawnManyRemoteBusy1 => remote_spawn::run_tokio(rt, remote_spawn::NUM_SPAWN),
+            Kind::SpawnManyRemoteBusy2 => {
+                remote_spawn::run_tokio(rt, remote_spawn::NUM_SPAWN_BUSY2)
+            }
+            Kind::PingPong => ping_pong::run_tokio(rt),
+            Kind::YieldMany => yield_many::run_tokio(rt),
+            Kind::ChainedSpawn => chained_spawn::run_tokio(rt),
+            Kind::CtSpawnManyLocal => ct_spawn_many::run_tokio(rt),
+            Kind::ThreadedSchedulerSpawn => threaded_spawn::run_tokio(rt),
+        }
+    }
+}
+
+/// Background load running on a runtime while a workload is measured.
+///
+/// [`stop`](Self::stop) it before shutting the runtime down; dropping it without `stop` only
+/// asks the background tasks to finish and does not wait.
+pub struct Background {
+    busy: Option<Arc<busy::Busy>>,
+}
+
+impl Background {
+    /// No background load.
+    pub fn none() -> Background {
+        Background { busy: None }
+    }
+
+    /// Asks the background tasks to finish and waits until every one of them has.
+    ///
+    /// # Panics
+    /// When they have not all finished within [`DEADLINE`]: the runtime stopped running them.
+    pub fn stop(mut self) {
+        if let Some(busy) = self.busy.take() {
+            busy.stop_and_wait();
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(busy) = &self.busy {
+            busy.request_stop();
+        }
+    }
+}
+
+impl fmt::Debug for Background {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Background")
+            .field("busy", &self.busy.is_some())
+            .finish()
+    }
+}
+
+/// Waits for a completion message, or panics after [`DEADLINE`] with `progress()` saying how
+/// much work had been done.
+fn recv_or_fail<T>(rx: &mpsc::Receiver<T>, progress: impl FnOnce() -> String) -> T {
+    match rx.recv_timeout(DEADLINE) {
+        Ok(value) => value,
+        Err(error) => panic!("{} ({error:?} after {DEADLINE:?})", progress()),
+    }
+}
