@@ -17,11 +17,15 @@ pub struct JoinError {
 
 enum Repr {
     Cancelled,
-    Panic {
-        payload: SyncWrapper<Box<dyn Any + Send + 'static>>,
-        /// The payload's text, captured at creation so `Display` needs no access to it.
-        message: Option<String>,
-    },
+    /// Boxed so that `JoinError` stays two words: every task stores a `Result<T, JoinError>`
+    /// in its allocation, and only a panic pays for the details.
+    Panic(Box<Panic>),
+}
+
+struct Panic {
+    payload: SyncWrapper<Box<dyn Any + Send + 'static>>,
+    /// The payload's text, captured at creation so `Display` needs no access to it.
+    message: Option<String>,
 }
 
 /// Makes a `Send` value `Sync` by never giving out a shared reference to it: it can only be
@@ -51,10 +55,10 @@ impl JoinError {
         let message = panic_message(payload.as_ref()).map(str::to_owned);
         JoinError {
             id,
-            repr: Repr::Panic {
+            repr: Repr::Panic(Box::new(Panic {
                 payload: SyncWrapper(payload),
                 message,
-            },
+            })),
         }
     }
 
@@ -65,7 +69,7 @@ impl JoinError {
 
     /// True when the task panicked, in `poll` or while its future was being dropped.
     pub fn is_panic(&self) -> bool {
-        matches!(self.repr, Repr::Panic { .. })
+        matches!(self.repr, Repr::Panic(_))
     }
 
     /// The panic payload, to resume the panic with [`std::panic::resume_unwind`].
@@ -82,7 +86,7 @@ impl JoinError {
     /// The panic payload, or the error back when the task was cancelled.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic { payload, .. } => Ok(payload.into_inner()),
+            Repr::Panic(panic) => Ok(panic.payload.into_inner()),
             Repr::Cancelled => Err(self),
         }
     }
@@ -104,7 +108,7 @@ impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => write!(f, "task {} was cancelled", self.id),
-            Repr::Panic { message, .. } => match message {
+            Repr::Panic(panic) => match &panic.message {
                 Some(message) => write!(f, "task {} panicked with message {message:?}", self.id),
                 None => write!(f, "task {} panicked", self.id),
             },
@@ -116,7 +120,7 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => write!(f, "JoinError::Cancelled({:?})", self.id),
-            Repr::Panic { message, .. } => match message {
+            Repr::Panic(panic) => match &panic.message {
                 Some(message) => write!(f, "JoinError::Panic({:?}, {message:?})", self.id),
                 None => write!(f, "JoinError::Panic({:?}, ..)", self.id),
             },
