@@ -40,7 +40,10 @@ pub(crate) struct Core {
     /// the cap): wakes and spawns then go to the LIFO slot.
     lifo_enabled: bool,
     run_queue: Local,
-    tick: u32,
+    /// Ticks left until the next maintenance (counted down: no division on the hot path).
+    until_maintenance: u32,
+    /// Ticks left until the next look at the injection queue before the local one.
+    until_global_check: u32,
     is_searching: bool,
     is_shutdown: bool,
     rand: FastRand,
@@ -64,7 +67,8 @@ pub(super) fn run(index: usize, handle: Arc<Handle>, run_queue: Local, parker: P
         lifo_slot: None,
         lifo_enabled: false,
         run_queue,
-        tick: 0,
+        until_maintenance: handle.config.event_interval,
+        until_global_check: global_queue_interval,
         is_searching: false,
         is_shutdown: false,
         rand: FastRand::new(rand::seed()),
@@ -149,8 +153,9 @@ impl Context {
     fn run(&self, mut core: Box<Core>) -> Box<Core> {
         core.batch.start();
         while !core.is_shutdown {
-            core.tick = core.tick.wrapping_add(1);
-            if core.tick.is_multiple_of(self.handle.config.event_interval) {
+            core.until_maintenance -= 1;
+            if core.until_maintenance == 0 {
+                core.until_maintenance = self.handle.config.event_interval;
                 core = self.maintenance(core);
             }
             if let Some(task) = core.next_task(self) {
@@ -246,6 +251,7 @@ impl Context {
     fn maintenance(&self, mut core: Box<Core>) -> Box<Core> {
         core.batch
             .end(&self.handle, &mut core.global_queue_interval);
+        core.until_global_check = core.until_global_check.min(core.global_queue_interval);
         self.metrics()
             .local_queue_depth
             .set(core.run_queue.len() as u64);
@@ -275,6 +281,7 @@ impl Context {
     fn park(&self, mut core: Box<Core>) -> Box<Core> {
         core.batch
             .end(&self.handle, &mut core.global_queue_interval);
+        core.until_global_check = core.until_global_check.min(core.global_queue_interval);
         let metrics = self.metrics();
         let idle = &self.handle.idle;
         let was_last_searcher = idle.transition_worker_to_parked(self.index, core.is_searching);
@@ -325,7 +332,9 @@ impl Context {
 impl Core {
     fn next_task(&mut self, cx: &Context) -> Option<Notified> {
         let inject = &cx.handle.inject;
-        if self.tick.is_multiple_of(self.global_queue_interval) {
+        self.until_global_check -= 1;
+        if self.until_global_check == 0 {
+            self.until_global_check = self.global_queue_interval;
             if let Some(task) = inject.pop() {
                 cx.metrics().global_queue_pops.incr();
                 return Some(task);
