@@ -73,23 +73,32 @@ impl Parker {
     }
 
     /// Blocks until [`Unparker::unpark`] is called (a wake that came earlier is consumed at
-    /// once).
+    /// once), spinning first.
     pub(crate) fn park(&self) -> Parked {
-        self.park_inner(None)
+        self.park_inner(None, true)
+    }
+
+    /// As [`park`](Self::park), but sleeps at once without spinning (another thread is already
+    /// spinning, and a second spinner would only take CPU time from threads doing work).
+    pub(crate) fn park_without_spinning(&self) -> Parked {
+        self.park_inner(None, false)
     }
 
     /// As [`park`](Self::park), but returns after `timeout` at the latest.
     #[allow(dead_code)] // The timer wheel parks with a deadline.
     pub(crate) fn park_timeout(&self, timeout: Duration) -> Parked {
-        self.park_inner(Some(timeout))
+        self.park_inner(Some(timeout), true)
     }
 
-    fn park_inner(&self, timeout: Option<Duration>) -> Parked {
+    fn park_inner(&self, timeout: Option<Duration>, spin: bool) -> Parked {
         let inner = &*self.inner;
-        if inner.try_consume() || self.spin() {
+        if inner.try_consume() {
             return Parked::WithoutSleeping;
         }
         if timeout == Some(Duration::ZERO) {
+            return Parked::WithoutSleeping;
+        }
+        if spin && self.spin() {
             return Parked::WithoutSleeping;
         }
         let mut guard = inner.lock.lock();
@@ -226,6 +235,8 @@ fn run_parked<F: Future>(cached: &CachedParker, future: F) -> F::Output {
         if let Poll::Ready(output) = crate::task::budget(|| future.as_mut().poll(&mut cx)) {
             return output;
         }
-        cached.parker.park();
+        // No spin here: this thread runs no tasks, and on a loaded machine its spinning would
+        // take CPU time from the workers it waits on.
+        cached.parker.park_without_spinning();
     }
 }

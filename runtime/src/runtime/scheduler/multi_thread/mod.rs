@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle as ThreadHandle;
 use std::time::{Duration, Instant};
 
-use crate::loom::sync::atomic::{AtomicBool, Ordering::*};
+use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::loom::sync::{Condvar, Mutex};
 use crate::runtime::blocking;
 use crate::runtime::builder::{SchedulerConfig, ThreadOptions};
@@ -53,6 +53,10 @@ pub(crate) struct Handle {
     config: SchedulerConfig,
     exited: Mutex<usize>,
     exited_condvar: Condvar,
+    /// Workers spinning before they sleep, and how many may at once (one per two CPUs): with
+    /// more workers than CPUs, extra spinners would take CPU time from workers with tasks.
+    spinners: AtomicUsize,
+    max_spinners: usize,
     pub(crate) blocking: blocking::Spawner,
     pub(crate) metrics: SchedulerMetrics,
 }
@@ -96,6 +100,8 @@ impl MultiThread {
             config,
             exited: Mutex::new(0),
             exited_condvar: Condvar::new(),
+            spinners: AtomicUsize::new(0),
+            max_spinners: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
             blocking,
             metrics: SchedulerMetrics::new(num_workers),
         });
@@ -213,6 +219,25 @@ impl Handle {
         if pending {
             self.notify_parked();
         }
+    }
+
+    /// Claims a spinning slot; false when enough workers spin already.
+    fn try_start_spinning(&self) -> bool {
+        let mut current = self.spinners.load(Relaxed);
+        while current < self.max_spinners {
+            match self
+                .spinners
+                .compare_exchange_weak(current, current + 1, Relaxed, Relaxed)
+            {
+                Ok(_) => return true,
+                Err(actual) => current = actual,
+            }
+        }
+        false
+    }
+
+    fn stop_spinning(&self) {
+        self.spinners.fetch_sub(1, Relaxed);
     }
 
     fn shutdown(&self) {

@@ -292,7 +292,14 @@ impl Context {
         metrics.parks.incr();
         *self.core.borrow_mut() = Some(core);
         loop {
-            if self.parker.park() == Parked::Slept {
+            let parked = if self.handle.try_start_spinning() {
+                let parked = self.parker.park();
+                self.handle.stop_spinning();
+                parked
+            } else {
+                self.parker.park_without_spinning()
+            };
+            if parked == Parked::Slept {
                 metrics.sleeps.incr();
             }
             if self.handle.is_shutdown() {
