@@ -17,11 +17,18 @@
 //!   that load once per runtime and stops it (waiting until every background task has left)
 //!   before shutting the runtime down.
 //!
+//! One workload is blitz-io's own: `spawn_blocking_many` measures the blocking pool's per-job
+//! cost. Classes follow the targets of the foundation issue: current-thread spawn,
+//! `chained_spawn` and `yield_many` never park; `spawn_many_local`, `remote_busy1`,
+//! `ping_pong` are multi-thread throughput; `threaded_scheduler_spawn`, `remote_idle` and
+//! `remote_busy2` are park-dominated.
+//!
 //! Deviations from Tokio's source, all applied identically to both sides: the completion
 //! channel, countdown and handle vector are created per iteration instead of once per
 //! benchmark (one or two extra allocations per iteration, against 1 000-10 000 tasks), and the
 //! background tasks count themselves out when stopped.
 
+mod blocking_many;
 mod busy;
 mod chained_spawn;
 mod ct_spawn_many;
@@ -42,7 +49,7 @@ pub const DEADLINE: Duration = Duration::from_secs(60);
 /// What dominates a workload's cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Class {
-    /// Everything runs on one thread that always has work: no thread ever needs to sleep.
+    /// Work that, done right, keeps its thread busy: no thread needs to sleep per operation.
     NeverParks,
     /// Many independent tasks spread over all workers: queueing, stealing and wake-up
     /// throughput.
@@ -108,6 +115,7 @@ enum Kind {
     ChainedSpawn,
     CtSpawnManyLocal,
     ThreadedSchedulerSpawn,
+    SpawnBlockingMany,
 }
 
 /// One benchmark workload at one flavour and worker count.
@@ -157,7 +165,7 @@ pub fn all() -> Vec<Workload> {
         (
             Kind::SpawnManyRemoteIdle,
             "spawn_many_remote_idle",
-            Class::MtThroughput,
+            Class::ParkDominated,
             remote_spawn::NUM_SPAWN as u64,
             "spawned task",
             "rt_multi_threaded.rs: rt_multi_spawn_many_remote_idle",
@@ -173,7 +181,7 @@ pub fn all() -> Vec<Workload> {
         (
             Kind::SpawnManyRemoteBusy2,
             "spawn_many_remote_busy2",
-            Class::MtThroughput,
+            Class::ParkDominated,
             remote_spawn::NUM_SPAWN_BUSY2 as u64,
             "spawned task",
             "rt_multi_threaded.rs: rt_multi_spawn_many_remote_busy2",
@@ -181,7 +189,7 @@ pub fn all() -> Vec<Workload> {
         (
             Kind::PingPong,
             "ping_pong",
-            Class::ParkDominated,
+            Class::MtThroughput,
             ping_pong::NUM_PINGS as u64,
             "ping-pong",
             "rt_multi_threaded.rs: rt_multi_ping_pong",
@@ -189,7 +197,7 @@ pub fn all() -> Vec<Workload> {
         (
             Kind::YieldMany,
             "yield_many",
-            Class::MtThroughput,
+            Class::NeverParks,
             (yield_many::TASKS * yield_many::NUM_YIELD) as u64,
             "yield",
             "rt_multi_threaded.rs: rt_multi_yield_many",
@@ -197,10 +205,18 @@ pub fn all() -> Vec<Workload> {
         (
             Kind::ChainedSpawn,
             "chained_spawn",
-            Class::ParkDominated,
+            Class::NeverParks,
             chained_spawn::ITER as u64,
             "chained spawn",
             "rt_multi_threaded.rs: rt_multi_chained_spawn",
+        ),
+        (
+            Kind::SpawnBlockingMany,
+            "spawn_blocking_many",
+            Class::MtThroughput,
+            blocking_many::JOBS as u64,
+            "blocking job",
+            "blitz-io's own: the blocking pool's per-job cost",
         ),
     ];
     for (kind, name, class, ops, op, origin) in multi {
@@ -284,6 +300,7 @@ impl Workload {
             Kind::ChainedSpawn => chained_spawn::run_blitz(rt),
             Kind::CtSpawnManyLocal => ct_spawn_many::run_blitz(rt),
             Kind::ThreadedSchedulerSpawn => threaded_spawn::run_blitz(rt),
+            Kind::SpawnBlockingMany => blocking_many::run_blitz(rt),
         }
     }
 
@@ -304,6 +321,7 @@ impl Workload {
             Kind::ChainedSpawn => chained_spawn::run_tokio(rt),
             Kind::CtSpawnManyLocal => ct_spawn_many::run_tokio(rt),
             Kind::ThreadedSchedulerSpawn => threaded_spawn::run_tokio(rt),
+            Kind::SpawnBlockingMany => blocking_many::run_tokio(rt),
         }
     }
 }
