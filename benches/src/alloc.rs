@@ -2,7 +2,7 @@
 //!
 //! A binary opts in with
 //! `#[global_allocator] static ALLOC: CountingAlloc = CountingAlloc;`. Counting is off by
-//! default: every allocation then costs one extra relaxed load of [`ENABLED`], so timed rounds
+//! default: every allocation then costs one extra relaxed load of `ENABLED`, so timed rounds
 //! are not taxed by shared read-modify-writes. [`count`] switches it on around a closure and
 //! returns how many allocations (`alloc`, `alloc_zeroed` and `realloc` calls) and how many bytes
 //! (the requested size; for `realloc`, the new size) all threads of the process made meanwhile.
