@@ -1,9 +1,13 @@
 //! Per-thread runtime context: which runtime this thread is in, whether it drives one, the
 //! running task's budget, and the scheduler-local state reached by wakes and spawns.
 //!
-//! Everything lives in one `thread_local!` so each access is a single TLS lookup. The
-//! scheduler-local part is a raw pointer set for the extent of a worker's (or `block_on`'s) run
-//! loop; the pointee lives on that loop's stack, which outlives every use through the pointer.
+//! Two `thread_local!`s: `CONTEXT` holds the entered runtime's handle (it needs a destructor),
+//! and `HOT` holds the plain `Copy` cells read on every poll (budget, current task, yield
+//! request, scheduler pointer, driving flag). `HOT` has a `const` initialiser and no
+//! destructor, so an access is a bare thread-local load with no "already destroyed?" check;
+//! the coop budget alone is read and written several times per task poll. The scheduler
+//! pointer is set for the extent of a worker's (or `block_on`'s) run loop; the pointee lives on
+//! that loop's stack, which outlives every use through the pointer.
 
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
@@ -20,6 +24,10 @@ pub(crate) const NO_RUNTIME_MESSAGE: &str = "there is no blitz-io runtime on thi
 struct Context {
     /// The runtime entered on this thread (by `enter`, `block_on` or a worker).
     handle: RefCell<Option<scheduler::Handle>>,
+}
+
+/// The per-poll state: `Copy` cells only, so the thread-local needs no destructor.
+struct Hot {
     /// The scheduler loop running on this thread, if any.
     scheduler: Cell<Option<NonNull<scheduler::Context>>>,
     /// True while this thread drives a runtime: blocking here would stall its tasks.
@@ -35,6 +43,11 @@ thread_local! {
     static CONTEXT: Context = const {
         Context {
             handle: RefCell::new(None),
+        }
+    };
+
+    static HOT: Hot = const {
+        Hot {
             scheduler: Cell::new(None),
             driving: Cell::new(false),
             budget: Cell::new(Budget::unconstrained()),
@@ -90,7 +103,7 @@ pub(crate) struct DrivingGuard {
 /// When this thread already drives a runtime: `block_on` inside a runtime would deadlock it.
 #[track_caller]
 pub(crate) fn enter_driving() -> DrivingGuard {
-    let already = CONTEXT.with(|cx| cx.driving.replace(true));
+    let already = HOT.with(|cx| cx.driving.replace(true));
     if already {
         panic!(
             "cannot start a blitz-io runtime from within a runtime: this thread is already \
@@ -105,12 +118,12 @@ pub(crate) fn enter_driving() -> DrivingGuard {
 
 impl Drop for DrivingGuard {
     fn drop(&mut self) {
-        let _ = CONTEXT.try_with(|cx| cx.driving.set(false));
+        let _ = HOT.try_with(|cx| cx.driving.set(false));
     }
 }
 
 pub(crate) fn is_driving() -> bool {
-    CONTEXT.try_with(|cx| cx.driving.get()).unwrap_or(false)
+    HOT.try_with(|cx| cx.driving.get()).unwrap_or(false)
 }
 
 /// # Panics
@@ -130,10 +143,10 @@ pub(crate) fn set_scheduler<R>(scheduler: &scheduler::Context, f: impl FnOnce() 
     struct Reset(Option<NonNull<scheduler::Context>>);
     impl Drop for Reset {
         fn drop(&mut self) {
-            let _ = CONTEXT.try_with(|cx| cx.scheduler.set(self.0));
+            let _ = HOT.try_with(|cx| cx.scheduler.set(self.0));
         }
     }
-    let previous = CONTEXT.with(|cx| cx.scheduler.replace(Some(NonNull::from(scheduler))));
+    let previous = HOT.with(|cx| cx.scheduler.replace(Some(NonNull::from(scheduler))));
     let _reset = Reset(previous);
     f()
 }
@@ -141,25 +154,23 @@ pub(crate) fn set_scheduler<R>(scheduler: &scheduler::Context, f: impl FnOnce() 
 /// Calls `f` with the scheduler loop running on this thread, if any.
 #[inline]
 pub(crate) fn with_scheduler<R>(f: impl FnOnce(Option<&scheduler::Context>) -> R) -> R {
-    let ptr = CONTEXT.try_with(|cx| cx.scheduler.get()).ok().flatten();
+    let ptr = HOT.try_with(|cx| cx.scheduler.get()).ok().flatten();
     // SAFETY: the pointer is installed by `set_scheduler` for the extent of a call that borrows
     // the pointee, and reset before that borrow ends; it is only read on this thread.
     f(ptr.map(|p| unsafe { p.as_ref() }))
 }
 
 pub(crate) fn budget() -> Budget {
-    CONTEXT
-        .try_with(|cx| cx.budget.get())
+    HOT.try_with(|cx| cx.budget.get())
         .unwrap_or(Budget::unconstrained())
 }
 
 pub(crate) fn set_budget(budget: Budget) {
-    let _ = CONTEXT.try_with(|cx| cx.budget.set(budget));
+    let _ = HOT.try_with(|cx| cx.budget.set(budget));
 }
 
 pub(crate) fn replace_budget(budget: Budget) -> Budget {
-    CONTEXT
-        .try_with(|cx| cx.budget.replace(budget))
+    HOT.try_with(|cx| cx.budget.replace(budget))
         .unwrap_or(Budget::unconstrained())
 }
 
@@ -174,13 +185,12 @@ pub(crate) fn note_forced_yield() {
 
 /// Marks the current task poll as a yield (see `yield_now`).
 pub(crate) fn request_yield() {
-    let _ = CONTEXT.try_with(|cx| cx.yield_requested.set(true));
+    let _ = HOT.try_with(|cx| cx.yield_requested.set(true));
 }
 
 /// Whether the task poll that just ended asked to yield; clears the request.
 pub(crate) fn take_yield_request() -> bool {
-    CONTEXT
-        .try_with(|cx| cx.yield_requested.replace(false))
+    HOT.try_with(|cx| cx.yield_requested.replace(false))
         .unwrap_or(false)
 }
 
@@ -192,7 +202,7 @@ pub(crate) struct CurrentTask {
 impl CurrentTask {
     /// Also clears a yield request left by code that ran outside a task poll.
     pub(crate) fn enter(header: &Header) -> CurrentTask {
-        let previous = CONTEXT
+        let previous = HOT
             .try_with(|cx| {
                 cx.yield_requested.set(false);
                 cx.current_task.replace(Some(NonNull::from(header)))
@@ -205,17 +215,14 @@ impl CurrentTask {
 
 impl Drop for CurrentTask {
     fn drop(&mut self) {
-        let _ = CONTEXT.try_with(|cx| cx.current_task.set(self.previous));
+        let _ = HOT.try_with(|cx| cx.current_task.set(self.previous));
     }
 }
 
 /// The id of the task being polled on this thread.
 #[allow(dead_code)] // The public `task::id()` arrives with the task-API issue.
 pub(crate) fn current_task_id() -> Option<crate::task::Id> {
-    let ptr = CONTEXT
-        .try_with(|cx| cx.current_task.get())
-        .ok()
-        .flatten()?;
+    let ptr = HOT.try_with(|cx| cx.current_task.get()).ok().flatten()?;
     // SAFETY: the pointer is set only while that task is being polled on this thread, and the
     // poll holds a reference to it.
     Some(unsafe { ptr.as_ref() }.id)

@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
-use super::raw::{Cell, Header, Notified, RawTask, Stage, Vtable};
+use super::raw::{Cell, Header, PollOutcome, RawTask, Stage, Vtable};
 use super::state::{ToIdle, ToRunning};
 use super::{waker, JoinError};
 
@@ -45,7 +45,7 @@ unsafe fn cell<'a, F: Future>(ptr: NonNull<Header>) -> &'a Cell<F> {
 ///
 /// # Safety
 /// `ptr` is a live `Cell<F>` and the caller hands over one reference.
-unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
+unsafe fn poll<F: Future>(ptr: NonNull<Header>) -> PollOutcome {
     // SAFETY: the caller's reference keeps the cell alive for this call.
     let cell = unsafe { cell::<F>(ptr) };
     match cell.header.state.transition_to_running() {
@@ -57,29 +57,33 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
             let _current = crate::runtime::context::CurrentTask::enter(&cell.header);
             if poll_future(cell, &mut cx).is_ready() {
                 complete::<F>(ptr);
-                return;
+                return PollOutcome::Done;
             }
             match cell.header.state.transition_to_idle() {
-                ToIdle::Idle => {}
-                ToIdle::Requeue => {
-                    // SAFETY: transition_to_idle kept our reference and NOTIFIED for the queue.
-                    let notified = unsafe { Notified::from_raw(RawTask::from_raw(ptr)) };
-                    let deferred = crate::runtime::context::take_yield_request();
-                    cell.header.scheduler.yield_now(notified, deferred);
+                ToIdle::Idle => PollOutcome::Done,
+                // transition_to_idle kept our reference and NOTIFIED: the runner re-queues it.
+                ToIdle::Requeue if crate::runtime::context::take_yield_request() => {
+                    PollOutcome::Defer
                 }
+                ToIdle::Requeue => PollOutcome::Requeue,
                 ToIdle::Cancel => {
                     cancel_future(cell);
                     complete::<F>(ptr);
+                    PollOutcome::Done
                 }
             }
         }
         ToRunning::Cancel => {
             cancel_future(cell);
             complete::<F>(ptr);
+            PollOutcome::Done
         }
-        ToRunning::Skip => {}
-        // SAFETY: that was the last reference.
-        ToRunning::SkipAndDealloc => unsafe { dealloc::<F>(ptr) },
+        ToRunning::Skip => PollOutcome::Done,
+        ToRunning::SkipAndDealloc => {
+            // SAFETY: that was the last reference.
+            unsafe { dealloc::<F>(ptr) };
+            PollOutcome::Done
+        }
     }
 }
 

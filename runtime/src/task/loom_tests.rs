@@ -46,7 +46,10 @@ impl Queue {
     /// Runs queued tasks until the queue is empty.
     pub(crate) fn run_all(&self) {
         while let Some(task) = self.pop() {
-            task.run();
+            match task.run() {
+                super::Ran::Done => {}
+                super::Ran::Requeue(task) | super::Ran::Defer(task) => self.push(task),
+            }
         }
     }
 }

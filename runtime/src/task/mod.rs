@@ -49,7 +49,7 @@ pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use error::JoinError;
 pub use id::Id;
 pub use join::JoinHandle;
-pub(crate) use raw::{Notified, RawTask, Scheduler, Task};
+pub(crate) use raw::{Notified, Ran, RawTask, Scheduler, Task};
 pub use yield_now::{yield_now, YieldNow};
 
 use crate::runtime::context;

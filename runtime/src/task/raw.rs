@@ -47,20 +47,6 @@ impl Scheduler {
         }
     }
 
-    /// The task woke itself during its poll: queue it behind everything runnable, and with
-    /// `deferred` (a `yield_now`) only after the scheduler's next driver poll.
-    pub(crate) fn yield_now(&self, notified: Notified, deferred: bool) {
-        match self {
-            Scheduler::Runtime(handle) => handle.yield_now(notified, deferred),
-            Scheduler::Blocking => unreachable!("a blocking job never returns Pending"),
-            #[cfg(all(test, blitz_loom))]
-            Scheduler::Loom(queue) => {
-                let _ = deferred;
-                queue.push(notified)
-            }
-        }
-    }
-
     /// The task completed: take it out of the owned-task list, if it is in one.
     pub(crate) fn release(&self, task: RawTask) -> Option<Task> {
         match self {
@@ -86,9 +72,32 @@ pub(crate) struct Header {
     pub(crate) spawned_at: &'static Location<'static>,
 }
 
+/// What a poll left for the runner to do, before the runner turns it into a [`Ran`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PollOutcome {
+    /// Nothing: the task completed, went idle, or the entry was stale.
+    Done,
+    /// The task woke itself during the poll; the queue's reference is handed back.
+    Requeue,
+    /// As `Requeue`, for a `yield_now`: run it only after the next driver poll.
+    Defer,
+}
+
+/// What the runner of a queue entry must do next.
+#[derive(Debug)]
+#[must_use = "a task handed back by `run` must be queued again, or it is never polled"]
+pub(crate) enum Ran {
+    /// Nothing.
+    Done,
+    /// Queue the task at the back of the run queue (it woke itself while running).
+    Requeue(Notified),
+    /// Queue the task after the next driver poll (it called `yield_now`).
+    Defer(Notified),
+}
+
 /// The functions that know the future's type.
 pub(crate) struct Vtable {
-    pub(crate) poll: unsafe fn(NonNull<Header>),
+    pub(crate) poll: unsafe fn(NonNull<Header>) -> PollOutcome,
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
     pub(crate) dealloc: unsafe fn(NonNull<Header>),
     pub(crate) try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
@@ -164,8 +173,9 @@ impl RawTask {
     }
 
     /// # Safety
-    /// The caller gives up one reference obtained from a `Notified`.
-    pub(crate) unsafe fn poll(self) {
+    /// The caller gives up one reference obtained from a `Notified`; with `Requeue` or `Defer`
+    /// the reference comes back to the caller.
+    pub(crate) unsafe fn poll(self) -> PollOutcome {
         let poll = self.header().vtable.poll;
         // SAFETY: forwarded from the caller; the vtable matches the allocation's future type.
         unsafe { poll(self.ptr) }
@@ -260,11 +270,19 @@ impl Notified {
     }
 
     /// Polls the task (or cancels it, or only drops the reference, as the state word says).
-    pub(crate) fn run(self) {
+    /// A task that woke itself during the poll comes back to the caller, who queues it: the
+    /// caller is the scheduler loop that holds the queues, so no dispatch or thread-local
+    /// lookup is needed to find them.
+    pub(crate) fn run(self) -> Ran {
         let raw = self.raw;
         std::mem::forget(self);
-        // SAFETY: the Notified's reference is handed to poll.
-        unsafe { raw.poll() }
+        // SAFETY: the Notified's reference is handed to poll, and handed back with
+        // Requeue/Defer (transition_to_idle kept it and NOTIFIED for the queue).
+        match unsafe { raw.poll() } {
+            PollOutcome::Done => Ran::Done,
+            PollOutcome::Requeue => Ran::Requeue(Notified { raw }),
+            PollOutcome::Defer => Ran::Defer(Notified { raw }),
+        }
     }
 }
 

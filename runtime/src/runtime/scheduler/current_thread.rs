@@ -204,7 +204,11 @@ impl Context {
                     break;
                 };
                 metrics.polls.incr();
-                task::budget(|| task.run());
+                match task::budget(|| task.run()) {
+                    task::Ran::Done => {}
+                    task::Ran::Requeue(task) => self.push_local(task),
+                    task::Ran::Defer(task) => self.defer.push(task),
+                }
             }
             if idle && self.defer.is_empty() && !handle.woken.load(Acquire) {
                 self.park(metrics);
@@ -235,6 +239,14 @@ impl Context {
         let task = self.handle.pop_remote()?;
         self.handle.metrics.workers[0].global_queue_pops.incr();
         Some(task)
+    }
+
+    fn push_local(&self, task: Notified) {
+        let mut core = self.core.borrow_mut();
+        core.as_mut()
+            .expect("current-thread core missing")
+            .tasks
+            .push_back(task);
     }
 
     fn park(&self, metrics: &WorkerMetrics) {
@@ -268,27 +280,6 @@ impl Handle {
 
     fn pop_remote(&self) -> Option<Notified> {
         self.inject.lock().as_mut()?.pop_front()
-    }
-
-    /// Re-queues a task that woke itself during its poll; a `yield_now` (`deferred`) waits in
-    /// the driving thread's defer list for the next driver poll.
-    pub(crate) fn yield_task(&self, task: Notified, deferred: bool) {
-        let task = if deferred {
-            context::with_scheduler(|cx| match cx {
-                Some(scheduler::Context::CurrentThread(cx))
-                    if std::ptr::eq(Arc::as_ptr(&cx.handle), self) =>
-                {
-                    cx.defer.push(task);
-                    None
-                }
-                _ => Some(task),
-            })
-        } else {
-            Some(task)
-        };
-        if let Some(task) = task {
-            self.schedule(task);
-        }
     }
 
     /// Queues a runnable task: locally on the driving thread, otherwise remotely.

@@ -96,15 +96,6 @@ impl Handle {
         }
     }
 
-    /// The task woke itself during its poll: queue it behind everything runnable; with
-    /// `deferred` (a `yield_now`), only after the next driver poll.
-    pub(crate) fn yield_now(&self, notified: Notified, deferred: bool) {
-        match self {
-            Handle::MultiThread(h) => h.yield_task(notified, deferred),
-            Handle::CurrentThread(h) => h.yield_task(notified, deferred),
-        }
-    }
-
     /// A task completed: unlink it from the owned-task list.
     pub(crate) fn release(&self, task: RawTask) -> Option<Task> {
         match self {

@@ -192,19 +192,6 @@ impl Handle {
         self.notify_parked();
     }
 
-    /// Re-queues a task that woke itself during its poll (`deferred`: by `yield_now`).
-    pub(crate) fn yield_task(&self, task: Notified, deferred: bool) {
-        let task = if deferred {
-            match worker::try_defer(self, task) {
-                Ok(()) => return,
-                Err(task) => task,
-            }
-        } else {
-            task
-        };
-        self.schedule_task(task, true);
-    }
-
     /// Wakes one parked worker if nobody is searching for work already.
     fn notify_parked(&self) {
         if let Some(index) = self.idle.worker_to_notify() {

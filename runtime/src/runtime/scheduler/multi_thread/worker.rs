@@ -102,20 +102,6 @@ pub(super) fn run(index: usize, handle: Arc<Handle>, run_queue: Local, parker: P
     }
 }
 
-/// Holds a yielding task back until this worker's next driver poll, if this thread is one of
-/// `handle`'s workers.
-pub(super) fn try_defer(handle: &Handle, task: Notified) -> Result<(), Notified> {
-    context::with_scheduler(|cx| match cx {
-        Some(scheduler::Context::MultiThread(cx))
-            if std::ptr::eq(Arc::as_ptr(&cx.handle), handle) =>
-        {
-            cx.defer.push(task);
-            Ok(())
-        }
-        _ => Err(task),
-    })
-}
-
 /// Queues `task` on the current worker if this thread is one of `handle`'s workers.
 pub(super) fn try_schedule_local(
     handle: &Handle,
@@ -189,10 +175,11 @@ impl Context {
         core.lifo_enabled = !self.handle.config.disable_lifo_slot;
         *self.core.borrow_mut() = Some(core);
         task::budget(|| {
-            task.run();
+            let mut ran = task.run();
             let mut lifo_polls = 0;
             loop {
                 let mut core = self.take_core();
+                self.requeue(&mut core, ran);
                 let Some(next) = core.lifo_slot.take() else {
                     core.lifo_enabled = false;
                     return core;
@@ -211,9 +198,24 @@ impl Context {
                 metrics.lifo_hits.incr();
                 metrics.polls.incr();
                 *self.core.borrow_mut() = Some(core);
-                next.run();
+                ran = next.run();
             }
         })
+    }
+
+    /// Queues a task that its own poll handed back: behind everything runnable, or (after a
+    /// `yield_now`) in the defer list until the next driver poll.
+    fn requeue(&self, core: &mut Core, ran: task::Ran) {
+        match ran {
+            task::Ran::Done => {}
+            task::Ran::Requeue(task) => {
+                if core.run_queue.push_back(task, &self.handle.inject) {
+                    self.metrics().overflows.incr();
+                }
+                self.handle.notify_parked();
+            }
+            task::Ran::Defer(task) => self.defer.push(task),
+        }
     }
 
     fn take_core(&self) -> Box<Core> {
