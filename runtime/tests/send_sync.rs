@@ -19,7 +19,7 @@ use blitz_io::runtime::{
     Backend, BuildError, Builder, Config, EnterGuard, Handle, RuntimeFlavor, RuntimeMetrics,
     TryCurrentError,
 };
-use blitz_io::task::{self, Id, JoinError, JoinHandle, Unconstrained, YieldNow};
+use blitz_io::task::{self, AbortHandle, Id, JoinError, JoinHandle, Unconstrained, YieldNow};
 use blitz_io::Runtime;
 
 macro_rules! check_trait {
@@ -121,6 +121,8 @@ assert_type!(JoinHandle<u32>: Send, Sync, Unpin);
 assert_type!(JoinHandle<Cell<u32>>: Send, Sync, Unpin);
 assert_type!(JoinHandle<Rc<u32>>: !Send, !Sync, Unpin);
 assert_type!(JoinHandle<PhantomPinned>: Send, Sync, Unpin);
+// An AbortHandle never touches the output, so it is Send and Sync whatever the task returns.
+assert_type!(AbortHandle: Send, Sync, Unpin);
 assert_type!(JoinError: Send, Sync, Unpin);
 assert_type!(Id: Send, Sync, Unpin);
 assert_type!(YieldNow: Send, Sync, Unpin);

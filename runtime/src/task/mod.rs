@@ -27,6 +27,7 @@
 //! });
 //! ```
 
+mod abort;
 mod coop;
 mod error;
 mod harness;
@@ -44,6 +45,7 @@ pub(crate) mod loom_tests;
 use std::future::Future;
 use std::panic::Location;
 
+pub use abort::AbortHandle;
 pub(crate) use coop::{budget, has_budget_remaining, Budget};
 pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use error::JoinError;
