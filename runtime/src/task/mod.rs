@@ -49,7 +49,7 @@ pub use abort::AbortHandle;
 pub(crate) use coop::{budget, has_budget_remaining, Budget};
 pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use error::JoinError;
-pub use id::Id;
+pub use id::{id, try_id, Id};
 pub use join::JoinHandle;
 pub(crate) use raw::{Notified, RawTask, Scheduler, Task};
 pub use yield_now::{yield_now, YieldNow};
