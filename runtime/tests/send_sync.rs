@@ -19,7 +19,9 @@ use blitz_io::runtime::{
     Backend, BuildError, Builder, Config, EnterGuard, Handle, RuntimeFlavor, RuntimeMetrics,
     TryCurrentError,
 };
-use blitz_io::task::{self, AbortHandle, Id, JoinError, JoinHandle, Unconstrained, YieldNow};
+use blitz_io::task::{
+    self, AbortHandle, Id, JoinError, JoinHandle, JoinSet, Unconstrained, YieldNow,
+};
 use blitz_io::Runtime;
 
 macro_rules! check_trait {
@@ -124,6 +126,10 @@ assert_type!(JoinHandle<PhantomPinned>: Send, Sync, Unpin);
 // An AbortHandle never touches the output, so it is Send and Sync whatever the task returns.
 assert_type!(AbortHandle: Send, Sync, Unpin);
 assert_type!(JoinError: Send, Sync, Unpin);
+// A JoinSet holds JoinHandles and wakers: Send and Sync exactly when its handles are.
+assert_type!(JoinSet<u32>: Send, Sync, Unpin);
+assert_type!(JoinSet<Cell<u32>>: Send, Sync, Unpin);
+assert_type!(JoinSet<Rc<u32>>: !Send, !Sync, Unpin);
 assert_type!(Id: Send, Sync, Unpin);
 assert_type!(YieldNow: Send, Sync, Unpin);
 assert_type!(Unconstrained<YieldNow>: Send, Sync, Unpin);
@@ -136,6 +142,7 @@ assert_value!(task::yield_now() => Send, Sync, Unpin);
 assert_value!(task::consume_budget() => Send, Sync, !Unpin);
 assert_value!(task::unconstrained(async {}) => Send, Sync, !Unpin);
 assert_value!(task::unconstrained(Local(PhantomData, PhantomPinned)) => !Send, !Sync, !Unpin);
+assert_value!(JoinSet::<u32>::new().join_next() => Send, Sync, !Unpin);
 assert_value!(blitz_io::future::lazy(|_cx| 1u8) => Send, Sync, Unpin);
 assert_value!(blitz_io::future::lazy({ let rc = Rc::new(1u8); move |_cx| *rc }) => !Send, !Sync, Unpin);
 assert_type!(blitz_io::future::FnFuture<fn(&mut Context<'_>) -> u8>: Send, Sync, Unpin);

@@ -16,7 +16,8 @@ use super::Id;
 
 /// A cloneable handle that can cancel a task but cannot await its output.
 ///
-/// Get one from [`JoinHandle::abort_handle`](super::JoinHandle::abort_handle). Dropping it does nothing to the task; it only
+/// Get one from [`JoinHandle::abort_handle`](super::JoinHandle::abort_handle) or from
+/// [`JoinSet::spawn`](super::JoinSet::spawn). Dropping it does nothing to the task; it only
 /// releases the handle's hold on the task's memory.
 ///
 /// ```

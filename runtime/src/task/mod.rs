@@ -33,6 +33,7 @@ mod error;
 mod harness;
 mod id;
 mod join;
+mod join_set;
 pub(crate) mod owned;
 pub(crate) mod raw;
 pub(crate) mod state;
@@ -51,6 +52,7 @@ pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use error::JoinError;
 pub use id::{id, try_id, Id};
 pub use join::JoinHandle;
+pub use join_set::JoinSet;
 pub(crate) use raw::{Notified, RawTask, Scheduler, Task};
 pub use yield_now::{yield_now, YieldNow};
 
