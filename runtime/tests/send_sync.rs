@@ -20,7 +20,7 @@ use blitz_io::runtime::{
     TryCurrentError,
 };
 use blitz_io::task::{
-    self, AbortHandle, Id, JoinError, JoinHandle, JoinSet, Unconstrained, YieldNow,
+    self, AbortHandle, Id, JoinAll, JoinError, JoinHandle, JoinSet, Unconstrained, YieldNow,
 };
 use blitz_io::Runtime;
 
@@ -143,6 +143,14 @@ assert_value!(task::consume_budget() => Send, Sync, !Unpin);
 assert_value!(task::unconstrained(async {}) => Send, Sync, !Unpin);
 assert_value!(task::unconstrained(Local(PhantomData, PhantomPinned)) => !Send, !Sync, !Unpin);
 assert_value!(JoinSet::<u32>::new().join_next() => Send, Sync, !Unpin);
+assert_value!(task::join_all(Vec::<JoinHandle<u32>>::new()) => Send, !Unpin);
+assert_value!(task::race(Vec::<JoinHandle<u32>>::new()) => Send, !Unpin);
+assert_value!(task::select(Vec::<JoinHandle<u32>>::new()) => Send, !Unpin);
+assert_value!(task::join_all(Vec::<JoinHandle<Rc<u32>>>::new()) => !Send);
+// The tuple future stores finished outputs until all are in: Sync only if they are.
+assert_type!(<(JoinHandle<u32>, JoinHandle<u8>) as JoinAll>::Future: Send, Sync, Unpin);
+assert_type!(<(JoinHandle<u32>, JoinHandle<Cell<u8>>) as JoinAll>::Future: Send, !Sync, Unpin);
+assert_type!(<(JoinHandle<Rc<u32>>,) as JoinAll>::Future: !Send, !Sync, Unpin);
 assert_value!(blitz_io::future::lazy(|_cx| 1u8) => Send, Sync, Unpin);
 assert_value!(blitz_io::future::lazy({ let rc = Rc::new(1u8); move |_cx| *rc }) => !Send, !Sync, Unpin);
 assert_type!(blitz_io::future::FnFuture<fn(&mut Context<'_>) -> u8>: Send, Sync, Unpin);

@@ -6,6 +6,7 @@
 //! | `task.spawnFuture(f)` | [`spawn`] (any `Future + Send + 'static`, `async` blocks included) |
 //! | `task.spawnBlocking(fn, args)` | [`spawn_blocking`] (runs on the blocking pool) |
 //! | `JoinHandle.blockingJoin()` | [`JoinHandle::blocking_join`], or `.await` the handle |
+//! | `joinAll`, `race`, `select` | [`join_all`], [`race`] (first wins, the rest aborted), [`select`] (first wins, the rest handed back); [`JoinAll`] for tuples; [`JoinSet`] |
 //!
 //! A task is one allocation: a header (state word, vtable pointer, id, owned-list link, join
 //! waker, spawn location) followed by the future and later its output. Its state word (see
@@ -28,6 +29,7 @@
 //! ```
 
 mod abort;
+mod combine;
 mod coop;
 mod error;
 mod harness;
@@ -47,6 +49,7 @@ use std::future::Future;
 use std::panic::Location;
 
 pub use abort::AbortHandle;
+pub use combine::{join_all, race, select, JoinAll, JoinTuple};
 pub(crate) use coop::{budget, has_budget_remaining, Budget};
 pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use error::JoinError;
