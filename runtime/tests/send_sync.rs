@@ -131,6 +131,13 @@ assert_type!(JoinSet<u32>: Send, Sync, Unpin);
 assert_type!(JoinSet<Cell<u32>>: Send, Sync, Unpin);
 assert_type!(JoinSet<Rc<u32>>: !Send, !Sync, Unpin);
 assert_type!(Id: Send, Sync, Unpin);
+// A task-local key is a `static`; the value itself never leaves the thread-local or the future.
+assert_type!(task::LocalKey<u32>: Send, Sync, Unpin);
+assert_type!(task::LocalKey<Rc<u32>>: Send, Sync, Unpin);
+assert_type!(task::AccessError: Send, Sync, Unpin);
+assert_type!(task::TaskLocalFuture<u32, YieldNow>: Send, Sync, Unpin);
+assert_type!(task::TaskLocalFuture<Rc<u32>, YieldNow>: !Send, !Sync, Unpin);
+assert_type!(task::TaskLocalFuture<u32, Local>: !Send, !Sync, !Unpin);
 assert_type!(YieldNow: Send, Sync, Unpin);
 assert_type!(Unconstrained<YieldNow>: Send, Sync, Unpin);
 assert_type!(Unconstrained<BoxFutureSync>: Send, Sync, Unpin);

@@ -39,6 +39,7 @@ mod join_set;
 pub(crate) mod owned;
 pub(crate) mod raw;
 pub(crate) mod state;
+mod task_local;
 mod waker;
 mod yield_now;
 
@@ -57,6 +58,7 @@ pub use id::{id, try_id, Id};
 pub use join::JoinHandle;
 pub use join_set::JoinSet;
 pub(crate) use raw::{Notified, RawTask, Scheduler, Task};
+pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub use yield_now::{yield_now, YieldNow};
 
 use crate::runtime::context;
