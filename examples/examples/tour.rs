@@ -211,7 +211,63 @@ fn main() -> ExitCode {
         vec![1, 4, 9, 16, 25],
     );
 
-    println!("9. metrics: the runtime counts its work");
+    println!("9. combinators: join_all, race, select and a JoinSet");
+    let (joined, raced, selected, from_set) = local.block_on(async {
+        // join_all: results in input order, whatever order the tasks finish in.
+        let handles = (1..=4u64).map(|i| task::spawn(async move { i * 100 }));
+        let joined: Vec<u64> = task::join_all(handles)
+            .await
+            .into_iter()
+            .map(|r| r.expect("no task fails"))
+            .collect();
+        // race: the first to finish wins, the losers are aborted.
+        let never = task::spawn(std::future::pending::<&str>());
+        let quick = task::spawn(async { "quick" });
+        let (winner, result) = task::race([never, quick]).await;
+        let raced = (winner, result.expect("the quick task wins"));
+        // select: the first to finish wins, the others come back still running.
+        let first = task::spawn(async { 1u32 });
+        let second = task::spawn(async {
+            task::yield_now().await;
+            2u32
+        });
+        let (_, result, rest) = task::select([first, second]).await;
+        let rest_total: u32 = task::join_all(rest)
+            .await
+            .into_iter()
+            .map(|r| r.unwrap())
+            .sum();
+        let selected = (result.expect("a winner") + rest_total, 3);
+        // JoinSet: results in completion order; a set drains to None.
+        let mut set = task::JoinSet::new();
+        for n in 20..24u64 {
+            set.spawn_blocking(move || fib(n));
+        }
+        let mut from_set = Vec::new();
+        while let Some(result) = set.join_next().await {
+            from_set.push(result.expect("no job panics"));
+        }
+        from_set.sort_unstable();
+        (joined, raced, selected, from_set)
+    });
+    tour.check(
+        "join_all keeps input order",
+        joined,
+        vec![100, 200, 300, 400],
+    );
+    tour.check("race: the quick task wins", raced, (1, "quick"));
+    tour.check(
+        "select: winner plus the handed-back rest",
+        selected.0,
+        selected.1,
+    );
+    tour.check(
+        "JoinSet drains every blocking job",
+        from_set,
+        vec![6765, 10946, 17711, 28657],
+    );
+
+    println!("10. metrics: the runtime counts its work");
     let metrics = rt.metrics();
     let polls = metrics.total_poll_count();
     tour.check("at least 10 000 task polls recorded", polls >= 10_000, true);

@@ -19,7 +19,9 @@ use blitz_io::runtime::{
     Backend, BuildError, Builder, Config, EnterGuard, Handle, RuntimeFlavor, RuntimeMetrics,
     TryCurrentError,
 };
-use blitz_io::task::{self, Id, JoinError, JoinHandle, Unconstrained, YieldNow};
+use blitz_io::task::{
+    self, AbortHandle, Id, JoinAll, JoinError, JoinHandle, JoinSet, Unconstrained, YieldNow,
+};
 use blitz_io::Runtime;
 
 macro_rules! check_trait {
@@ -121,8 +123,21 @@ assert_type!(JoinHandle<u32>: Send, Sync, Unpin);
 assert_type!(JoinHandle<Cell<u32>>: Send, Sync, Unpin);
 assert_type!(JoinHandle<Rc<u32>>: !Send, !Sync, Unpin);
 assert_type!(JoinHandle<PhantomPinned>: Send, Sync, Unpin);
+// An AbortHandle never touches the output, so it is Send and Sync whatever the task returns.
+assert_type!(AbortHandle: Send, Sync, Unpin);
 assert_type!(JoinError: Send, Sync, Unpin);
+// A JoinSet holds JoinHandles and wakers: Send and Sync exactly when its handles are.
+assert_type!(JoinSet<u32>: Send, Sync, Unpin);
+assert_type!(JoinSet<Cell<u32>>: Send, Sync, Unpin);
+assert_type!(JoinSet<Rc<u32>>: !Send, !Sync, Unpin);
 assert_type!(Id: Send, Sync, Unpin);
+// A task-local key is a `static`; the value itself never leaves the thread-local or the future.
+assert_type!(task::LocalKey<u32>: Send, Sync, Unpin);
+assert_type!(task::LocalKey<Rc<u32>>: Send, Sync, Unpin);
+assert_type!(task::AccessError: Send, Sync, Unpin);
+assert_type!(task::TaskLocalFuture<u32, YieldNow>: Send, Sync, Unpin);
+assert_type!(task::TaskLocalFuture<Rc<u32>, YieldNow>: !Send, !Sync, Unpin);
+assert_type!(task::TaskLocalFuture<u32, Local>: !Send, !Sync, !Unpin);
 assert_type!(YieldNow: Send, Sync, Unpin);
 assert_type!(Unconstrained<YieldNow>: Send, Sync, Unpin);
 assert_type!(Unconstrained<BoxFutureSync>: Send, Sync, Unpin);
@@ -134,6 +149,15 @@ assert_value!(task::yield_now() => Send, Sync, Unpin);
 assert_value!(task::consume_budget() => Send, Sync, !Unpin);
 assert_value!(task::unconstrained(async {}) => Send, Sync, !Unpin);
 assert_value!(task::unconstrained(Local(PhantomData, PhantomPinned)) => !Send, !Sync, !Unpin);
+assert_value!(JoinSet::<u32>::new().join_next() => Send, Sync, !Unpin);
+assert_value!(task::join_all(Vec::<JoinHandle<u32>>::new()) => Send, !Unpin);
+assert_value!(task::race(Vec::<JoinHandle<u32>>::new()) => Send, !Unpin);
+assert_value!(task::select(Vec::<JoinHandle<u32>>::new()) => Send, !Unpin);
+assert_value!(task::join_all(Vec::<JoinHandle<Rc<u32>>>::new()) => !Send);
+// The tuple future stores finished outputs until all are in: Sync only if they are.
+assert_type!(<(JoinHandle<u32>, JoinHandle<u8>) as JoinAll>::Future: Send, Sync, Unpin);
+assert_type!(<(JoinHandle<u32>, JoinHandle<Cell<u8>>) as JoinAll>::Future: Send, !Sync, Unpin);
+assert_type!(<(JoinHandle<Rc<u32>>,) as JoinAll>::Future: !Send, !Sync, Unpin);
 assert_value!(blitz_io::future::lazy(|_cx| 1u8) => Send, Sync, Unpin);
 assert_value!(blitz_io::future::lazy({ let rc = Rc::new(1u8); move |_cx| *rc }) => !Send, !Sync, Unpin);
 assert_type!(blitz_io::future::FnFuture<fn(&mut Context<'_>) -> u8>: Send, Sync, Unpin);

@@ -250,3 +250,76 @@ fn abort_from_another_task() {
         assert!(error.unwrap_err().is_cancelled(), "{name}");
     }
 }
+
+/// An `AbortHandle` outlives the `JoinHandle`: aborting through it after the `JoinHandle` was
+/// dropped cancels the task (its future is dropped once), and clones share the task.
+#[test]
+fn abort_handle_after_join_handle_dropped() {
+    for (name, rt) in flavours() {
+        let drops = DropCounter::new();
+        let gate = Gate::new();
+        let (pending_tx, pending_rx) = mpsc::channel();
+        let handle = rt.spawn(common::signal_when_pending(
+            {
+                let gate = gate.clone();
+                let guard = drops.guard();
+                async move {
+                    let _guard = guard;
+                    gate.wait().await;
+                }
+            },
+            pending_tx,
+        ));
+        let abort = handle.abort_handle();
+        let clone = abort.clone();
+        assert_eq!(abort.id(), handle.id(), "{name}");
+        drop(handle);
+        rt.block_on(common::yield_until("the task to park", || {
+            pending_rx.try_recv().is_ok()
+        }));
+        assert!(!clone.is_finished(), "{name}");
+        drop(abort);
+        clone.abort();
+        rt.block_on(common::yield_until("the cancellation", || {
+            clone.is_finished()
+        }));
+        assert_eq!(drops.get(), 1, "{name}");
+        clone.abort();
+        drop(clone);
+        assert_eq!(drops.get(), 1, "{name}");
+    }
+}
+
+/// `AbortHandle::abort` on a completed task keeps its output for the `JoinHandle`.
+#[test]
+fn abort_handle_after_completion_keeps_the_output() {
+    for (name, rt) in flavours() {
+        let handle = rt.spawn(async { 11 });
+        let abort = handle.abort_handle();
+        rt.block_on(common::yield_until("completion", || abort.is_finished()));
+        abort.abort();
+        assert_eq!(rt.block_on(handle).unwrap(), 11, "{name}");
+        // The handle still answers after the JoinHandle consumed the output.
+        assert!(abort.is_finished(), "{name}");
+    }
+}
+
+/// An `AbortHandle` is the last reference to a detached, completed task: dropping it frees
+/// the task (and its output) exactly once.
+#[test]
+fn abort_handle_last_reference_frees_the_output() {
+    let rt = common::multi(2);
+    let drops = DropCounter::new();
+    let guard = drops.guard();
+    let handle = rt.spawn(async move { guard });
+    let abort = handle.abort_handle();
+    drop(handle);
+    rt.block_on(common::yield_until("completion", || abort.is_finished()));
+    assert_eq!(
+        drops.get(),
+        1,
+        "a detached task's output is dropped on completion"
+    );
+    drop(abort);
+    assert_eq!(drops.get(), 1);
+}

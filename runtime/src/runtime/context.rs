@@ -220,7 +220,6 @@ impl Drop for CurrentTask {
 }
 
 /// The id of the task being polled on this thread.
-#[allow(dead_code)] // The public `task::id()` arrives with the task-API issue.
 pub(crate) fn current_task_id() -> Option<crate::task::Id> {
     let ptr = HOT.try_with(|cx| cx.current_task.get()).ok().flatten()?;
     // SAFETY: the pointer is set only while that task is being polled on this thread, and the

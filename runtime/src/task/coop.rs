@@ -42,6 +42,12 @@ pub(crate) fn budget<R>(f: impl FnOnce() -> R) -> R {
     with_budget(Budget::initial(), f)
 }
 
+/// Runs `f` with an unconstrained budget, restoring the task's budget afterwards: for a
+/// combinator that charges one unit itself and then polls handles that would charge again.
+pub(crate) fn without_budget<R>(f: impl FnOnce() -> R) -> R {
+    with_budget(Budget::unconstrained(), f)
+}
+
 fn with_budget<R>(budget: Budget, f: impl FnOnce() -> R) -> R {
     struct Reset(Budget);
     impl Drop for Reset {

@@ -28,6 +28,47 @@ impl Id {
     }
 }
 
+/// The id of the task currently running on this thread.
+///
+/// Inside a [`spawn_blocking`](super::spawn_blocking) closure this is the blocking job's id
+/// (the same as its `JoinHandle::id`), because the job runs as a task on the blocking pool.
+/// Code that may run elsewhere should use [`try_id`].
+///
+/// ```
+/// # blitz_io::run(async {
+/// use blitz_io::task;
+///
+/// let handle = task::spawn(async { task::id() });
+/// let expected = handle.id();
+/// assert_eq!(handle.await.unwrap(), expected);
+/// # });
+/// ```
+///
+/// # Panics
+/// When called outside a task: from a plain thread, or directly in the future given to
+/// `block_on` (that future is not a spawned task).
+#[track_caller]
+pub fn id() -> Id {
+    match try_id() {
+        Some(id) => id,
+        None => panic!(
+            "`task::id()` called outside a task: only code running inside a spawned task has \
+             a task id (the future passed to `block_on` is not a task); use `task::try_id()` \
+             where there may be none"
+        ),
+    }
+}
+
+/// The id of the task currently running on this thread, or `None` outside a task (including
+/// in the future driven by `block_on`, which is not a spawned task).
+///
+/// ```
+/// assert_eq!(blitz_io::task::try_id(), None);
+/// ```
+pub fn try_id() -> Option<Id> {
+    crate::runtime::context::current_task_id()
+}
+
 impl fmt::Display for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)

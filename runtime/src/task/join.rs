@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::raw::RawTask;
-use super::{coop, Id, JoinError};
+use super::{coop, AbortHandle, Id, JoinError};
 
 /// An owned permission to await a spawned task's output.
 ///
@@ -53,6 +53,20 @@ impl<T> JoinHandle<T> {
     /// A [`spawn_blocking`](super::spawn_blocking) job can only be aborted before it starts.
     pub fn abort(&self) {
         abort_task(self.raw);
+    }
+
+    /// A handle that can [`abort`](AbortHandle::abort) this task from elsewhere, even after
+    /// this `JoinHandle` is dropped or awaited. It holds its own reference to the task.
+    ///
+    /// ```
+    /// # blitz_io::run(async {
+    /// let handle = blitz_io::task::spawn(async { 5 });
+    /// let abort = handle.abort_handle();
+    /// assert_eq!(abort.id(), handle.id());
+    /// # });
+    /// ```
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle::new(self.raw)
     }
 
     /// True once the task has finished (with output, panic or cancellation).

@@ -6,6 +6,7 @@
 //! | `task.spawnFuture(f)` | [`spawn`] (any `Future + Send + 'static`, `async` blocks included) |
 //! | `task.spawnBlocking(fn, args)` | [`spawn_blocking`] (runs on the blocking pool) |
 //! | `JoinHandle.blockingJoin()` | [`JoinHandle::blocking_join`], or `.await` the handle |
+//! | `joinAll`, `race`, `select` | [`join_all`], [`race`] (first wins, the rest aborted), [`select`] (first wins, the rest handed back); [`JoinAll`] for tuples; [`JoinSet`] |
 //!
 //! A task is one allocation: a header (state word, vtable pointer, id, owned-list link, join
 //! waker, spawn location) followed by the future and later its output. Its state word (see
@@ -27,14 +28,18 @@
 //! });
 //! ```
 
+mod abort;
+mod combine;
 mod coop;
 mod error;
 mod harness;
 mod id;
 mod join;
+mod join_set;
 pub(crate) mod owned;
 pub(crate) mod raw;
 pub(crate) mod state;
+mod task_local;
 mod waker;
 mod yield_now;
 
@@ -44,12 +49,16 @@ pub(crate) mod loom_tests;
 use std::future::Future;
 use std::panic::Location;
 
+pub use abort::AbortHandle;
+pub use combine::{join_all, race, select, JoinAll, JoinTuple};
 pub(crate) use coop::{budget, has_budget_remaining, Budget};
 pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use error::JoinError;
-pub use id::Id;
+pub use id::{id, try_id, Id};
 pub use join::JoinHandle;
+pub use join_set::JoinSet;
 pub(crate) use raw::{Notified, Ran, RawTask, Scheduler, Task};
+pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub use yield_now::{yield_now, YieldNow};
 
 use crate::runtime::context;
