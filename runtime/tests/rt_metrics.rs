@@ -248,3 +248,41 @@ fn worker_index_out_of_range_panics() {
     let text = common::panic_text(error.as_ref()).unwrap();
     assert!(text.contains("out of range"), "{text}");
 }
+
+/// The local-queue depth is sampled at maintenance; with `event_interval(1)` that happens
+/// before every task, so children spawned in one burst see the backlog behind them.
+#[test]
+fn local_queue_depth_is_sampled() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
+
+    let rt = blitz_io::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .event_interval(1)
+        .build()
+        .unwrap();
+    let deepest = Arc::new(AtomicUsize::new(0));
+    let parent = {
+        let deepest = deepest.clone();
+        rt.spawn(async move {
+            let children: Vec<_> = (0..100)
+                .map(|_| {
+                    let deepest = deepest.clone();
+                    blitz_io::task::spawn(async move {
+                        let metrics = blitz_io::runtime::Handle::current().metrics();
+                        deepest.fetch_max(metrics.worker_local_queue_depth(0), SeqCst);
+                    })
+                })
+                .collect();
+            for child in children {
+                child.await.unwrap();
+            }
+        })
+    };
+    parent.blocking_join().unwrap();
+    let deepest = deepest.load(SeqCst);
+    assert!(
+        (50..=100).contains(&deepest),
+        "children saw a local queue depth of at most {deepest}"
+    );
+}
