@@ -138,6 +138,51 @@ fn select_returns_the_remaining_handles() {
     }
 }
 
+/// `select` reports a panicking or an aborted member as the winner with its error, and the
+/// others come back still running (they are not aborted, unlike `race`'s losers).
+#[test]
+fn select_with_a_panicking_or_aborted_member() {
+    common::quiet_expected_panics();
+    for (name, rt) in flavours() {
+        let (index, error, rest) = rt.block_on(async {
+            let (mut handles, gates) = gated(2);
+            handles.push(task::spawn(async { panic!("select member panics") }));
+            let (index, result, rest) = task::select(handles).await;
+            for gate in &gates {
+                gate.open();
+            }
+            let rest: Vec<usize> = task::join_all(rest)
+                .await
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
+            (index, result.unwrap_err(), rest)
+        });
+        assert_eq!(index, 2, "{name}");
+        assert!(error.is_panic(), "{name}");
+        assert_eq!(
+            rest,
+            vec![0, 1],
+            "{name}: the others still ran to completion"
+        );
+
+        let (index, error, rest_len) = rt.block_on(async {
+            let (handles, gates) = gated(3);
+            handles[1].abort();
+            let (index, result, rest) = task::select(handles).await;
+            for gate in &gates {
+                gate.open();
+            }
+            let finished = task::join_all(rest).await;
+            assert!(finished.iter().all(Result::is_ok));
+            (index, result.unwrap_err(), finished.len())
+        });
+        assert_eq!(index, 1, "{name}");
+        assert!(error.is_cancelled(), "{name}");
+        assert_eq!(rest_len, 2, "{name}");
+    }
+}
+
 /// Empty inputs panic at the call with a message naming the function.
 #[test]
 fn race_and_select_reject_empty_input() {
