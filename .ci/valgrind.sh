@@ -11,7 +11,7 @@ if ! command -v valgrind >/dev/null 2>&1; then
 fi
 
 # Integration test binaries worth running under memcheck (small iteration counts).
-INTEGRATION=(task_abort task_panic task_join rt_shutdown blocking_pool)
+INTEGRATION=(task_abort task_panic task_join task_join_set task_local rt_shutdown blocking_pool)
 
 args=(--lib)
 for name in "${INTEGRATION[@]}"; do
@@ -37,7 +37,10 @@ for binary in "${binaries[@]}"; do
     echo "== valgrind $(basename "$binary")"
     # RUST_BACKTRACE=0: nested-panic tests would otherwise symbolise full backtraces, which
     # is slow under valgrind and fills the "still reachable" report with std's caches.
-    if ! RUST_BACKTRACE=0 valgrind -q --error-exitcode=1 --leak-check=full \
+    # --fair-sched=yes: valgrind runs one thread at a time, and by default a thread that
+    # waits by yielding in a loop (as tests' `yield_until` does) can keep the lock and starve
+    # the worker it waits for.
+    if ! RUST_BACKTRACE=0 valgrind -q --fair-sched=yes --error-exitcode=1 --leak-check=full \
         --errors-for-leak-kinds=definite --show-leak-kinds=definite \
         "$binary" --test-threads=1 -q; then
         status=1
