@@ -11,6 +11,11 @@
 //!   the poll that started them;
 //! - a task that woke itself during its poll, or a deferred `yield_now`: the back of the local
 //!   queue;
+//! - a task queued locally wakes a sleeping worker only if it is not alone in the queue: a lone
+//!   task runs on this worker as soon as the current poll returns (like the LIFO slot), and
+//!   waking a sleeper for it made that worker search, find nothing and park again, or steal it
+//!   and bounce a spawn chain between workers (`chained_spawn`: 0.17 parks per task before,
+//!   0.002 after);
 //! - from any other thread: the injection queue, then one sleeping worker is woken if nobody is
 //!   already searching.
 //!

@@ -204,6 +204,10 @@ impl Local {
     pub(crate) fn len(&self) -> usize {
         self.inner.len()
     }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 impl Steal {

@@ -228,21 +228,24 @@ impl Context {
     fn schedule_local(&self, core: &mut Core, task: Notified, is_yield: bool) {
         let metrics = self.metrics();
         metrics.local_schedules.incr();
-        let should_notify = if is_yield || !core.lifo_enabled {
-            if core.run_queue.push_back(task, &self.handle.inject) {
-                metrics.overflows.incr();
-            }
-            true
+        let task = if is_yield || !core.lifo_enabled {
+            Some(task)
         } else {
-            match core.lifo_slot.replace(task) {
-                Some(previous) => {
-                    if core.run_queue.push_back(previous, &self.handle.inject) {
-                        metrics.overflows.incr();
-                    }
-                    true
+            core.lifo_slot.replace(task)
+        };
+        // A lone task queued behind nothing is run by this worker as soon as the current poll
+        // returns, exactly like the LIFO slot: waking a sleeper for it only makes that worker
+        // search, find nothing (or steal the one task and bounce the chain between workers)
+        // and park again. A second queued task is parallel work, and wakes a sleeper.
+        let should_notify = match task {
+            Some(task) => {
+                let alone = core.run_queue.is_empty();
+                if core.run_queue.push_back(task, &self.handle.inject) {
+                    metrics.overflows.incr();
                 }
-                None => false,
+                !alone
             }
+            None => false,
         };
         if should_notify {
             self.handle.notify_parked();
