@@ -13,6 +13,8 @@
 //! argument) into its hidden `__private` module.
 
 mod entry;
+mod errors;
+mod task;
 
 use proc_macro::TokenStream;
 
@@ -49,4 +51,12 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     entry::expand(entry::Kind::Test, args.into(), item.into()).into()
+}
+
+/// Turns a plain `fn` into a function returning a nameable future.
+///
+/// See the crate documentation.
+#[proc_macro_attribute]
+pub fn task(args: TokenStream, item: TokenStream) -> TokenStream {
+    task::expand(args.into(), item.into()).into()
 }
