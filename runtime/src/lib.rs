@@ -122,10 +122,20 @@ pub mod __private {
         }
     }
 
-    /// The panic of a `#[task]` future polled again after it returned its output.
+    /// The poll of a `#[task]` future: its output, or the panic of a future polled again
+    /// after it returned its output.
+    #[inline]
+    #[track_caller]
+    pub fn task_output<T>(output: Option<T>, name: &'static str) -> core::task::Poll<T> {
+        match output {
+            Some(output) => core::task::Poll::Ready(output),
+            None => task_polled_after_completion(name),
+        }
+    }
+
     #[cold]
     #[track_caller]
-    pub fn task_polled_after_completion(name: &'static str) -> ! {
+    fn task_polled_after_completion(name: &'static str) -> ! {
         panic!("`{name}` polled after it completed")
     }
 }

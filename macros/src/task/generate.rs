@@ -36,7 +36,7 @@ pub(crate) fn task(config: &Config, lowered: &Lowered, function: syn::ItemFn) ->
         })
         .collect();
 
-    // Generated locals are hygienic (mixed-site): the user's names never see them.
+    // Names for the wrapper's parameters whose pattern is not a plain identifier.
     let locals: Vec<syn::Ident> = (0..arg_types.len())
         .map(|i| syn::Ident::new(&format!("__arg{i}"), Span::mixed_site()))
         .collect();
@@ -49,7 +49,6 @@ pub(crate) fn task(config: &Config, lowered: &Lowered, function: syn::ItemFn) ->
             _ => local.clone(),
         })
         .collect();
-    let this = syn::Ident::new("__this", Span::mixed_site());
     let cx = syn::Ident::new("__cx", Span::mixed_site());
 
     let type_params: Vec<_> = generics.type_params().map(|p| &p.ident).collect();
@@ -71,6 +70,8 @@ pub(crate) fn task(config: &Config, lowered: &Lowered, function: syn::ItemFn) ->
          again after it returned its output panics."
     );
 
+    // The poll binds no name but the blocking flavour's `__cx`: a constant of the user's
+    // with a generated name would turn a binding into a pattern.
     let (field, init, poll, bounds) = if config.blocking {
         let bounds: Vec<TokenStream> = arg_types
             .iter()
@@ -81,7 +82,12 @@ pub(crate) fn task(config: &Config, lowered: &Lowered, function: syn::ItemFn) ->
             quote!(__state: #krate::__private::BlockingTask<#args_ty, #output>),
             quote!(__state: #krate::__private::BlockingTask::Start((#(#params,)*))),
             quote! {
-                #this.__state.poll(#cx, #name_str, |(#(#locals,)*)| Self::__body(#(#locals),*))
+                #krate::__private::BlockingTask::poll(
+                    &mut ::core::pin::Pin::into_inner(self).__state,
+                    #cx,
+                    #name_str,
+                    Self::__body,
+                )
             },
             bounds,
         )
@@ -90,17 +96,21 @@ pub(crate) fn task(config: &Config, lowered: &Lowered, function: syn::ItemFn) ->
             quote!(__args: ::core::option::Option<#args_ty>),
             quote!(__args: ::core::option::Option::Some((#(#params,)*))),
             quote! {
-                match #this.__args.take() {
-                    ::core::option::Option::Some((#(#locals,)*)) => {
-                        ::core::task::Poll::Ready(Self::__body(#(#locals),*))
-                    }
-                    ::core::option::Option::None => {
-                        #krate::__private::task_polled_after_completion(#name_str)
-                    }
-                }
+                #krate::__private::task_output(
+                    ::core::option::Option::map(
+                        ::core::pin::Pin::into_inner(self).__args.take(),
+                        Self::__body,
+                    ),
+                    #name_str,
+                )
             },
             Vec::new(),
         )
+    };
+    let cx_param = if config.blocking {
+        quote!(#cx)
+    } else {
+        quote!(_)
     };
     let future_where = {
         let existing = where_clause.map(|w| &w.predicates);
@@ -128,7 +138,7 @@ pub(crate) fn task(config: &Config, lowered: &Lowered, function: syn::ItemFn) ->
         impl #impl_generics #name #ty_generics #where_clause {
             #(#lints)*
             #[inline(always)]
-            fn __body(#(#arg_pats: #arg_types),*) -> #output #block
+            fn __body((#(#arg_pats,)*): #args_ty) -> #output #block
         }
 
         // The arguments are moved out on the first poll and never pinned.
@@ -141,9 +151,8 @@ pub(crate) fn task(config: &Config, lowered: &Lowered, function: syn::ItemFn) ->
 
             fn poll(
                 self: ::core::pin::Pin<&mut Self>,
-                #cx: &mut ::core::task::Context<'_>,
+                #cx_param: &mut ::core::task::Context<'_>,
             ) -> ::core::task::Poll<#output> {
-                let #this = ::core::pin::Pin::into_inner(self);
                 #poll
             }
         }
