@@ -2,6 +2,7 @@
 //! (elided lifetimes named, the future's name chosen).
 
 use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -107,7 +108,7 @@ pub(crate) struct Lowered {
     pub(crate) output: syn::Type,
 }
 
-/// Validates the function and lowers its signature; `None` when an error was reported.
+/// Validates the function (errors go to `errors`) and lowers its signature.
 pub(crate) fn lower(config: &Config, function: &syn::ItemFn, errors: &mut Errors) -> Lowered {
     let sig = &function.sig;
     if let Some(token) = &sig.asyncness {
@@ -148,20 +149,16 @@ pub(crate) fn lower(config: &Config, function: &syn::ItemFn, errors: &mut Errors
         match input {
             FnArg::Receiver(receiver) => {
                 let message = if config.blocking && receiver.reference.is_some() {
-                    "`#[task(blocking)]` runs the body on another thread, so it cannot borrow \
-                     `self`; and `#[task]` goes on free functions only: see below"
+                    "`#[task(blocking)]` cannot borrow `self`: the body runs on another thread. \
+                     `#[task]` goes on free functions only (the future's type cannot be \
+                     declared inside an `impl` block): write \
+                     `#[task(blocking)] fn name(this: Arc<Type>, ..)` outside the `impl`"
                 } else {
                     "`#[task]` goes on free functions: the future's type cannot be declared \
-                     inside an `impl` block"
+                     inside an `impl` block. Write `#[task] fn name(this: &Type, ..)` outside \
+                     the `impl` (its future borrows `this`), or make the method an `async fn`"
                 };
-                errors.spanned(
-                    receiver.span(),
-                    format!(
-                        "{message}. Write a free function taking the receiver as an argument, \
-                         `#[task] fn name(this: &Type, ..)`, or keep the method and make it an \
-                         `async fn`"
-                    ),
-                );
+                errors.push(syn::Error::new_spanned(receiver, message));
             }
             FnArg::Typed(typed) => {
                 let mut ty = (*typed.ty).clone();
@@ -171,20 +168,20 @@ pub(crate) fn lower(config: &Config, function: &syn::ItemFn, errors: &mut Errors
             }
         }
     }
-    for span in &namer.impl_traits {
-        errors.spanned(
-            *span,
+    for tokens in &namer.impl_traits {
+        errors.push(syn::Error::new_spanned(
+            tokens,
             "`#[task]` needs a nameable argument type: replace `impl Trait` with a generic \
              parameter, `fn name<T: Trait>(arg: T)`",
-        );
+        ));
     }
     if config.blocking {
-        for span in &namer.references {
-            errors.spanned(
-                *span,
+        for tokens in &namer.references {
+            errors.push(syn::Error::new_spanned(
+                tokens,
                 "`#[task(blocking)]` runs the body on another thread, so its arguments must be \
                  `'static`: pass an owned value (or an `Arc`) instead of a reference",
-            );
+            ));
         }
     }
     let mut output = match &sig.output {
@@ -193,11 +190,11 @@ pub(crate) fn lower(config: &Config, function: &syn::ItemFn, errors: &mut Errors
     };
     let mut output_check = LifetimeNamer::default();
     output_check.visit_type_mut(&mut output.clone());
-    for span in &output_check.impl_traits {
-        errors.spanned(
-            *span,
+    for tokens in &output_check.impl_traits {
+        errors.push(syn::Error::new_spanned(
+            tokens,
             "`#[task]` needs a nameable output type: `impl Trait` cannot be a future's `Output`",
-        );
+        ));
     }
     // Lifetime elision in the output: when the arguments hold exactly one lifetime.
     let declared: Vec<syn::Lifetime> = sig
@@ -263,8 +260,8 @@ fn upper_camel(ident: &syn::Ident) -> String {
 #[derive(Default)]
 struct LifetimeNamer {
     fresh: Vec<syn::Lifetime>,
-    impl_traits: Vec<Span>,
-    references: Vec<Span>,
+    impl_traits: Vec<TokenStream>,
+    references: Vec<TokenStream>,
 }
 
 impl LifetimeNamer {
@@ -280,7 +277,7 @@ impl VisitMut for LifetimeNamer {
     fn visit_type_reference_mut(&mut self, reference: &mut syn::TypeReference) {
         let is_static = matches!(&reference.lifetime, Some(l) if l.ident == "static");
         if !is_static {
-            self.references.push(reference.and_token.span);
+            self.references.push(reference.to_token_stream());
         }
         if reference.lifetime.is_none() {
             reference.lifetime = Some(self.next());
@@ -295,7 +292,7 @@ impl VisitMut for LifetimeNamer {
     }
 
     fn visit_type_impl_trait_mut(&mut self, ty: &mut syn::TypeImplTrait) {
-        self.impl_traits.push(ty.span());
+        self.impl_traits.push(ty.to_token_stream());
     }
 
     fn visit_type_bare_fn_mut(&mut self, _: &mut syn::TypeBareFn) {}
@@ -330,5 +327,24 @@ impl VisitMut for ElisionFiller {
         &mut self,
         _: &mut syn::ParenthesizedGenericArguments,
     ) {
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::upper_camel;
+
+    fn camel(name: &str) -> String {
+        upper_camel(&syn::parse_str(name).unwrap())
+    }
+
+    #[test]
+    fn names_are_upper_camel_case() {
+        assert_eq!(camel("fetch_user"), "FetchUser");
+        assert_eq!(camel("add"), "Add");
+        assert_eq!(camel("_private_work"), "PrivateWork");
+        assert_eq!(camel("read__twice_2"), "ReadTwice2");
+        assert_eq!(camel("r#match"), "Match");
+        assert_eq!(camel("Already"), "Already");
     }
 }
