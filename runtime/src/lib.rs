@@ -38,11 +38,13 @@ pub mod task;
 pub use runtime::{run, Runtime};
 
 #[cfg(feature = "macros")]
-pub use blitz_io_macros::{main, test};
+pub use blitz_io_macros::{main, task, test};
 
 /// Items the macros' generated code uses. Not public API: no stability guarantees.
 #[doc(hidden)]
 pub mod __private {
+    use core::future::Future as _;
+
     /// Which runtime an entry-point macro builds.
     #[derive(Debug, Clone, Copy)]
     pub enum EntryFlavor {
@@ -67,5 +69,73 @@ pub mod __private {
             Ok(runtime) => runtime,
             Err(error) => panic!("the runtime for this entry point could not start: {error}"),
         }
+    }
+
+    /// The state of a `#[task(blocking)]` future: the arguments until the first poll, then the
+    /// blocking job's handle.
+    #[derive(Debug)]
+    pub enum BlockingTask<A, T> {
+        /// Not polled yet.
+        Start(A),
+        /// The body runs (or is queued) on the blocking pool.
+        Running(crate::task::JoinHandle<T>),
+        /// The output was returned.
+        Done,
+    }
+
+    impl<A, T> BlockingTask<A, T> {
+        /// Polls the future: on the first poll hands `body(args)` to the blocking pool (one
+        /// allocation, the blocking task), then waits for its handle. A panic in the body is
+        /// resumed here.
+        #[track_caller]
+        pub fn poll(
+            &mut self,
+            cx: &mut core::task::Context<'_>,
+            name: &'static str,
+            body: fn(A) -> T,
+        ) -> core::task::Poll<T>
+        where
+            A: Send + 'static,
+            T: Send + 'static,
+        {
+            if let BlockingTask::Start(_) = self {
+                let BlockingTask::Start(args) = core::mem::replace(self, BlockingTask::Done) else {
+                    unreachable!()
+                };
+                *self = BlockingTask::Running(crate::task::spawn_blocking(move || body(args)));
+            }
+            let BlockingTask::Running(handle) = self else {
+                panic!("`{name}` polled after it completed");
+            };
+            let result = match core::pin::Pin::new(handle).poll(cx) {
+                core::task::Poll::Pending => return core::task::Poll::Pending,
+                core::task::Poll::Ready(result) => result,
+            };
+            *self = BlockingTask::Done;
+            match result {
+                Ok(output) => core::task::Poll::Ready(output),
+                Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+                Err(_) => panic!(
+                    "`{name}`: the blocking pool shut down before the body ran (runtime shutdown)"
+                ),
+            }
+        }
+    }
+
+    /// The poll of a `#[task]` future: its output, or the panic of a future polled again
+    /// after it returned its output.
+    #[inline]
+    #[track_caller]
+    pub fn task_output<T>(output: Option<T>, name: &'static str) -> core::task::Poll<T> {
+        match output {
+            Some(output) => core::task::Poll::Ready(output),
+            None => task_polled_after_completion(name),
+        }
+    }
+
+    #[cold]
+    #[track_caller]
+    fn task_polled_after_completion(name: &'static str) -> ! {
+        panic!("`{name}` polled after it completed")
     }
 }

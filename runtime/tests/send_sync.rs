@@ -161,3 +161,23 @@ assert_type!(<(JoinHandle<Rc<u32>>,) as JoinAll>::Future: !Send, !Sync, Unpin);
 assert_value!(blitz_io::future::lazy(|_cx| 1u8) => Send, Sync, Unpin);
 assert_value!(blitz_io::future::lazy({ let rc = Rc::new(1u8); move |_cx| *rc }) => !Send, !Sync, Unpin);
 assert_type!(blitz_io::future::FnFuture<fn(&mut Context<'_>) -> u8>: Send, Sync, Unpin);
+
+// `#[task]` futures: `Unpin` always, `Send`/`Sync` when their arguments (and, for `blocking`,
+// output) are.
+#[blitz_io::task]
+fn task_plain(_a: u64, _b: String) {}
+#[blitz_io::task]
+fn task_rc(_a: Rc<u8>) {}
+#[blitz_io::task]
+fn task_cell(_a: Cell<u8>) {}
+#[blitz_io::task]
+fn task_pinned(_a: PhantomPinned) {}
+#[blitz_io::task(blocking)]
+fn task_blocking(_a: u64) -> String {
+    String::new()
+}
+assert_type!(TaskPlain: Send, Sync, Unpin);
+assert_type!(TaskRc: !Send, !Sync, Unpin);
+assert_type!(TaskCell: Send, !Sync, Unpin);
+assert_type!(TaskPinned: Send, Sync, Unpin);
+assert_type!(TaskBlocking: Send, Sync, Unpin);

@@ -10,4 +10,6 @@ fn ui() {
     let cases = trybuild::TestCases::new();
     cases.pass("ui/entry/pass/*.rs");
     cases.compile_fail("ui/entry/fail/*.rs");
+    cases.pass("ui/task/pass/*.rs");
+    cases.compile_fail("ui/task/fail/*.rs");
 }

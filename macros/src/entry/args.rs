@@ -1,6 +1,6 @@
 //! Parsing and validating the arguments and the function of an entry-point macro.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -35,29 +35,7 @@ pub(crate) struct Config {
     pub(crate) crate_path: syn::Path,
 }
 
-/// Collects every error of one expansion, so the user sees them all at once.
-#[derive(Default)]
-pub(crate) struct Errors(Option<syn::Error>);
-
-impl Errors {
-    pub(crate) fn push(&mut self, error: syn::Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
-
-    fn spanned(&mut self, span: Span, message: impl std::fmt::Display) {
-        self.push(syn::Error::new(span, message));
-    }
-
-    pub(crate) fn into_result(self) -> Result<(), syn::Error> {
-        match self.0 {
-            Some(error) => Err(error),
-            None => Ok(()),
-        }
-    }
-}
+pub(crate) use crate::errors::Errors;
 
 pub(crate) fn parse(kind: Kind, args: TokenStream, errors: &mut Errors) -> Config {
     let mut config = Config {

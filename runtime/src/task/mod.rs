@@ -2,7 +2,7 @@
 //!
 //! | seed | here |
 //! |---|---|
-//! | `task.spawn(fn, args)` | [`spawn_fn`] (a plain closure run as a single-poll task) |
+//! | `task.spawn(fn, args)` | [`spawn_fn`] (a plain closure run as a single-poll task), or `#[blitz_io::task]` on the function |
 //! | `task.spawnFuture(f)` | [`spawn`] (any `Future + Send + 'static`, `async` blocks included) |
 //! | `task.spawnBlocking(fn, args)` | [`spawn_blocking`] (runs on the blocking pool) |
 //! | `JoinHandle.blockingJoin()` | [`JoinHandle::blocking_join`], or `.await` the handle |
@@ -26,6 +26,30 @@
 //!     let hashed = task::spawn_blocking(move || total * 10).await.unwrap();
 //!     assert_eq!(hashed, 140);
 //! });
+//! ```
+
+//! `#[blitz_io::task]` (feature `macros`) makes a plain function return a nameable future that
+//! holds its arguments and runs its body on the first poll; `#[blitz_io::task(blocking)]` runs
+//! the body on the blocking pool instead. The attribute's documentation shows the expansion.
+//!
+//! ```
+//! # #[cfg(feature = "macros")] {
+//! #[blitz_io::task]
+//! fn add(a: u32, b: u32) -> u32 {
+//!     a + b
+//! }
+//!
+//! #[blitz_io::task(blocking)]
+//! fn checksum(data: Vec<u8>) -> u32 {
+//!     data.iter().map(|&b| u32::from(b)).sum()
+//! }
+//!
+//! blitz_io::run(async {
+//!     let future: Add = add(40, 2); // the body has not run yet
+//!     assert_eq!(blitz_io::task::spawn(future).await.unwrap(), 42);
+//!     assert_eq!(checksum(vec![1, 2, 3]).await, 6);
+//! });
+//! # }
 //! ```
 
 mod abort;

@@ -1,0 +1,6 @@
+#[blitz_io::task]
+struct Work {
+    n: u32,
+}
+
+fn main() {}
