@@ -13,9 +13,11 @@
 //! - [`measure`] reads process CPU time and context switches (`getrusage`).
 //! - [`alloc`] is a counting wrapper around the system allocator for the separate,
 //!   untimed allocation pass of `compare`.
+//! - [`chart`] draws the SVG chart of the time ratios.
 //! - [`report`] turns rounds into statistics, verdicts, the markdown table and the JSON file.
 
 pub mod alloc;
+pub mod chart;
 pub mod measure;
 pub mod report;
 pub mod runtimes;

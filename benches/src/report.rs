@@ -621,7 +621,14 @@ pub fn benchmarks_md(machine: &Machine, settings: &Settings, rows: &[Comparison]
     );
     out.push_str("## Results\n\n");
     out.push_str(&markdown_table(rows));
-    out.push_str("\nColumns with `b / t` show blitz-io / Tokio.\n\n");
+    out.push_str(
+        "\nColumns with `b / t` show blitz-io / Tokio.\n\n\
+         ![Time ratio blitz-io / Tokio per workload, log scale, lines at 1.0 and 0.7]\
+         (benches/results/ratios.svg)\n\n\
+         The chart (`benches/results/ratios.svg`, drawn by `compare` with every report) shows the \
+         ratio column: one bar per row from 1.0 to the ratio, on a log scale, with lines at 1.0 \
+         (parity) and 0.7 (the target).\n\n",
+    );
     let _ = write!(out, "## Verdict rule\n\n{VERDICT_RULE}\n\n");
     out.push_str(
         "## Workloads\n\n| workload | workers | op | Tokio original | iters/round \
@@ -642,10 +649,6 @@ pub fn benchmarks_md(machine: &Machine, settings: &Settings, rows: &[Comparison]
             row.iters_per_round,
         );
     }
-    out.push_str(
-        "\n## Not done yet\n\n- SVG chart of the table (planned with `plotters`, svg backend \
-         only).\n",
-    );
     out
 }
 

@@ -22,8 +22,8 @@
 //!   [`HANG_LIMIT`] (a hang that the workload's own deadline cannot catch, e.g. an awaited
 //!   `JoinHandle` that is never woken). A slow ratio never fails the run.
 //! - Output: the markdown table on stdout, progress on stderr. A full run (no `--quick`, no
-//!   `--filter`, or with `--write`) also writes `benches/results/latest.json` and regenerates
-//!   `BENCHMARKS.md` at the workspace root.
+//!   `--filter`, or with `--write`) also writes `benches/results/latest.json`, draws the ratio
+//!   chart `benches/results/ratios.svg` and regenerates `BENCHMARKS.md` at the workspace root.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -32,6 +32,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use blitz_io_benches::alloc::{self, AllocCount, CountingAlloc};
+use blitz_io_benches::chart;
 use blitz_io_benches::measure::{self, SystemCpu, Usage};
 use blitz_io_benches::report::{self, Comparison, Machine, Round, Settings, SideResult};
 use blitz_io_benches::{Background, Workload};
@@ -329,7 +330,7 @@ const USAGE: &str = "usage: compare [--quick] [--filter SUBSTR] [--rounds N] [--
   --quick        3 timed rounds, short rounds: a smoke run well under 2 minutes\n\
   --filter S     only workloads whose id (e.g. ping_pong/mt4) contains S\n\
   --rounds N     timed rounds per side (default 21, quick 3)\n\
-  --write        write results/latest.json and BENCHMARKS.md even for a quick or filtered run";
+  --write        write the JSON, the SVG chart and BENCHMARKS.md even for a quick/filtered run";
 
 fn parse_args() -> Result<Options, String> {
     let mut options = Options {
@@ -446,6 +447,7 @@ fn main() -> ExitCode {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let json = report::json_report(&machine, &settings, &rows);
         let json_path = root.join("results/latest.json");
+        let svg_path = root.join("results/ratios.svg");
         let md_path = root.join("../BENCHMARKS.md");
         let written = std::fs::create_dir_all(root.join("results"))
             .and_then(|()| {
@@ -453,12 +455,17 @@ fn main() -> ExitCode {
                 std::fs::write(&json_path, text + "\n")
             })
             .and_then(|()| {
+                let svg = chart::ratio_svg(&rows).map_err(std::io::Error::other)?;
+                std::fs::write(&svg_path, svg)
+            })
+            .and_then(|()| {
                 std::fs::write(&md_path, report::benchmarks_md(&machine, &settings, &rows))
             });
         match written {
             Ok(()) => eprintln!(
-                "compare: wrote {} and {}",
+                "compare: wrote {}, {} and {}",
                 json_path.display(),
+                svg_path.display(),
                 md_path.display()
             ),
             Err(e) => {
