@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 
 use crate::alloc::AllocCount;
 use crate::measure::Usage;
+use crate::memory::Memory;
 use crate::workloads::Workload;
 
 /// Below this many nanoseconds per op on both sides, differences are measurement noise.
@@ -518,7 +519,12 @@ fn side_json(side: &SideResult, ops: u64) -> Value {
 }
 
 /// The whole run as JSON (`benches/results/latest.json`).
-pub fn json_report(machine: &Machine, settings: &Settings, rows: &[Comparison]) -> Value {
+pub fn json_report(
+    machine: &Machine,
+    settings: &Settings,
+    rows: &[Comparison],
+    memory: Option<&Memory>,
+) -> Value {
     let workloads: Vec<Value> = rows
         .iter()
         .map(|row| {
@@ -546,11 +552,18 @@ pub fn json_report(machine: &Machine, settings: &Settings, rows: &[Comparison]) 
         "settings": settings.json(),
         "verdict_rule": VERDICT_RULE,
         "workloads": workloads,
+        "memory": memory.map(Memory::json),
     })
 }
 
 /// The text of `BENCHMARKS.md`.
-pub fn benchmarks_md(machine: &Machine, settings: &Settings, rows: &[Comparison]) -> String {
+/// `memory` is the Memory section's data; `None` leaves the section out.
+pub fn benchmarks_md(
+    machine: &Machine,
+    settings: &Settings,
+    rows: &[Comparison],
+    memory: Option<&Memory>,
+) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -630,6 +643,9 @@ pub fn benchmarks_md(machine: &Machine, settings: &Settings, rows: &[Comparison]
          (parity) and 0.7 (the target).\n\n",
     );
     let _ = write!(out, "## Verdict rule\n\n{VERDICT_RULE}\n\n");
+    if let Some(memory) = memory {
+        out.push_str(&memory.markdown());
+    }
     out.push_str(
         "## Workloads\n\n| workload | workers | op | Tokio original | iters/round \
          | other processes' CPU load |\n|---|---|---|---|---|---|\n",

@@ -15,7 +15,8 @@
 //!   shuts the runtime down with its threads joined before the other side runs, so process-wide
 //!   counters (`getrusage`) only ever see one runtime.
 //! - Allocations are counted in a separate untimed pass per side by the counting global
-//!   allocator below, switched on only for that pass.
+//!   allocator below, switched on only for that pass. A writing run then makes the untimed
+//!   memory pass of [`blitz_io_benches::memory`] (idle-task bytes, handle and future sizes).
 //! - A workload whose self-check panics (a runtime did less work than asked, or got stuck for
 //!   60 s) is marked FAILED and the process exits with status 1 after printing the table; a
 //!   watchdog aborts with status 3 naming the workload if a phase makes no progress for
@@ -32,9 +33,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use blitz_io_benches::alloc::{self, AllocCount, CountingAlloc};
-use blitz_io_benches::chart;
 use blitz_io_benches::measure::{self, SystemCpu, Usage};
 use blitz_io_benches::report::{self, Comparison, Machine, Round, Settings, SideResult};
+use blitz_io_benches::{chart, memory};
 use blitz_io_benches::{Background, Workload};
 
 #[global_allocator]
@@ -443,9 +444,19 @@ fn main() -> ExitCode {
 
     let full = !options.quick && options.filter.is_none();
     if full || options.write {
+        let memory = match attempt("memory pass".to_owned(), memory::measure) {
+            Ok(memory) => {
+                eprint!("{}", memory.markdown());
+                Some(memory)
+            }
+            Err(e) => {
+                eprintln!("compare: memory pass failed: {e}");
+                None
+            }
+        };
         let machine = Machine::detect(&load_at_start);
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let json = report::json_report(&machine, &settings, &rows);
+        let json = report::json_report(&machine, &settings, &rows, memory.as_ref());
         let json_path = root.join("results/latest.json");
         let svg_path = root.join("results/ratios.svg");
         let md_path = root.join("../BENCHMARKS.md");
@@ -459,7 +470,10 @@ fn main() -> ExitCode {
                 std::fs::write(&svg_path, svg)
             })
             .and_then(|()| {
-                std::fs::write(&md_path, report::benchmarks_md(&machine, &settings, &rows))
+                std::fs::write(
+                    &md_path,
+                    report::benchmarks_md(&machine, &settings, &rows, memory.as_ref()),
+                )
             });
         match written {
             Ok(()) => eprintln!(
