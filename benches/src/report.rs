@@ -627,11 +627,34 @@ pub fn benchmarks_md(
          above and, per workload, the CPU share other processes used while it was measured \
          (machine busy time from `/proc/stat` minus this process's CPU time, over the \
          workload's whole measurement; last table) show how disturbed a run was. Min–max \
-         ranges show the spread within a run.\n\n",
+         ranges show the spread within a run.\n\
+         - Instructions (not run by `compare`; slow): `benches/callgrind.sh [WORKLOAD...]` \
+         builds `benches/src/bin/instructions.rs`, which runs one workload on one runtime \
+         single-threaded (`yield_many` and `chained_spawn` on a 1-worker multi-thread runtime, \
+         `spawn_many_local` on current-thread), under `valgrind --tool=callgrind`, twice per \
+         side with different iteration counts, and prints instructions per op side by side \
+         (the difference of the two totals over the extra ops, so start-up and shutdown cancel \
+         out). Needs valgrind; `PROFILE=ci` builds faster. It writes \
+         `benches/results/callgrind.md`, which is copied here when present:\n\n",
         target = settings.target_round.as_millis(),
         warm = settings.warmup_rounds,
         rounds = settings.rounds,
     );
+    let callgrind = concat!(env!("CARGO_MANIFEST_DIR"), "/results/callgrind.md");
+    match std::fs::read_to_string(callgrind) {
+        Ok(text) => {
+            // Indented: the note belongs to the list item above.
+            for line in text.lines() {
+                if line.is_empty() {
+                    out.push('\n');
+                } else {
+                    let _ = writeln!(out, "  {line}");
+                }
+            }
+            out.push('\n');
+        }
+        Err(_) => out.push_str("  (no `benches/results/callgrind.md` yet: run the script)\n\n"),
+    }
     out.push_str("## Results\n\n");
     out.push_str(&markdown_table(rows));
     out.push_str(
