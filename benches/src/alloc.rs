@@ -82,3 +82,19 @@ pub fn count<R>(f: impl FnOnce() -> R) -> (R, AllocCount) {
     };
     (result, counted)
 }
+
+/// [`count`] for a future: counting is on from the first poll to completion. Only meaningful
+/// when [`CountingAlloc`] is the global allocator; counts must not overlap, and everything the
+/// process does meanwhile (other threads included) is counted.
+pub async fn count_async<R>(f: impl std::future::Future<Output = R>) -> (R, AllocCount) {
+    ALLOCS.store(0, Relaxed);
+    BYTES.store(0, Relaxed);
+    ENABLED.store(true, Relaxed);
+    let result = f.await;
+    ENABLED.store(false, Relaxed);
+    let counted = AllocCount {
+        allocs: ALLOCS.load(Relaxed),
+        bytes: BYTES.load(Relaxed),
+    };
+    (result, counted)
+}

@@ -13,10 +13,14 @@
 //! - [`measure`] reads process CPU time and context switches (`getrusage`).
 //! - [`alloc`] is a counting wrapper around the system allocator for the separate,
 //!   untimed allocation pass of `compare`.
+//! - [`chart`] draws the SVG chart of the time ratios.
+//! - [`memory`] measures idle-task heap cost and handle/future sizes for the Memory section.
 //! - [`report`] turns rounds into statistics, verdicts, the markdown table and the JSON file.
 
 pub mod alloc;
+pub mod chart;
 pub mod measure;
+pub mod memory;
 pub mod report;
 pub mod runtimes;
 pub mod workloads;

@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 
 use crate::alloc::AllocCount;
 use crate::measure::Usage;
+use crate::memory::Memory;
 use crate::workloads::Workload;
 
 /// Below this many nanoseconds per op on both sides, differences are measurement noise.
@@ -518,7 +519,12 @@ fn side_json(side: &SideResult, ops: u64) -> Value {
 }
 
 /// The whole run as JSON (`benches/results/latest.json`).
-pub fn json_report(machine: &Machine, settings: &Settings, rows: &[Comparison]) -> Value {
+pub fn json_report(
+    machine: &Machine,
+    settings: &Settings,
+    rows: &[Comparison],
+    memory: Option<&Memory>,
+) -> Value {
     let workloads: Vec<Value> = rows
         .iter()
         .map(|row| {
@@ -546,11 +552,18 @@ pub fn json_report(machine: &Machine, settings: &Settings, rows: &[Comparison]) 
         "settings": settings.json(),
         "verdict_rule": VERDICT_RULE,
         "workloads": workloads,
+        "memory": memory.map(Memory::json),
     })
 }
 
 /// The text of `BENCHMARKS.md`.
-pub fn benchmarks_md(machine: &Machine, settings: &Settings, rows: &[Comparison]) -> String {
+/// `memory` is the Memory section's data; `None` leaves the section out.
+pub fn benchmarks_md(
+    machine: &Machine,
+    settings: &Settings,
+    rows: &[Comparison],
+    memory: Option<&Memory>,
+) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -614,15 +627,48 @@ pub fn benchmarks_md(machine: &Machine, settings: &Settings, rows: &[Comparison]
          above and, per workload, the CPU share other processes used while it was measured \
          (machine busy time from `/proc/stat` minus this process's CPU time, over the \
          workload's whole measurement; last table) show how disturbed a run was. Min–max \
-         ranges show the spread within a run.\n\n",
+         ranges show the spread within a run.\n\
+         - Instructions (not run by `compare`; slow): `benches/callgrind.sh [WORKLOAD...]` \
+         builds `benches/src/bin/instructions.rs`, which runs one workload on one runtime \
+         single-threaded (`yield_many` and `chained_spawn` on a 1-worker multi-thread runtime, \
+         `spawn_many_local` on current-thread), under `valgrind --tool=callgrind`, twice per \
+         side with different iteration counts, and prints instructions per op side by side \
+         (the difference of the two totals over the extra ops, so start-up and shutdown cancel \
+         out). Needs valgrind; `PROFILE=ci` builds faster. It writes \
+         `benches/results/callgrind.md`, which is copied here when present:\n\n",
         target = settings.target_round.as_millis(),
         warm = settings.warmup_rounds,
         rounds = settings.rounds,
     );
+    let callgrind = concat!(env!("CARGO_MANIFEST_DIR"), "/results/callgrind.md");
+    match std::fs::read_to_string(callgrind) {
+        Ok(text) => {
+            // Indented: the note belongs to the list item above.
+            for line in text.lines() {
+                if line.is_empty() {
+                    out.push('\n');
+                } else {
+                    let _ = writeln!(out, "  {line}");
+                }
+            }
+            out.push('\n');
+        }
+        Err(_) => out.push_str("  (no `benches/results/callgrind.md` yet: run the script)\n\n"),
+    }
     out.push_str("## Results\n\n");
     out.push_str(&markdown_table(rows));
-    out.push_str("\nColumns with `b / t` show blitz-io / Tokio.\n\n");
+    out.push_str(
+        "\nColumns with `b / t` show blitz-io / Tokio.\n\n\
+         ![Time ratio blitz-io / Tokio per workload, log scale, lines at 1.0 and 0.7]\
+         (benches/results/ratios.svg)\n\n\
+         The chart (`benches/results/ratios.svg`, drawn by `compare` with every report) shows the \
+         ratio column: one bar per row from 1.0 to the ratio, on a log scale, with lines at 1.0 \
+         (parity) and 0.7 (the target).\n\n",
+    );
     let _ = write!(out, "## Verdict rule\n\n{VERDICT_RULE}\n\n");
+    if let Some(memory) = memory {
+        out.push_str(&memory.markdown());
+    }
     out.push_str(
         "## Workloads\n\n| workload | workers | op | Tokio original | iters/round \
          | other processes' CPU load |\n|---|---|---|---|---|---|\n",
@@ -642,10 +688,6 @@ pub fn benchmarks_md(machine: &Machine, settings: &Settings, rows: &[Comparison]
             row.iters_per_round,
         );
     }
-    out.push_str(
-        "\n## Not done yet\n\n- SVG chart of the table (planned with `plotters`, svg backend \
-         only).\n",
-    );
     out
 }
 

@@ -15,15 +15,16 @@
 //!   shuts the runtime down with its threads joined before the other side runs, so process-wide
 //!   counters (`getrusage`) only ever see one runtime.
 //! - Allocations are counted in a separate untimed pass per side by the counting global
-//!   allocator below, switched on only for that pass.
+//!   allocator below, switched on only for that pass. A writing run then makes the untimed
+//!   memory pass of [`blitz_io_benches::memory`] (idle-task bytes, handle and future sizes).
 //! - A workload whose self-check panics (a runtime did less work than asked, or got stuck for
 //!   60 s) is marked FAILED and the process exits with status 1 after printing the table; a
 //!   watchdog aborts with status 3 naming the workload if a phase makes no progress for
 //!   [`HANG_LIMIT`] (a hang that the workload's own deadline cannot catch, e.g. an awaited
 //!   `JoinHandle` that is never woken). A slow ratio never fails the run.
 //! - Output: the markdown table on stdout, progress on stderr. A full run (no `--quick`, no
-//!   `--filter`, or with `--write`) also writes `benches/results/latest.json` and regenerates
-//!   `BENCHMARKS.md` at the workspace root.
+//!   `--filter`, or with `--write`) also writes `benches/results/latest.json`, draws the ratio
+//!   chart `benches/results/ratios.svg` and regenerates `BENCHMARKS.md` at the workspace root.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -34,6 +35,7 @@ use std::time::{Duration, Instant};
 use blitz_io_benches::alloc::{self, AllocCount, CountingAlloc};
 use blitz_io_benches::measure::{self, SystemCpu, Usage};
 use blitz_io_benches::report::{self, Comparison, Machine, Round, Settings, SideResult};
+use blitz_io_benches::{chart, memory};
 use blitz_io_benches::{Background, Workload};
 
 #[global_allocator]
@@ -329,7 +331,7 @@ const USAGE: &str = "usage: compare [--quick] [--filter SUBSTR] [--rounds N] [--
   --quick        3 timed rounds, short rounds: a smoke run well under 2 minutes\n\
   --filter S     only workloads whose id (e.g. ping_pong/mt4) contains S\n\
   --rounds N     timed rounds per side (default 21, quick 3)\n\
-  --write        write results/latest.json and BENCHMARKS.md even for a quick or filtered run";
+  --write        write the JSON, the SVG chart and BENCHMARKS.md even for a quick/filtered run";
 
 fn parse_args() -> Result<Options, String> {
     let mut options = Options {
@@ -442,10 +444,21 @@ fn main() -> ExitCode {
 
     let full = !options.quick && options.filter.is_none();
     if full || options.write {
+        let memory = match attempt("memory pass".to_owned(), memory::measure) {
+            Ok(memory) => {
+                eprint!("{}", memory.markdown());
+                Some(memory)
+            }
+            Err(e) => {
+                eprintln!("compare: memory pass failed: {e}");
+                None
+            }
+        };
         let machine = Machine::detect(&load_at_start);
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let json = report::json_report(&machine, &settings, &rows);
+        let json = report::json_report(&machine, &settings, &rows, memory.as_ref());
         let json_path = root.join("results/latest.json");
+        let svg_path = root.join("results/ratios.svg");
         let md_path = root.join("../BENCHMARKS.md");
         let written = std::fs::create_dir_all(root.join("results"))
             .and_then(|()| {
@@ -453,12 +466,20 @@ fn main() -> ExitCode {
                 std::fs::write(&json_path, text + "\n")
             })
             .and_then(|()| {
-                std::fs::write(&md_path, report::benchmarks_md(&machine, &settings, &rows))
+                let svg = chart::ratio_svg(&rows).map_err(std::io::Error::other)?;
+                std::fs::write(&svg_path, svg)
+            })
+            .and_then(|()| {
+                std::fs::write(
+                    &md_path,
+                    report::benchmarks_md(&machine, &settings, &rows, memory.as_ref()),
+                )
             });
         match written {
             Ok(()) => eprintln!(
-                "compare: wrote {} and {}",
+                "compare: wrote {}, {} and {}",
                 json_path.display(),
+                svg_path.display(),
                 md_path.display()
             ),
             Err(e) => {

@@ -1,0 +1,276 @@
+//! The "Memory" section of `BENCHMARKS.md`: what an idle task costs in heap bytes, and how big
+//! the common futures and handles are, on both runtimes.
+//!
+//! Design:
+//! - Idle tasks: on a fresh runtime of each [`Flavor`] in [`IDLE_FLAVORS`], from inside
+//!   `block_on`, spawn [`IDLE_TASKS`] tasks that await `std::future::pending::<()>()` (the same
+//!   future on both sides) and drop their `JoinHandle`s, then yield a few times so the workers
+//!   poll them. The counting allocator ([`crate::alloc`]) is on from the first spawn to the end
+//!   of the yields; bytes and allocations are divided by the task count. This includes the
+//!   run-queue growth the spawns caused, which is part of what spawning an idle task costs.
+//!   The runtime is then dropped (its shutdown cancels the pending tasks), outside the count.
+//!   Only meaningful in a binary whose global allocator is [`crate::alloc::CountingAlloc`].
+//! - Sizes: `size_of` of handles and of futures created but never polled. Futures blitz-io
+//!   does not have yet are listed with Tokio's size beside "not yet".
+
+use std::fmt::Write as _;
+
+use serde_json::{json, Value};
+
+use crate::alloc::{self, AllocCount};
+use crate::workloads::Flavor;
+
+/// Idle tasks spawned per measurement.
+pub const IDLE_TASKS: usize = 10_000;
+/// Flavours the idle-task cost is measured on.
+pub const IDLE_FLAVORS: [Flavor; 2] = [Flavor::CurrentThread, Flavor::MultiThread(2)];
+/// Yields after the spawns, so that the workers poll the tasks while counting is on.
+const SETTLE_YIELDS: usize = 64;
+
+/// Heap cost of idle tasks on one flavour, both sides.
+#[derive(Debug, Clone, Copy)]
+pub struct IdleTasks {
+    /// Scheduler flavour and workers.
+    pub flavor: Flavor,
+    /// blitz-io's allocations over [`IDLE_TASKS`] spawns.
+    pub blitz: AllocCount,
+    /// Tokio's allocations over [`IDLE_TASKS`] spawns.
+    pub tokio: AllocCount,
+}
+
+/// One row of the size table: a type, its size on each side (`None`: does not exist there).
+#[derive(Debug, Clone)]
+pub struct SizeRow {
+    /// What is measured, as shown in the table.
+    pub what: &'static str,
+    /// `size_of` in blitz-io, or `None` when blitz-io has no such type yet.
+    pub blitz: Option<usize>,
+    /// `size_of` in Tokio, or `None` when this workspace's Tokio lacks it.
+    pub tokio: Option<usize>,
+    /// Shown in Tokio's column when `tokio` is `None` (blitz-io's missing types read "not yet").
+    pub note: &'static str,
+}
+
+/// Everything the Memory section shows.
+#[derive(Debug, Clone)]
+pub struct Memory {
+    /// Idle-task cost per flavour.
+    pub idle: Vec<IdleTasks>,
+    /// Sizes of handles and futures.
+    pub sizes: Vec<SizeRow>,
+}
+
+macro_rules! idle_tasks {
+    ($name:ident, $build:expr, $shutdown:expr, $spawn:path, $yield_now:path) => {
+        fn $name(flavor: Flavor) -> AllocCount {
+            let rt = $build(flavor);
+            let ((), counted) = rt.block_on(alloc::count_async(async {
+                for _ in 0..IDLE_TASKS {
+                    drop($spawn(std::future::pending::<()>()));
+                }
+                for _ in 0..SETTLE_YIELDS {
+                    $yield_now().await;
+                }
+            }));
+            $shutdown(rt);
+            counted
+        }
+    };
+}
+
+idle_tasks!(
+    idle_blitz,
+    crate::runtimes::blitz,
+    drop,
+    blitz_io::task::spawn,
+    blitz_io::task::yield_now
+);
+// No drivers: the idle tasks need none, and `enable_all` would add the time driver's memory.
+idle_tasks!(
+    idle_tokio,
+    |flavor| crate::runtimes::tokio(flavor, false),
+    |rt: tokio::runtime::Runtime| rt.shutdown_timeout(std::time::Duration::from_secs(1)),
+    tokio::spawn,
+    tokio::task::yield_now
+);
+
+/// Sizes of handles and futures on both sides.
+pub fn sizes() -> Vec<SizeRow> {
+    use std::mem::{size_of, size_of_val};
+    let tokio_mutex = tokio::sync::Mutex::new(());
+    let (_tx, mut tokio_rx) = tokio::sync::mpsc::channel::<()>(1);
+    let tokio_sleep = size_of::<tokio::time::Sleep>();
+    let tokio_lock = size_of_val(&tokio_mutex.lock());
+    let tokio_recv = size_of_val(&tokio_rx.recv());
+    let row = |what, blitz, tokio| SizeRow {
+        what,
+        blitz: Some(blitz),
+        tokio: Some(tokio),
+        note: "",
+    };
+    let not_yet = |what, tokio: Option<usize>, note: &'static str| SizeRow {
+        what,
+        blitz: None,
+        tokio,
+        note,
+    };
+    vec![
+        row(
+            "`JoinHandle<()>`",
+            size_of::<blitz_io::task::JoinHandle<()>>(),
+            size_of::<tokio::task::JoinHandle<()>>(),
+        ),
+        row(
+            "`task::yield_now()` future",
+            size_of_val(&blitz_io::task::yield_now()),
+            size_of_val(&tokio::task::yield_now()),
+        ),
+        row(
+            "`task::spawn_blocking` handle (`JoinHandle<()>`)",
+            size_of::<blitz_io::task::JoinHandle<()>>(),
+            size_of::<tokio::task::JoinHandle<()>>(),
+        ),
+        row(
+            "`AbortHandle`",
+            size_of::<blitz_io::task::AbortHandle>(),
+            size_of::<tokio::task::AbortHandle>(),
+        ),
+        row(
+            "`JoinSet<()>`",
+            size_of::<blitz_io::task::JoinSet<()>>(),
+            size_of::<tokio::task::JoinSet<()>>(),
+        ),
+        not_yet("`time::sleep` future (`Sleep`)", Some(tokio_sleep), ""),
+        not_yet("`Mutex<()>::lock()` future", Some(tokio_lock), ""),
+        not_yet("`mpsc::Receiver<()>::recv()` future", Some(tokio_recv), ""),
+        not_yet(
+            "`TcpListener::accept()` future",
+            None,
+            "n/a (no `net` feature in this workspace)",
+        ),
+    ]
+}
+
+/// Runs the untimed memory pass: idle tasks on every flavour of [`IDLE_FLAVORS`], then sizes.
+pub fn measure() -> Memory {
+    let idle = IDLE_FLAVORS
+        .iter()
+        .map(|&flavor| IdleTasks {
+            flavor,
+            blitz: idle_blitz(flavor),
+            tokio: idle_tokio(flavor),
+        })
+        .collect();
+    Memory {
+        idle,
+        sizes: sizes(),
+    }
+}
+
+fn per_task(count: AllocCount) -> (f64, f64) {
+    let n = IDLE_TASKS as f64;
+    (count.bytes as f64 / n, count.allocs as f64 / n)
+}
+
+impl Memory {
+    /// The section's markdown, starting with its `## Memory` heading.
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = write!(
+            out,
+            "## Memory\n\n\
+             Untimed pass after the workloads, with the counting allocator. **Idle tasks:** from \
+             inside `block_on`, spawn {IDLE_TASKS} tasks awaiting \
+             `std::future::pending::<()>()` (the same future on both sides), drop their \
+             `JoinHandle`s and yield {SETTLE_YIELDS} times so the workers poll them; bytes \
+             requested from the allocator from the first spawn to the last yield, per task \
+             (this includes run-queue growth; frees are not subtracted). Then the runtime is \
+             shut down.\n\n\
+             | flavour | blitz-io bytes/task | Tokio bytes/task | blitz-io allocs/task | \
+             Tokio allocs/task |\n|---|---|---|---|---|\n"
+        );
+        for idle in &self.idle {
+            let (bb, ba) = per_task(idle.blitz);
+            let (tb, ta) = per_task(idle.tokio);
+            let _ = writeln!(
+                out,
+                "| {} | {bb:.1} | {tb:.1} | {ba:.3} | {ta:.3} |",
+                match idle.flavor {
+                    Flavor::CurrentThread => "current-thread".to_owned(),
+                    Flavor::MultiThread(n) => format!("multi-thread, {n} workers"),
+                },
+            );
+        }
+        out.push_str(
+            "\n**Sizes** (`size_of`, bytes; futures created but not polled). \"not yet\": \
+             blitz-io has no such future yet.\n\n| type | blitz-io | Tokio |\n|---|---|---|\n",
+        );
+        for row in &self.sizes {
+            let blitz = row
+                .blitz
+                .map_or_else(|| "not yet".to_owned(), |v| v.to_string());
+            let tokio = row
+                .tokio
+                .map_or_else(|| row.note.to_owned(), |v| v.to_string());
+            let _ = writeln!(out, "| {} | {blitz} | {tokio} |", row.what);
+        }
+        out.push('\n');
+        out
+    }
+
+    /// The section as JSON, for `latest.json`.
+    pub fn json(&self) -> Value {
+        let idle: Vec<Value> = self
+            .idle
+            .iter()
+            .map(|i| {
+                json!({
+                    "flavor": i.flavor.short(),
+                    "tasks": IDLE_TASKS,
+                    "blitz": { "bytes": i.blitz.bytes, "allocs": i.blitz.allocs },
+                    "tokio": { "bytes": i.tokio.bytes, "allocs": i.tokio.allocs },
+                })
+            })
+            .collect();
+        let sizes: Vec<Value> = self
+            .sizes
+            .iter()
+            .map(|r| json!({ "type": r.what, "blitz": r.blitz, "tokio": r.tokio }))
+            .collect();
+        json!({ "idle_tasks": idle, "sizes": sizes })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_table_lists_missing_blitz_futures_as_not_yet() {
+        let memory = Memory {
+            idle: vec![IdleTasks {
+                flavor: Flavor::CurrentThread,
+                blitz: AllocCount {
+                    allocs: IDLE_TASKS as u64,
+                    bytes: 128 * IDLE_TASKS as u64,
+                },
+                tokio: AllocCount::default(),
+            }],
+            sizes: sizes(),
+        };
+        let md = memory.markdown();
+        assert!(md.starts_with("## Memory"));
+        assert!(
+            md.contains("| current-thread | 128.0 | 0.0 | 1.000 | 0.000 |"),
+            "{md}"
+        );
+        assert!(md.contains("| `JoinHandle<()>` | "), "{md}");
+        assert!(
+            md.contains("| `time::sleep` future (`Sleep`) | not yet | "),
+            "{md}"
+        );
+        assert!(memory.json()["sizes"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty()));
+    }
+}
