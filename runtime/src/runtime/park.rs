@@ -235,8 +235,10 @@ fn run_parked<F: Future>(cached: &CachedParker, future: F) -> F::Output {
         if let Poll::Ready(output) = crate::task::budget(|| future.as_mut().poll(&mut cx)) {
             return output;
         }
-        // No spin here: this thread runs no tasks, and on a loaded machine its spinning would
-        // take CPU time from the workers it waits on.
-        cached.parker.park_without_spinning();
+        // A short spin first: the wake usually comes within microseconds (a worker finishing
+        // the awaited task), and catching it without a futex sleep/wake pair costs less CPU
+        // than sleeping (measured on threaded_scheduler_spawn; not spinning here did not help
+        // the busy workloads either).
+        cached.parker.park();
     }
 }
