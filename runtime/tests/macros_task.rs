@@ -183,6 +183,6 @@ fn fan_out_with_join_all() {
                 .map(Result::unwrap)
                 .sum()
         });
-        assert_eq!(total, (0..16u64).map(|i| 2 * i).sum());
+        assert_eq!(total, (0..16u64).map(|i| 2 * i).sum::<u64>());
     });
 }
