@@ -158,6 +158,27 @@ fn noop_waker() -> Waker {
     Waker::from(Arc::new(Flag(AtomicBool::new(false))))
 }
 
+/// Drains the queue on a second model thread.
+fn run_on_another_thread(queue: &Arc<Queue>) -> thread::JoinHandle<()> {
+    let queue = queue.clone();
+    thread::spawn(move || queue.run_all())
+}
+
+/// Opens the gate (waking the task) on a second model thread.
+fn open_on_another_thread(gate: &Arc<Gate>) -> thread::JoinHandle<()> {
+    let gate = gate.clone();
+    thread::spawn(move || gate.open())
+}
+
+/// The task finished one way or the other: its output, or a cancellation.
+fn assert_output_or_cancelled(join: &mut JoinHandle<Tracked>, pending_message: &str) {
+    match poll_join(join, &noop_waker()) {
+        Poll::Ready(Ok(output)) => drop(output),
+        Poll::Ready(Err(error)) => assert!(error.is_cancelled()),
+        Poll::Pending => panic!("{pending_message}"),
+    }
+}
+
 /// Drops every trace of the model and checks nothing leaked.
 fn finish(queue: Arc<Queue>, gate: Arc<Gate>) {
     queue.run_all();
@@ -176,14 +197,8 @@ fn wake_vs_run_vs_join_handle_drop() {
         let join = spawn(&queue, gate_future(&gate, &drops));
         queue.run_all();
 
-        let runner = {
-            let queue = queue.clone();
-            thread::spawn(move || queue.run_all())
-        };
-        let opener = {
-            let gate = gate.clone();
-            thread::spawn(move || gate.open())
-        };
+        let runner = run_on_another_thread(&queue);
+        let opener = open_on_another_thread(&gate);
         drop(join);
         runner.join().unwrap();
         opener.join().unwrap();
@@ -203,24 +218,17 @@ fn abort_vs_run_vs_wake() {
         let mut join = spawn(&queue, gate_future(&gate, &drops));
         queue.run_all();
 
-        let runner = {
-            let queue = queue.clone();
-            thread::spawn(move || queue.run_all())
-        };
-        let opener = {
-            let gate = gate.clone();
-            thread::spawn(move || gate.open())
-        };
+        let runner = run_on_another_thread(&queue);
+        let opener = open_on_another_thread(&gate);
         join.abort();
         runner.join().unwrap();
         opener.join().unwrap();
         queue.run_all();
 
-        match poll_join(&mut join, &noop_waker()) {
-            Poll::Ready(Ok(output)) => drop(output),
-            Poll::Ready(Err(error)) => assert!(error.is_cancelled()),
-            Poll::Pending => panic!("an aborted task must finish once the queue drains"),
-        }
+        assert_output_or_cancelled(
+            &mut join,
+            "an aborted task must finish once the queue drains",
+        );
         drop(join);
         finish(queue, gate);
         // Completed: the future and the output; cancelled: only the future.
@@ -281,20 +289,13 @@ fn shutdown_vs_wake_vs_run() {
             let queue = queue.clone();
             thread::spawn(move || queue.owned.close_and_shutdown_all(0))
         };
-        let opener = {
-            let gate = gate.clone();
-            thread::spawn(move || gate.open())
-        };
+        let opener = open_on_another_thread(&gate);
         queue.run_all();
         closer.join().unwrap();
         opener.join().unwrap();
         queue.run_all();
 
-        match poll_join(&mut join, &noop_waker()) {
-            Poll::Ready(Ok(output)) => drop(output),
-            Poll::Ready(Err(error)) => assert!(error.is_cancelled()),
-            Poll::Pending => panic!("shutdown must finish the task"),
-        }
+        assert_output_or_cancelled(&mut join, "shutdown must finish the task");
         drop(join);
         finish(queue, gate);
         let actual = drops.load(StdSeqCst);
