@@ -178,7 +178,7 @@ impl Unparker {
     }
 }
 
-/// Wakes a thread blocked in [`block_on_thread`].
+/// A waker that unparks one thread.
 struct ThreadWaker(Unparker);
 
 impl Wake for ThreadWaker {
@@ -191,23 +191,23 @@ impl Wake for ThreadWaker {
     }
 }
 
-/// A parker and its waker, cached per thread so that blocking on a future allocates nothing
-/// after the first time.
-struct CachedParker {
-    parker: Parker,
-    waker: Waker,
+/// A parker and a waker that unparks it: what a thread needs to block on a future. Cached
+/// per thread by [`block_on_thread`], so blocking allocates nothing after the first time.
+pub(crate) struct WakingParker {
+    pub(crate) parker: Parker,
+    pub(crate) waker: Waker,
 }
 
-impl CachedParker {
-    fn new() -> CachedParker {
+impl WakingParker {
+    pub(crate) fn new() -> WakingParker {
         let parker = Parker::new();
         let waker = Waker::from(StdArc::new(ThreadWaker(parker.unparker())));
-        CachedParker { parker, waker }
+        WakingParker { parker, waker }
     }
 }
 
 thread_local! {
-    static CACHED_PARKER: std::cell::RefCell<Option<CachedParker>> =
+    static CACHED_PARKER: std::cell::RefCell<Option<WakingParker>> =
         const { std::cell::RefCell::new(None) };
 }
 
@@ -222,13 +222,13 @@ pub(crate) fn block_on_thread<F: Future>(future: F) -> F::Output {
         .try_with(|slot| slot.borrow_mut().take())
         .ok()
         .flatten();
-    let cached = cached.unwrap_or_else(CachedParker::new);
+    let cached = cached.unwrap_or_else(WakingParker::new);
     let output = run_parked(&cached, future);
     let _ = CACHED_PARKER.try_with(|slot| *slot.borrow_mut() = Some(cached));
     output
 }
 
-fn run_parked<F: Future>(cached: &CachedParker, future: F) -> F::Output {
+fn run_parked<F: Future>(cached: &WakingParker, future: F) -> F::Output {
     let mut cx = Context::from_waker(&cached.waker);
     let mut future = pin!(future);
     loop {

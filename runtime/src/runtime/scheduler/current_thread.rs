@@ -21,7 +21,7 @@ use crate::runtime::blocking;
 use crate::runtime::builder::SchedulerConfig;
 use crate::runtime::context;
 use crate::runtime::metrics::{SchedulerMetrics, WorkerMetrics};
-use crate::runtime::park::{Parked, Parker, Unparker};
+use crate::runtime::park::{Parked, Parker, Unparker, WakingParker};
 use crate::runtime::scheduler::{self, Defer};
 use crate::task::owned::OwnedTasks;
 use crate::task::{self, Notified};
@@ -59,19 +59,6 @@ pub(crate) struct CurrentThread {
     waiters: Mutex<Vec<Unparker>>,
 }
 
-/// Wakes a `block_on` that waits for the core.
-struct ThreadWaker(Unparker);
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
 impl CurrentThread {
     pub(crate) fn new(config: SchedulerConfig, blocking: blocking::Spawner) -> CurrentThread {
         let parker = Parker::new();
@@ -105,17 +92,13 @@ impl CurrentThread {
     /// scheduler to be handed back, and then takes over driving.
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
         let mut future = pin!(future);
-        let mut waiting: Option<(Parker, Waker)> = None;
+        let mut waiting: Option<WakingParker> = None;
         loop {
             let core = self.core.lock().take();
             if let Some(core) = core {
                 return self.drive(core, future.as_mut());
             }
-            let (parker, waker) = waiting.get_or_insert_with(|| {
-                let parker = Parker::new();
-                let waker = Waker::from(Arc::new(ThreadWaker(parker.unparker())));
-                (parker, waker)
-            });
+            let WakingParker { parker, waker } = waiting.get_or_insert_with(WakingParker::new);
             // Register before the last look at the core: a driver leaving after that look
             // finds us in the list and unparks us.
             let mut waiters = self.waiters.lock();
