@@ -118,10 +118,7 @@ impl RuntimeMetrics {
 
     /// Tasks alive in the runtime: spawned and not yet finished.
     pub fn num_alive_tasks(&self) -> usize {
-        match &self.handle {
-            super::scheduler::Handle::MultiThread(h) => h.owned().len(),
-            super::scheduler::Handle::CurrentThread(h) => h.owned().len(),
-        }
+        self.handle.owned().len()
     }
 
     /// Task polls performed by `worker`.

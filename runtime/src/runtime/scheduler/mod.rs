@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use crate::runtime::blocking;
 use crate::runtime::metrics::SchedulerMetrics;
+use crate::task::owned::OwnedTasks;
 use crate::task::{self, Id, JoinHandle, Notified, RawTask, Task};
 
 #[derive(Clone)]
@@ -57,15 +58,8 @@ impl Handle {
     {
         let (task, notified, join) =
             task::new_task(future, task::Scheduler::Runtime(self.clone()), id, location);
-        let owned = match self {
-            Handle::MultiThread(h) => h.owned(),
-            Handle::CurrentThread(h) => h.owned(),
-        };
-        match owned.bind(task) {
-            Ok(()) => match self {
-                Handle::MultiThread(h) => h.schedule_task(notified, false),
-                Handle::CurrentThread(h) => h.schedule(notified),
-            },
+        match self.owned().bind(task) {
+            Ok(()) => self.schedule(notified),
             Err(task) => {
                 // The runtime is shutting down: the task never runs and its handle reports
                 // cancellation.
@@ -91,16 +85,21 @@ impl Handle {
     /// A wake: queue the task.
     pub(crate) fn schedule(&self, notified: Notified) {
         match self {
-            Handle::MultiThread(h) => h.schedule_task(notified, false),
+            Handle::MultiThread(h) => h.schedule_task(notified),
             Handle::CurrentThread(h) => h.schedule(notified),
         }
     }
 
     /// A task completed: unlink it from the owned-task list.
     pub(crate) fn release(&self, task: RawTask) -> Option<Task> {
+        self.owned().remove(task)
+    }
+
+    /// The runtime's owned-task list.
+    pub(crate) fn owned(&self) -> &OwnedTasks {
         match self {
-            Handle::MultiThread(h) => h.owned().remove(task),
-            Handle::CurrentThread(h) => h.owned().remove(task),
+            Handle::MultiThread(h) => h.owned(),
+            Handle::CurrentThread(h) => h.owned(),
         }
     }
 

@@ -185,10 +185,10 @@ impl Handle {
         self.shutdown.load(Acquire)
     }
 
-    /// Queues a runnable task: locally when called on one of this runtime's workers (LIFO slot
-    /// unless `is_yield`), otherwise through the injection queue.
-    pub(crate) fn schedule_task(&self, task: Notified, is_yield: bool) {
-        let task = match worker::try_schedule_local(self, task, is_yield) {
+    /// Queues a runnable task: locally when called on one of this runtime's workers (the LIFO
+    /// slot while a task is being polled), otherwise through the injection queue.
+    pub(crate) fn schedule_task(&self, task: Notified) {
+        let task = match worker::try_schedule_local(self, task) {
             Ok(()) => return,
             Err(task) => task,
         };

@@ -103,11 +103,7 @@ pub(super) fn run(index: usize, handle: Arc<Handle>, run_queue: Local, parker: P
 }
 
 /// Queues `task` on the current worker if this thread is one of `handle`'s workers.
-pub(super) fn try_schedule_local(
-    handle: &Handle,
-    task: Notified,
-    is_yield: bool,
-) -> Result<(), Notified> {
+pub(super) fn try_schedule_local(handle: &Handle, task: Notified) -> Result<(), Notified> {
     context::with_scheduler(|cx| {
         let Some(scheduler::Context::MultiThread(cx)) = cx else {
             return Err(task);
@@ -118,7 +114,7 @@ pub(super) fn try_schedule_local(
         let mut core = cx.core.borrow_mut();
         match core.as_mut() {
             Some(core) => {
-                cx.schedule_local(core, task, is_yield);
+                cx.schedule_local(core, task);
                 Ok(())
             }
             // The run loop holds the core (maintenance, shutdown): go through the injector.
@@ -186,9 +182,7 @@ impl Context {
                 };
                 if !task::has_budget_remaining() {
                     core.lifo_enabled = false;
-                    if core.run_queue.push_back(next, &self.handle.inject) {
-                        metrics.overflows.incr();
-                    }
+                    self.push_local(&mut core, next);
                     return core;
                 }
                 lifo_polls += 1;
@@ -209,12 +203,17 @@ impl Context {
         match ran {
             task::Ran::Done => {}
             task::Ran::Requeue(task) => {
-                if core.run_queue.push_back(task, &self.handle.inject) {
-                    self.metrics().overflows.incr();
-                }
+                self.push_local(core, task);
                 self.handle.notify_parked();
             }
             task::Ran::Defer(task) => self.defer.push(task),
+        }
+    }
+
+    /// Pushes to the back of this worker's queue, counting an overflow into the global queue.
+    fn push_local(&self, core: &mut Core, task: Notified) {
+        if core.run_queue.push_back(task, &self.handle.inject) {
+            self.metrics().overflows.incr();
         }
     }
 
@@ -225,10 +224,9 @@ impl Context {
             .expect("worker core missing after a poll")
     }
 
-    fn schedule_local(&self, core: &mut Core, task: Notified, is_yield: bool) {
-        let metrics = self.metrics();
-        metrics.local_schedules.incr();
-        let task = if is_yield || !core.lifo_enabled {
+    fn schedule_local(&self, core: &mut Core, task: Notified) {
+        self.metrics().local_schedules.incr();
+        let task = if !core.lifo_enabled {
             Some(task)
         } else {
             core.lifo_slot.replace(task)
@@ -240,9 +238,7 @@ impl Context {
         let should_notify = match task {
             Some(task) => {
                 let alone = core.run_queue.is_empty();
-                if core.run_queue.push_back(task, &self.handle.inject) {
-                    metrics.overflows.incr();
-                }
+                self.push_local(core, task);
                 !alone
             }
             None => false,
@@ -254,9 +250,7 @@ impl Context {
 
     /// Every `event_interval` ticks: drivers, deferred wakes, shutdown, adaptive interval.
     fn maintenance(&self, mut core: Box<Core>) -> Box<Core> {
-        core.batch
-            .end(&self.handle, &mut core.global_queue_interval);
-        core.until_global_check = core.until_global_check.min(core.global_queue_interval);
+        core.end_batch(&self.handle);
         self.metrics()
             .local_queue_depth
             .set(core.run_queue.len() as u64);
@@ -267,14 +261,12 @@ impl Context {
     }
 
     /// Polls the drivers without blocking, then queues the tasks that yielded.
-    fn park_yield(&self, core: Box<Core>) -> Box<Core> {
+    fn park_yield(&self, mut core: Box<Core>) -> Box<Core> {
         // The I/O and timer drivers are polled here with a zero timeout once they exist.
         let mut moved = 0usize;
         self.defer.drain(|task| {
             moved += 1;
-            if core.run_queue.push_back(task, &self.handle.inject) {
-                self.metrics().overflows.incr();
-            }
+            self.push_local(&mut core, task);
         });
         // One notification for the whole batch: another worker may take half of it.
         if moved > 1 {
@@ -284,9 +276,7 @@ impl Context {
     }
 
     fn park(&self, mut core: Box<Core>) -> Box<Core> {
-        core.batch
-            .end(&self.handle, &mut core.global_queue_interval);
-        core.until_global_check = core.until_global_check.min(core.global_queue_interval);
+        core.end_batch(&self.handle);
         let metrics = self.metrics();
         let idle = &self.handle.idle;
         let was_last_searcher = idle.transition_worker_to_parked(self.index, core.is_searching);
@@ -342,6 +332,13 @@ impl Context {
 }
 
 impl Core {
+    /// Ends a batch of polls: retunes the global-queue interval and keeps the countdown to the
+    /// next global check within it.
+    fn end_batch(&mut self, handle: &Handle) {
+        self.batch.end(handle, &mut self.global_queue_interval);
+        self.until_global_check = self.until_global_check.min(self.global_queue_interval);
+    }
+
     fn next_task(&mut self, cx: &Context) -> Option<Notified> {
         let inject = &cx.handle.inject;
         self.until_global_check -= 1;
