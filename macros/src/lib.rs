@@ -5,7 +5,9 @@
 //!   `entry` module).
 //! - `#[blitz_io::task]`: a plain `fn` whose call returns a nameable future (the `task`
 //!   module); see the attribute's documentation for its literal expansion.
-//! - `#[derive(StateMachine)]` arrives with the macros issue.
+//! - `#[derive(StateMachine)]`: an explicit, stackless state machine from ordinary step
+//!   methods (the `machine` module); see the derive's documentation for its syntax and its
+//!   literal expansion.
 //!
 //! Every macro follows the same pipeline, one module per phase: parse the arguments and the
 //! item, validate (collecting every error, each spanned on the offending tokens), then
@@ -16,6 +18,7 @@
 
 mod entry;
 mod errors;
+mod machine;
 mod task;
 
 use proc_macro::TokenStream;
@@ -167,4 +170,13 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn task(args: TokenStream, item: TokenStream) -> TokenStream {
     task::expand(args.into(), item.into()).into()
+}
+
+/// Derives `blitz_io::machine::StateMachine` (and `IntoFuture`) for a struct or an enum.
+///
+/// See the `blitz_io::machine` module for the syntax, the step methods' signatures and the
+/// literal expansion of an example.
+#[proc_macro_derive(StateMachine, attributes(machine, pin))]
+pub fn derive_state_machine(input: TokenStream) -> TokenStream {
+    machine::expand(input.into()).into()
 }

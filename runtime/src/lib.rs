@@ -32,18 +32,21 @@ pub(crate) mod loom;
 pub(crate) mod util;
 
 pub mod future;
+pub mod machine;
 pub mod runtime;
 pub mod task;
 
 pub use runtime::{run, Runtime};
 
 #[cfg(feature = "macros")]
-pub use blitz_io_macros::{main, task, test};
+pub use blitz_io_macros::{main, task, test, StateMachine};
 
 /// Items the macros' generated code uses. Not public API: no stability guarantees.
 #[doc(hidden)]
 pub mod __private {
     use core::future::Future as _;
+
+    pub use crate::machine::{EnumMachine, Machine, Progress, StateEnum, StateMachine, TaggedSteps, Transition};
 
     /// Which runtime an entry-point macro builds.
     #[derive(Debug, Clone, Copy)]

@@ -219,6 +219,14 @@ impl Drop for CurrentTask {
     }
 }
 
+/// Runs `f` on the header of the task being polled on this thread, if any.
+pub(crate) fn with_current_task<R>(f: impl FnOnce(&Header) -> R) -> Option<R> {
+    let ptr = HOT.try_with(|cx| cx.current_task.get()).ok().flatten()?;
+    // SAFETY: the pointer is set only while that task is being polled on this thread, and the
+    // poll holds a reference to it.
+    Some(f(unsafe { ptr.as_ref() }))
+}
+
 /// The id of the task being polled on this thread.
 pub(crate) fn current_task_id() -> Option<crate::task::Id> {
     let ptr = HOT.try_with(|cx| cx.current_task.get()).ok().flatten()?;

@@ -1,7 +1,7 @@
 //! `Handle`: a cloneable reference to a runtime, usable from any thread.
 
 use std::fmt;
-use std::future::Future;
+use std::future::IntoFuture;
 use std::marker::PhantomData;
 use std::panic::Location;
 
@@ -9,7 +9,7 @@ use super::builder::RuntimeFlavor;
 use super::context::{self, SetCurrentGuard};
 use super::metrics::RuntimeMetrics;
 use super::scheduler;
-use crate::task::JoinHandle;
+use crate::task::{Dump, JoinHandle, TaskDump};
 
 /// A reference to a runtime: spawn onto it from any thread, or enter it so that code which
 /// looks up "the current runtime" (`task::spawn`, timers, sockets) finds it.
@@ -87,10 +87,11 @@ impl Handle {
     #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
-        F: Future + Send + 'static,
+        F: IntoFuture,
+        F::IntoFuture: Send + 'static,
         F::Output: Send + 'static,
     {
-        self.inner.spawn(future, Location::caller())
+        self.inner.spawn(future.into_future(), Location::caller())
     }
 
     /// Runs a closure on this runtime's blocking pool (see
@@ -102,6 +103,27 @@ impl Handle {
         T: Send + 'static,
     {
         self.inner.spawn_blocking(function, Location::caller())
+    }
+
+    /// A snapshot of the runtime's live tasks: id, spawn location, state, the future's type
+    /// and, for tasks running a [`Machine`](crate::machine::Machine), the current step.
+    ///
+    /// It only reads atomics while walking the task list, so it never waits for a task, even
+    /// one blocked in the middle of its `poll`. Tasks of the blocking pool are not listed.
+    ///
+    /// ```
+    /// let runtime = blitz_io::Runtime::new().unwrap();
+    /// let parked = runtime.spawn(std::future::pending::<()>());
+    /// let dump = runtime.handle().dump();
+    /// assert!(dump.tasks().iter().any(|task| task.id() == parked.id()));
+    /// println!("{dump}");
+    /// ```
+    pub fn dump(&self) -> Dump {
+        let mut tasks = Vec::with_capacity(self.inner.owned().len());
+        self.inner
+            .owned()
+            .for_each(|header| tasks.push(TaskDump::read(header)));
+        Dump::new(tasks)
     }
 
     /// The runtime's counters.

@@ -23,7 +23,7 @@ pub(crate) mod scheduler;
 mod tests;
 
 use std::fmt;
-use std::future::Future;
+use std::future::IntoFuture;
 use std::panic::Location;
 use std::time::Duration;
 
@@ -53,7 +53,7 @@ use scheduler::multi_thread::MultiThread;
 /// When the runtime cannot start (the OS refuses to create its threads), or when called on a
 /// thread that already drives a runtime.
 #[track_caller]
-pub fn run<F: Future>(future: F) -> F::Output {
+pub fn run<F: IntoFuture>(future: F) -> F::Output {
     let runtime = match Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => panic!("blitz_io::run could not start a runtime: {error}"),
@@ -141,7 +141,8 @@ impl Runtime {
     /// When the calling thread already drives a runtime (it is a worker, or already inside
     /// `block_on`): `.await` the future or `spawn` it instead.
     #[track_caller]
-    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+    pub fn block_on<F: IntoFuture>(&self, future: F) -> F::Output {
+        let future = future.into_future();
         let _driving = context::enter_driving();
         let _current = context::set_current(&self.handle.inner);
         match &self.flavor {
@@ -154,10 +155,11 @@ impl Runtime {
     #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
-        F: Future + Send + 'static,
+        F: IntoFuture,
+        F::IntoFuture: Send + 'static,
         F::Output: Send + 'static,
     {
-        self.handle.inner.spawn(future, Location::caller())
+        self.handle.inner.spawn(future.into_future(), Location::caller())
     }
 
     /// Runs a closure on this runtime's blocking pool.

@@ -22,7 +22,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::future::{poll_fn, Future};
+use std::future::{poll_fn, Future, IntoFuture};
 use std::sync::atomic::{AtomicBool, Ordering::AcqRel, Ordering::Release};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
@@ -284,7 +284,8 @@ impl<T: Send + 'static> JoinSet<T> {
     #[track_caller]
     pub fn spawn<F>(&mut self, future: F) -> AbortHandle
     where
-        F: Future<Output = T> + Send + 'static,
+        F: IntoFuture<Output = T>,
+        F::IntoFuture: Send + 'static,
     {
         self.insert(super::spawn(future))
     }
@@ -293,7 +294,8 @@ impl<T: Send + 'static> JoinSet<T> {
     #[track_caller]
     pub fn spawn_on<F>(&mut self, future: F, handle: &Handle) -> AbortHandle
     where
-        F: Future<Output = T> + Send + 'static,
+        F: IntoFuture<Output = T>,
+        F::IntoFuture: Send + 'static,
     {
         self.insert(handle.spawn(future))
     }

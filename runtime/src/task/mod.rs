@@ -55,6 +55,7 @@
 mod abort;
 mod combine;
 mod coop;
+pub(crate) mod dump;
 mod error;
 mod harness;
 mod id;
@@ -70,13 +71,14 @@ mod yield_now;
 #[cfg(all(test, blitz_loom))]
 pub(crate) mod loom_tests;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::panic::Location;
 
 pub use abort::AbortHandle;
 pub use combine::{join_all, race, select, JoinAll, JoinTuple};
 pub(crate) use coop::{budget, has_budget_remaining, Budget};
 pub use coop::{consume_budget, unconstrained, Unconstrained};
+pub use dump::{Dump, TaskDump, TaskState};
 pub use error::JoinError;
 pub use id::{id, try_id, Id};
 pub use join::JoinHandle;
@@ -107,10 +109,12 @@ pub(crate) const BOX_FUTURE_THRESHOLD: usize = if cfg!(debug_assertions) {
 #[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
-    F: Future + Send + 'static,
+    F: IntoFuture,
+    F::IntoFuture: Send + 'static,
     F::Output: Send + 'static,
 {
     let location = Location::caller();
+    let future = future.into_future();
     context::with_current(|handle| match handle {
         Some(handle) => handle.spawn(future, location),
         None => panic!("{}", context::NO_RUNTIME_MESSAGE),

@@ -80,6 +80,18 @@ impl OwnedTasks {
         }
     }
 
+    /// Calls `f` on every live task, one shard lock at a time. `f` must not block or touch the
+    /// owned list: it runs under the shard's lock.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&super::raw::Header)) {
+        for shard in self.shards.iter() {
+            shard.lock().for_each(|header| {
+                // SAFETY: a linked task is alive: it unlinks itself (under this lock) before
+                // its last reference can go away.
+                f(unsafe { header.as_ref() })
+            });
+        }
+    }
+
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Acquire)
     }

@@ -19,6 +19,7 @@ use super::harness;
 use super::state::State;
 use super::{Id, JoinError};
 use crate::loom::cell::UnsafeCell;
+use crate::loom::sync::atomic::AtomicPtr;
 use crate::runtime::scheduler;
 use crate::util::linked_list::{self, Pointers};
 
@@ -70,6 +71,10 @@ pub(crate) struct Header {
     /// The `JoinHandle`'s waker; who may touch it is decided by `JOIN_WAKER` in the state word.
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
     pub(crate) spawned_at: &'static Location<'static>,
+    /// The current step of the state machine this task is polling, for the task dump: a
+    /// pointer to a `&'static str` (null: none published). Written by `machine::Machine`
+    /// through the worker's current-task pointer, read by `Handle::dump`.
+    pub(crate) step: AtomicPtr<&'static str>,
 }
 
 /// What a poll left for the runner to do, before the runner turns it into a [`Ran`].
@@ -102,7 +107,6 @@ pub(crate) struct Vtable {
     pub(crate) dealloc: unsafe fn(NonNull<Header>),
     pub(crate) try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
     pub(crate) drop_join_handle: unsafe fn(NonNull<Header>),
-    #[allow(dead_code)] // Read by the task dump (macros issue).
     pub(crate) type_name: fn() -> &'static str,
 }
 
@@ -147,6 +151,7 @@ impl RawTask {
                 owned: Pointers::new(),
                 join_waker: UnsafeCell::new(None),
                 spawned_at,
+                step: AtomicPtr::new(std::ptr::null_mut()),
             },
             stage: UnsafeCell::new(Stage::Running(future)),
         });
