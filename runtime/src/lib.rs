@@ -46,7 +46,22 @@ pub use blitz_io_macros::{main, task, test, StateMachine};
 pub mod __private {
     use core::future::Future as _;
 
-    pub use crate::machine::{EnumMachine, Machine, Progress, StateEnum, StateMachine, TaggedSteps, Transition};
+    pub use crate::machine::{
+        EnumMachine, Machine, Progress, StateEnum, StateMachine, TaggedSteps, Transition,
+    };
+
+    /// A by-value enum step gave its state away and then asked to stay in it.
+    #[cold]
+    #[track_caller]
+    pub fn by_value_step_returned_pending<M: StateMachine>(tag: M::Tag) -> ! {
+        panic!(
+            "the by-value step `{}` of `{}` returned `Transition::Pending`, but it took its \
+             state by value and gave it away; return `Transition::Wait(state)` with the state \
+             to resume in",
+            M::step_name(tag),
+            std::any::type_name::<M>()
+        )
+    }
 
     /// Which runtime an entry-point macro builds.
     #[derive(Debug, Clone, Copy)]

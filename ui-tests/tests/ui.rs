@@ -12,4 +12,6 @@ fn ui() {
     cases.compile_fail("ui/entry/fail/*.rs");
     cases.pass("ui/task/pass/*.rs");
     cases.compile_fail("ui/task/fail/*.rs");
+    cases.pass("ui/machine/pass/*.rs");
+    cases.compile_fail("ui/machine/fail/*.rs");
 }

@@ -2,7 +2,8 @@
 //!
 //! The input is lowered into a small model (steps, fields with their `#[pin]` flag, the keys of
 //! `#[machine(..)]`) while every error is collected. On error the output is the errors plus the
-//! step-tag enum, so the user's step methods, which name its variants, still resolve.
+//! step-tag enum and a bare `StateMachine` impl, so the user's step methods, which name both,
+//! still type-check and the user sees only the derive's own errors.
 
 mod generate;
 mod parse;
@@ -22,10 +23,10 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         Ok(()) => generate::machine(&input, &model),
         Err(errors) => {
             let errors = errors.to_compile_error();
-            let tag = generate::tag_enum(&input, &model);
+            let fallback = generate::fallback(&input, &model);
             quote::quote! {
                 #errors
-                #tag
+                #fallback
             }
         }
     }

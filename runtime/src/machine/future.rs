@@ -100,6 +100,10 @@ impl<M: TaggedSteps> Future for Machine<M> {
                     *tag = Some(next);
                     return Poll::Pending;
                 }
+                Transition::Pending => {
+                    *tag = Some(step);
+                    return Poll::Pending;
+                }
                 Transition::Done(output) => {
                     *tag = None;
                     dump::publish_step(enclosing);

@@ -48,6 +48,10 @@ pub enum Transition<M: StateMachine, N = <M as StateMachine>::Tag> {
     /// Return `Poll::Pending`; resume at step `N` on the next poll. The step must have
     /// arranged a wake-up (usually by polling a sub-future that returned `Pending`).
     Wait(N),
+    /// Return `Poll::Pending` and run the same step, with the same state, on the next poll:
+    /// what a step returns when the sub-future it polls is pending. (An enum step that took
+    /// its state by value has given it away and must return `Wait(state)` instead.)
+    Pending,
     /// Finish with the output: the future returns `Poll::Ready`.
     Done(M::Output),
 }

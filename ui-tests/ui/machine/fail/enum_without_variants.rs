@@ -1,0 +1,7 @@
+use blitz_io::machine::StateMachine;
+
+#[derive(StateMachine)]
+#[machine(output = ())]
+enum Machine {}
+
+fn main() {}

@@ -1,0 +1,23 @@
+use std::pin::Pin;
+use std::task::Context;
+
+use blitz_io::machine::{StateMachine, Transition};
+
+#[derive(StateMachine)]
+#[machine(output = (), start = run, steps(run))]
+struct Machine {
+    #[pin]
+    inner: std::future::Ready<()>,
+}
+
+impl Machine {
+    fn run(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Transition<Self> {
+        Transition::Done(())
+    }
+}
+
+impl Drop for Machine {
+    fn drop(&mut self) {}
+}
+
+fn main() {}

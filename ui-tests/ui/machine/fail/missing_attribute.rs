@@ -1,0 +1,8 @@
+use blitz_io::machine::StateMachine;
+
+#[derive(StateMachine)]
+struct Machine {
+    value: u32,
+}
+
+fn main() {}

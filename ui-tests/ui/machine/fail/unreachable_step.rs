@@ -1,0 +1,24 @@
+#![deny(dead_code)]
+
+use std::pin::Pin;
+use std::task::Context;
+
+use blitz_io::machine::{StateMachine, Transition};
+
+#[derive(StateMachine)]
+#[machine(output = (), start = run, steps(run, orphan))]
+struct Machine;
+
+impl Machine {
+    fn run(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Transition<Self> {
+        Transition::Done(())
+    }
+
+    fn orphan(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Transition<Self> {
+        Transition::Wait(MachineStep::Run)
+    }
+}
+
+fn main() {
+    let _ = blitz_io::run(Machine);
+}
