@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use blitz_io::machine::{StateMachine, Transition};
 use blitz_io::runtime::{Builder, Config};
 use blitz_io::task;
 use blitz_io::Runtime;
@@ -34,6 +35,54 @@ impl Future for DelayedValue {
             }
             DelayedValue::Done => Poll::Ready(42),
         }
+    }
+}
+
+/// `#[derive(StateMachine)]`: a fan-in written as explicit steps. It spawns its children in
+/// one step, then collects them in another, resuming exactly there whenever a child finishes.
+#[derive(StateMachine)]
+#[machine(output = u64, start = spawn_children, steps(spawn_children, collect))]
+struct FanIn {
+    inputs: Vec<u64>,
+    children: Vec<task::JoinHandle<u64>>,
+    total: u64,
+}
+
+impl FanIn {
+    fn spawn_children(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Transition<Self> {
+        let this = self.project();
+        for n in this.inputs.drain(..) {
+            this.children.push(task::spawn(async move { n * n }));
+        }
+        Transition::Next(FanInStep::Collect)
+    }
+
+    fn collect(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Transition<Self> {
+        let this = self.project();
+        while let Some(child) = this.children.last_mut() {
+            match Pin::new(child).poll(cx) {
+                Poll::Ready(square) => {
+                    *this.total += square.expect("a square does not panic");
+                    this.children.pop();
+                }
+                Poll::Pending => return Transition::Pending,
+            }
+        }
+        Transition::Done(*this.total)
+    }
+}
+
+/// A machine stuck on purpose: it waits for a wake-up that never comes.
+#[derive(StateMachine)]
+#[machine(output = (), start = wait_for_reply, steps(wait_for_reply))]
+struct Stuck {
+    reached: Arc<AtomicUsize>,
+}
+
+impl Stuck {
+    fn wait_for_reply(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Transition<Self> {
+        self.project().reached.store(1, Ordering::Release);
+        Transition::Pending
     }
 }
 
@@ -303,7 +352,39 @@ fn main() -> ExitCode {
         75025,
     );
 
-    println!("11. metrics: the runtime counts its work");
+    println!("11. #[derive(StateMachine)]: explicit steps, and a task dump that names them");
+    let (total, stuck_step) = rt.block_on(async {
+        let total = FanIn {
+            inputs: (1..=10).collect(),
+            children: Vec::new(),
+            total: 0,
+        }
+        .await;
+        let reached = Arc::new(AtomicUsize::new(0));
+        let stuck = task::spawn(Stuck {
+            reached: reached.clone(),
+        });
+        while reached.load(Ordering::Acquire) == 0 {
+            task::yield_now().await; // until the other task has reached its step
+        }
+        let dump = blitz_io::runtime::Handle::current().dump();
+        print!("{dump}");
+        let stuck_step = dump
+            .tasks()
+            .iter()
+            .find(|t| t.id() == stuck.id())
+            .and_then(|t| t.step());
+        stuck.abort();
+        (total, stuck_step)
+    });
+    tour.check("a derived fan-in machine sums 10 squares", total, 385);
+    tour.check(
+        "the dump shows where the stuck machine waits",
+        stuck_step,
+        Some("wait_for_reply"),
+    );
+
+    println!("12. metrics: the runtime counts its work");
     let metrics = rt.metrics();
     let polls = metrics.total_poll_count();
     tour.check("at least 10 000 task polls recorded", polls >= 10_000, true);

@@ -88,7 +88,15 @@ fn waits_then_resumes_at_the_step_it_named() {
     assert_eq!(counted, 2);
     assert_eq!(
         log,
-        ["arm", "wait_gate", "wait_gate", "wait_gate", "count", "count", "count"]
+        [
+            "arm",
+            "wait_gate",
+            "wait_gate",
+            "wait_gate",
+            "count",
+            "count",
+            "count"
+        ]
     );
     assert!(machine.is_finished());
     assert_eq!(machine.step_name(), None);
@@ -121,7 +129,10 @@ fn debug_shows_the_type_and_the_current_step() {
     let text = format!("{machine:?}");
     assert!(text.contains("GatedCounter"), "{text}");
     assert!(text.contains("\"arm\""), "{text}");
-    assert_eq!(<GatedCounter as StateMachine>::STEP_NAMES, ["arm", "wait_gate", "count"]);
+    assert_eq!(
+        <GatedCounter as StateMachine>::STEP_NAMES,
+        ["arm", "wait_gate", "count"]
+    );
     assert_eq!(std::mem::size_of::<GatedCounterStep>(), 1);
 }
 
@@ -217,7 +228,10 @@ async fn generic_machines_borrow_and_finish() {
 #[machine(output = Result<String, u32>)]
 enum Fetch {
     #[machine(by_value)]
-    Connect { attempts: u32, name: String },
+    Connect {
+        attempts: u32,
+        name: String,
+    },
     Waiting {
         #[pin]
         reply: GateWait,
@@ -376,7 +390,11 @@ impl Outer {
             Poll::Ready(_) => {
                 let id = blitz_io::task::id();
                 let dump = blitz_io::runtime::Handle::current().dump();
-                let step = dump.tasks().iter().find(|t| t.id() == id).and_then(|t| t.step());
+                let step = dump
+                    .tasks()
+                    .iter()
+                    .find(|t| t.id() == id)
+                    .and_then(|t| t.step());
                 *this.seen_after_inner.lock().unwrap() = step;
                 Transition::Next(OuterStep::After)
             }
@@ -410,7 +428,12 @@ fn a_finished_inner_machine_restores_the_enclosing_step_in_the_dump() {
             assert_eq!(outer.await, Some("run_inner"));
             // The machine finished: the enclosing future publishes no step.
             let id = blitz_io::task::id();
-            let step = handle.dump().tasks().iter().find(|t| t.id() == id).and_then(|t| t.step());
+            let step = handle
+                .dump()
+                .tasks()
+                .iter()
+                .find(|t| t.id() == id)
+                .and_then(|t| t.step());
             *observed.lock().unwrap() = Some(step);
             gate.wait().await;
         })

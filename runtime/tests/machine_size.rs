@@ -125,8 +125,12 @@ impl BigArgument {
 #[machine(output = u8)]
 enum BigArgumentStates {
     #[machine(by_value)]
-    Start { data: [u8; ARGUMENT] },
-    Yielded { data: [u8; ARGUMENT] },
+    Start {
+        data: [u8; ARGUMENT],
+    },
+    Yielded {
+        data: [u8; ARGUMENT],
+    },
 }
 
 impl BigArgumentStates {
@@ -186,8 +190,16 @@ fn one_large_argument_is_stored_once() {
     let enum_machine = std::mem::size_of::<EnumMachine<BigArgumentStates>>();
     assert!(struct_machine <= async_fn, "{struct_machine} > {async_fn}");
     assert!(enum_machine <= async_fn, "{enum_machine} > {async_fn}");
-    assert_eq!(struct_machine, ARGUMENT + 1, "the argument plus a one-byte tag");
-    assert_eq!(enum_machine, ARGUMENT + 1, "the argument plus the discriminant");
+    assert_eq!(
+        struct_machine,
+        ARGUMENT + 1,
+        "the argument plus a one-byte tag"
+    );
+    assert_eq!(
+        enum_machine,
+        ARGUMENT + 1,
+        "the argument plus the discriminant"
+    );
     if PINNED_TOOLCHAIN {
         assert_eq!(async_fn, 16386);
     }
@@ -198,9 +210,19 @@ fn nested_enum_machines_do_not_grow() {
     let generic_wrappers = size_of_future(&wrap(wrap(wrap(wrap(big_argument(argument()))))));
     let passing_wrappers = size_of_future(&pass4(argument()));
     let machines = size_of_future(&nested_machines(argument()));
-    assert!(machines <= passing_wrappers, "{machines} > {passing_wrappers}");
-    assert!(machines <= generic_wrappers, "{machines} > {generic_wrappers}");
-    assert_eq!(machines, ARGUMENT + 1, "four wrappers share the innermost niche");
+    assert!(
+        machines <= passing_wrappers,
+        "{machines} > {passing_wrappers}"
+    );
+    assert!(
+        machines <= generic_wrappers,
+        "{machines} > {generic_wrappers}"
+    );
+    assert_eq!(
+        machines,
+        ARGUMENT + 1,
+        "four wrappers share the innermost niche"
+    );
     if PINNED_TOOLCHAIN {
         assert_eq!(passing_wrappers, 49158);
         assert_eq!(generic_wrappers, 262191);

@@ -65,7 +65,10 @@ pub(crate) fn machine(input: &DeriveInput, model: &Model) -> TokenStream {
             (names, run_impl, quote!(Machine), extra)
         }
         Shape::Enum { variants } => {
-            let names = variants.iter().map(|v| v.method.unraw().to_string()).collect();
+            let names = variants
+                .iter()
+                .map(|v| v.method.unraw().to_string())
+                .collect();
             let tag_arms = variants.iter().map(|v| {
                 let ident = &v.ident;
                 quote!(Self::#ident { .. } => #tag::#ident,)
@@ -229,14 +232,19 @@ fn enum_poll_state(krate: &syn::Path, tag: &Ident, variants: &[Variant]) -> Toke
                 }
             };
         }
-        let pins = variant.fields.iter().zip(&bindings).filter(|(f, _)| f.pinned).map(|(_, b)| {
-            quote! {
-                // SAFETY: `#[pin]` fields are structurally pinned: never moved out, dropped in
-                // place (`Pin::set`, or with the machine); the guards make the machine have no
-                // `Drop` impl and be `Unpin` only when they are.
-                let #b = unsafe { ::core::pin::Pin::new_unchecked(#b) };
-            }
-        });
+        let pins = variant
+            .fields
+            .iter()
+            .zip(&bindings)
+            .filter(|(f, _)| f.pinned)
+            .map(|(_, b)| {
+                quote! {
+                    // SAFETY: `#[pin]` fields are structurally pinned: never moved out, dropped in
+                    // place (`Pin::set`, or with the machine); the guards make the machine have no
+                    // `Drop` impl and be `Unpin` only when they are.
+                    let #b = unsafe { ::core::pin::Pin::new_unchecked(#b) };
+                }
+            });
         quote! {
             #tag::#ident => {
                 // SAFETY: nothing is moved out of the reference; `#[pin]` fields are re-pinned
@@ -297,23 +305,29 @@ fn projection(input: &DeriveInput, model: &Model, fields: &[Field], style: Style
     let params = decl_params(input);
     let args = param_args(input);
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
-    let outlives = input.generics.params.iter().filter_map(|param| match param {
-        GenericParam::Type(t) => {
-            let ident = &t.ident;
-            Some(quote!(#ident: #pin_lifetime))
-        }
-        GenericParam::Lifetime(l) => {
-            let lifetime = &l.lifetime;
-            Some(quote!(#lifetime: #pin_lifetime))
-        }
-        GenericParam::Const(_) => None,
-    });
+    let outlives = input
+        .generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            GenericParam::Type(t) => {
+                let ident = &t.ident;
+                Some(quote!(#ident: #pin_lifetime))
+            }
+            GenericParam::Lifetime(l) => {
+                let lifetime = &l.lifetime;
+                Some(quote!(#lifetime: #pin_lifetime))
+            }
+            GenericParam::Const(_) => None,
+        });
     let user_predicates = where_clause.map(|w| {
         let p = w.predicates.iter();
         quote!(#(#p,)*)
     });
     let projection_where = quote!(where #user_predicates #(#outlives,)*);
-    let bindings: Vec<Ident> = (0..fields.len()).map(|i| format_ident!("__field{}", i, span = Span::mixed_site())).collect();
+    let bindings: Vec<Ident> = (0..fields.len())
+        .map(|i| format_ident!("__field{}", i, span = Span::mixed_site()))
+        .collect();
     let types = fields.iter().map(|f| {
         let ty = &f.ty;
         if f.pinned {
@@ -322,12 +336,16 @@ fn projection(input: &DeriveInput, model: &Model, fields: &[Field], style: Style
             quote!(&#pin_lifetime mut #ty)
         }
     });
-    let pins = fields.iter().zip(&bindings).filter(|(f, _)| f.pinned).map(|(_, b)| {
-        quote! {
-            // SAFETY: `#[pin]` fields are structurally pinned (see `__self` above).
-            let #b = unsafe { ::core::pin::Pin::new_unchecked(#b) };
-        }
-    });
+    let pins = fields
+        .iter()
+        .zip(&bindings)
+        .filter(|(f, _)| f.pinned)
+        .map(|(_, b)| {
+            quote! {
+                // SAFETY: `#[pin]` fields are structurally pinned (see `__self` above).
+                let #b = unsafe { ::core::pin::Pin::new_unchecked(#b) };
+            }
+        });
     let field_vis: Vec<_> = fields.iter().map(|f| &f.vis).collect();
     let members: Vec<_> = fields.iter().map(|f| &f.member).collect();
     let (declaration, pattern, construct) = match style {
@@ -345,7 +363,9 @@ fn projection(input: &DeriveInput, model: &Model, fields: &[Field], style: Style
         ),
         Style::Unit => unreachable!("a unit struct has no fields"),
     };
-    let doc = format!("The pin projection of [`{name}`]: `&mut` to plain fields, `Pin<&mut>` to `#[pin]` fields.");
+    let doc = format!(
+        "The pin projection of [`{name}`]: `&mut` to plain fields, `Pin<&mut>` to `#[pin]` fields."
+    );
     quote! {
         #[doc = #doc]
         #[doc(hidden)]
@@ -390,17 +410,21 @@ fn pin_guards<'a>(input: &DeriveInput, fields: impl Iterator<Item = &'a Field>) 
     });
     let pinned: Vec<&syn::Type> = fields.filter(|f| f.pinned).map(|f| &f.ty).collect();
     let pinned_names = (0..pinned.len()).map(|i| format_ident!("__pinned{}", i));
-    let phantoms = input.generics.params.iter().filter_map(|param| match param {
-        GenericParam::Type(t) => {
-            let ident = &t.ident;
-            Some(quote!(fn() -> #ident))
-        }
-        GenericParam::Lifetime(l) => {
-            let lifetime = &l.lifetime;
-            Some(quote!(&#lifetime ()))
-        }
-        GenericParam::Const(_) => None,
-    });
+    let phantoms = input
+        .generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            GenericParam::Type(t) => {
+                let ident = &t.ident;
+                Some(quote!(fn() -> #ident))
+            }
+            GenericParam::Lifetime(l) => {
+                let lifetime = &l.lifetime;
+                Some(quote!(&#lifetime ()))
+            }
+            GenericParam::Const(_) => None,
+        });
     let mut unpin_generics = input.generics.clone();
     unpin_generics
         .params

@@ -68,15 +68,19 @@ pub(crate) fn parse(input: &DeriveInput, errors: &mut Errors) -> Model {
         if attr.path().is_ident("machine") {
             parse_machine_attr(attr, &mut keys, errors);
         } else if attr.path().is_ident("pin") {
-            errors.spanned(attr.span(), "`#[pin]` goes on a field, not on the machine type");
+            errors.spanned(
+                attr.span(),
+                "`#[pin]` goes on a field, not on the machine type",
+            );
         } else if attr.path().is_ident("repr") {
             reject_packed(attr, errors);
         }
     }
     let name = &input.ident;
-    let tag = keys.tag.clone().unwrap_or_else(|| {
-        Ident::new(&format!("{name}Step"), name.span())
-    });
+    let tag = keys
+        .tag
+        .clone()
+        .unwrap_or_else(|| Ident::new(&format!("{name}Step"), name.span()));
     let project = keys
         .project
         .clone()
@@ -171,7 +175,10 @@ fn parse_machine_attr(attr: &Attribute, keys: &mut Keys, errors: &mut Errors) {
     }
     let result = attr.parse_nested_meta(|meta| {
         let Some(key) = meta.path.get_ident().map(ToString::to_string) else {
-            errors.spanned(meta.path.span(), format!("unknown key; expected one of {KEYS}"));
+            errors.spanned(
+                meta.path.span(),
+                format!("unknown key; expected one of {KEYS}"),
+            );
             return skip_value(&meta);
         };
         if keys.seen.contains(&key) {
@@ -191,7 +198,9 @@ fn parse_machine_attr(attr: &Attribute, keys: &mut Keys, errors: &mut Errors) {
                 let path: LitStr = meta.value()?.parse()?;
                 match path.parse::<syn::Path>() {
                     Ok(path) => keys.krate = Some(path),
-                    Err(_) => errors.spanned(path.span(), "`crate` must be a path, like \"::blitz_io\""),
+                    Err(_) => {
+                        errors.spanned(path.span(), "`crate` must be a path, like \"::blitz_io\"")
+                    }
                 }
             }
             "steps" => {
@@ -203,7 +212,10 @@ fn parse_machine_attr(attr: &Attribute, keys: &mut Keys, errors: &mut Errors) {
                             steps.push(ident.clone())
                         }
                         _ => {
-                            errors.spanned(step.path.span(), "a step is a method name, like `steps(connect, wait)`");
+                            errors.spanned(
+                                step.path.span(),
+                                "a step is a method name, like `steps(connect, wait)`",
+                            );
                             skip_value(&step)?;
                         }
                     }
@@ -212,7 +224,10 @@ fn parse_machine_attr(attr: &Attribute, keys: &mut Keys, errors: &mut Errors) {
                 keys.steps = Some(steps);
             }
             _ => {
-                errors.spanned(meta.path.span(), format!("unknown key `{key}`; expected one of {KEYS}"));
+                errors.spanned(
+                    meta.path.span(),
+                    format!("unknown key `{key}`; expected one of {KEYS}"),
+                );
                 return skip_value(&meta);
             }
         }
@@ -256,7 +271,10 @@ fn struct_steps(keys: &Keys, errors: &mut Errors) -> Vec<Ident> {
         return Vec::new();
     };
     if steps.is_empty() {
-        errors.spanned(keys.steps_span.unwrap_or_else(Span::call_site), "`steps(..)` lists no step");
+        errors.spanned(
+            keys.steps_span.unwrap_or_else(Span::call_site),
+            "`steps(..)` lists no step",
+        );
     }
     if steps.len() > MAX_STEPS {
         errors.spanned(
@@ -281,7 +299,12 @@ fn struct_steps(keys: &Keys, errors: &mut Errors) -> Vec<Ident> {
     unique
 }
 
-fn struct_start(keys: &Keys, steps: &[Ident], input: &DeriveInput, errors: &mut Errors) -> Option<Ident> {
+fn struct_start(
+    keys: &Keys,
+    steps: &[Ident],
+    input: &DeriveInput,
+    errors: &mut Errors,
+) -> Option<Ident> {
     let Some(start) = &keys.start else {
         if keys.seen_any {
             errors.spanned(
@@ -295,7 +318,10 @@ fn struct_start(keys: &Keys, steps: &[Ident], input: &DeriveInput, errors: &mut 
         let listed: Vec<String> = steps.iter().map(|s| format!("`{s}`")).collect();
         errors.spanned(
             start.span(),
-            format!("`start = {start}` names no step; the steps are {}", listed.join(", ")),
+            format!(
+                "`start = {start}` names no step; the steps are {}",
+                listed.join(", ")
+            ),
         );
         return None;
     }
@@ -378,13 +404,19 @@ fn variants(data: &syn::DataEnum, errors: &mut Errors) -> Vec<Variant> {
             }
         }
         if let Some((_, discriminant)) = &variant.discriminant {
-            errors.spanned(discriminant.span(), "a machine's variants take no explicit discriminant");
+            errors.spanned(
+                discriminant.span(),
+                "a machine's variants take no explicit discriminant",
+            );
         }
         let method = method_ident(&variant.ident);
         if let Some(first) = variants.iter().find(|v| v.method == method) {
             errors.spanned(
                 variant.ident.span(),
-                format!("variants `{}` and `{}` would share the step method `{method}`", first.ident, variant.ident),
+                format!(
+                    "variants `{}` and `{}` would share the step method `{method}`",
+                    first.ident, variant.ident
+                ),
             );
         }
         let (fields, style) = fields(&variant.fields, errors);
@@ -436,7 +468,8 @@ fn method_ident(variant: &Ident) -> Ident {
     let mut out = String::new();
     for (i, &c) in chars.iter().enumerate() {
         if c.is_uppercase() {
-            let after_lower = i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
+            let after_lower =
+                i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
             let ends_acronym = i > 0
                 && chars[i - 1].is_uppercase()
                 && chars.get(i + 1).is_some_and(|next| next.is_lowercase());

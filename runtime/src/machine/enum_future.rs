@@ -32,7 +32,9 @@ impl<M: StateEnum> EnumMachine<M> {
 
     /// The name of the step the next poll runs; `None` once the machine has finished.
     pub fn step_name(&self) -> Option<&'static str> {
-        self.slot.as_ref().map(|machine| M::step_name(machine.tag()))
+        self.slot
+            .as_ref()
+            .map(|machine| M::step_name(machine.tag()))
     }
 
     /// Whether the machine has returned its output.

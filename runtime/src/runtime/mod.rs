@@ -159,7 +159,9 @@ impl Runtime {
         F::IntoFuture: Send + 'static,
         F::Output: Send + 'static,
     {
-        self.handle.inner.spawn(future.into_future(), Location::caller())
+        self.handle
+            .inner
+            .spawn(future.into_future(), Location::caller())
     }
 
     /// Runs a closure on this runtime's blocking pool.
