@@ -15,12 +15,14 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
+use blitz_io::machine::{EnumMachine, Machine, StateMachine, Transition};
 use blitz_io::runtime::{
     Backend, BuildError, Builder, Config, EnterGuard, Handle, RuntimeFlavor, RuntimeMetrics,
     TryCurrentError,
 };
 use blitz_io::task::{
-    self, AbortHandle, Id, JoinAll, JoinError, JoinHandle, JoinSet, Unconstrained, YieldNow,
+    self, AbortHandle, Dump, Id, JoinAll, JoinError, JoinHandle, JoinSet, TaskDump, TaskState,
+    Unconstrained, YieldNow,
 };
 use blitz_io::Runtime;
 
@@ -181,3 +183,55 @@ assert_type!(TaskRc: !Send, !Sync, Unpin);
 assert_type!(TaskCell: Send, !Sync, Unpin);
 assert_type!(TaskPinned: Send, Sync, Unpin);
 assert_type!(TaskBlocking: Send, Sync, Unpin);
+
+// Task dumps: plain data.
+assert_type!(Dump: Send, Sync, Unpin);
+assert_type!(TaskDump: Send, Sync, Unpin);
+assert_type!(TaskState: Send, Sync, Unpin);
+
+// State machines: the wrappers follow the machine; a machine is `Unpin` exactly when its
+// `#[pin]` fields are.
+#[derive(StateMachine)]
+#[machine(output = (), start = run, steps(run))]
+struct PlainMachine {
+    _data: u8,
+}
+
+impl PlainMachine {
+    fn run(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Transition<Self> {
+        Transition::Done(())
+    }
+}
+
+#[derive(StateMachine)]
+#[machine(output = (), start = run, steps(run))]
+struct LocalMachine {
+    #[pin]
+    local: Local,
+}
+
+impl LocalMachine {
+    fn run(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Transition<Self> {
+        Transition::Done(())
+    }
+}
+
+#[derive(StateMachine)]
+#[machine(output = ())]
+#[allow(dead_code)] // only its type is checked
+enum PinnedStates {
+    Waiting {
+        #[pin]
+        pinned: PhantomPinned,
+    },
+}
+
+impl PinnedStates {
+    fn waiting(_pinned: Pin<&mut PhantomPinned>, _cx: &mut Context<'_>) -> Transition<Self, Self> {
+        Transition::Done(())
+    }
+}
+
+assert_type!(Machine<PlainMachine>: Send, Sync, Unpin);
+assert_type!(Machine<LocalMachine>: !Send, !Sync, !Unpin);
+assert_type!(EnumMachine<PinnedStates>: Send, Sync, !Unpin);
