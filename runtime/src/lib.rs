@@ -34,6 +34,7 @@ pub(crate) mod util;
 pub mod future;
 pub mod machine;
 pub mod runtime;
+mod select;
 pub mod task;
 
 pub use runtime::{run, Runtime};
@@ -49,6 +50,35 @@ pub mod __private {
     pub use crate::machine::{
         EnumMachine, Machine, Progress, StateEnum, StateMachine, TaggedSteps, Transition,
     };
+
+    /// `select!`: whether the task's cooperative budget is spent; if so, the task has been
+    /// woken to run again after a yield.
+    #[inline]
+    pub fn select_budget_spent(cx: &mut core::task::Context<'_>) -> bool {
+        if crate::task::coop_has_budget_remaining() {
+            return false;
+        }
+        crate::runtime::context::note_forced_yield();
+        cx.waker().wake_by_ref();
+        true
+    }
+
+    /// `select!`: a random branch to start polling from, in `0..branches`.
+    pub fn select_start(branches: u32) -> u32 {
+        use std::cell::Cell;
+        thread_local! {
+            static STATE: Cell<u64> = const { Cell::new(0) };
+        }
+        STATE.with(|state| {
+            let mut rng = crate::util::rand::FastRand::new(match state.get() {
+                0 => crate::util::rand::seed(),
+                seed => seed,
+            });
+            let start = rng.below(branches.max(1));
+            state.set(rng.next_u64() | 1);
+            start
+        })
+    }
 
     /// A by-value enum step gave its state away and then asked to stay in it.
     #[cold]

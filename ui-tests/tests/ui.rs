@@ -14,4 +14,5 @@ fn ui() {
     cases.compile_fail("ui/task/fail/*.rs");
     cases.pass("ui/machine/pass/*.rs");
     cases.compile_fail("ui/machine/fail/*.rs");
+    cases.compile_fail("ui/select/fail/*.rs");
 }

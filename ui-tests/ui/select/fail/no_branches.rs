@@ -1,0 +1,7 @@
+fn main() {
+    blitz_io::run(async {
+        blitz_io::select! {
+            else => 1,
+        }
+    });
+}
