@@ -40,6 +40,33 @@ pub(crate) mod sync {
         }
     }
 
+    /// A reader-writer lock that ignores poisoning, like [`Mutex`].
+    #[derive(Debug, Default)]
+    pub(crate) struct RwLock<T: ?Sized>(std::sync::RwLock<T>);
+
+    pub(crate) type RwLockReadGuard<'a, T> = std::sync::RwLockReadGuard<'a, T>;
+    pub(crate) type RwLockWriteGuard<'a, T> = std::sync::RwLockWriteGuard<'a, T>;
+
+    impl<T> RwLock<T> {
+        pub(crate) const fn new(value: T) -> Self {
+            RwLock(std::sync::RwLock::new(value))
+        }
+    }
+
+    impl<T: ?Sized> RwLock<T> {
+        pub(crate) fn read(&self) -> RwLockReadGuard<'_, T> {
+            self.0
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        }
+
+        pub(crate) fn write(&self) -> RwLockWriteGuard<'_, T> {
+            self.0
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        }
+    }
+
     /// A condition variable paired with [`Mutex`], also ignoring poisoning.
     #[derive(Debug, Default)]
     pub(crate) struct Condvar(std::sync::Condvar);

@@ -4,8 +4,11 @@
 //!   timer slots, I/O readiness waiters and every sync and channel waiter queue build on it.
 //! - `wake_batch`: a fixed-capacity batch of wakers collected under a lock and fired after it is
 //!   released, so a woken task never contends for the lock its waker came from.
+//! - `waiters`: a list of pinned waiter nodes that are all woken together, on top of
+//!   `linked_list` and `wake_batch` (the broadcast and watch channels).
 //! - `rand`: a small per-thread xorshift generator for steal-victim selection.
 
 pub(crate) mod linked_list;
 pub(crate) mod rand;
+pub(crate) mod waiters;
 pub(crate) mod wake_batch;

@@ -1,0 +1,180 @@
+//! `channel::broadcast`: every receiver sees every value, exact lag counts, close semantics,
+//! cancel safety of `recv()`, no leaked values, and a multi-thread run with exact accounting.
+
+mod common;
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Waker};
+
+use blitz_io::channel::broadcast::{self, RecvError, TryRecvError};
+use common::DropCounter;
+
+#[blitz_io::test]
+async fn every_receiver_sees_every_value_sent_after_it_subscribed() {
+    let (tx, mut early) = broadcast::channel(8);
+    tx.send(1).unwrap();
+    let mut late = tx.subscribe();
+    assert_eq!(tx.send(2).unwrap(), 2);
+    assert_eq!(early.recv().await.unwrap(), 1);
+    assert_eq!(early.recv().await.unwrap(), 2);
+    assert_eq!(late.recv().await.unwrap(), 2);
+    assert_eq!(late.try_recv(), Err(TryRecvError::Empty));
+    assert!(early.is_empty());
+}
+
+#[blitz_io::test]
+async fn a_lagging_receiver_learns_exactly_how_many_it_missed() {
+    let (tx, mut rx) = broadcast::channel(3);
+    let mut try_rx = tx.subscribe();
+    for i in 0..10 {
+        tx.send(i).unwrap();
+    }
+    // 10 sent, 3 kept (7, 8, 9): 7 missed, then the oldest kept value.
+    assert_eq!(rx.len(), 3);
+    assert_eq!(rx.recv().await, Err(RecvError::Lagged(7)));
+    assert_eq!(rx.recv().await, Ok(7));
+    assert_eq!(rx.recv().await, Ok(8));
+    assert_eq!(try_rx.try_recv(), Err(TryRecvError::Lagged(7)));
+    assert_eq!(try_rx.try_recv(), Ok(7));
+    tx.send(10).unwrap();
+    assert_eq!(rx.recv().await, Ok(9));
+    assert_eq!(rx.recv().await, Ok(10));
+}
+
+#[blitz_io::test]
+async fn receivers_drain_then_see_closed() {
+    let (tx, mut rx) = broadcast::channel(4);
+    let tx2 = tx.clone();
+    tx.send("a").unwrap();
+    drop(tx);
+    tx2.send("b").unwrap();
+    drop(tx2);
+    assert!(rx.is_closed());
+    assert_eq!(rx.recv().await, Ok("a"));
+    assert_eq!(rx.try_recv(), Ok("b"));
+    assert_eq!(rx.recv().await, Err(RecvError::Closed));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+}
+
+#[test]
+fn send_without_receivers_hands_the_value_back() {
+    let (tx, rx) = broadcast::channel(2);
+    assert_eq!(tx.receiver_count(), 1);
+    drop(rx);
+    assert_eq!(tx.send(5).unwrap_err().0, 5);
+    let mut rx = tx.subscribe();
+    assert_eq!(tx.send(6), Ok(1));
+    assert_eq!(rx.try_recv(), Ok(6));
+    let mut again = rx.resubscribe();
+    assert_eq!(again.try_recv(), Err(TryRecvError::Empty));
+}
+
+#[test]
+#[should_panic(expected = "needs a capacity of at least 1")]
+fn zero_capacity_is_a_clear_panic() {
+    let _ = broadcast::channel::<u8>(0);
+}
+
+#[test]
+fn a_dropped_recv_loses_no_value() {
+    let (tx, mut rx) = broadcast::channel(4);
+    {
+        let mut recv = std::pin::pin!(rx.recv());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(recv.as_mut().poll(&mut cx).is_pending());
+        tx.send(1).unwrap();
+        // Dropped after being woken, before taking the value.
+    }
+    assert_eq!(rx.try_recv(), Ok(1));
+}
+
+#[test]
+fn buffered_values_are_dropped_with_the_channel_exactly_once() {
+    let drops = DropCounter::new();
+    let (tx, mut rx) = broadcast::channel(3);
+    for _ in 0..5 {
+        tx.send(Arc::new(drops.guard())).unwrap();
+    }
+    // Two were overwritten (dropped by the sends), three are held.
+    assert_eq!(drops.get(), 2);
+    let read = rx.try_recv();
+    assert!(matches!(read, Err(TryRecvError::Lagged(2))));
+    let clone = rx.try_recv().unwrap();
+    drop((tx, rx));
+    assert_eq!(
+        drops.get(),
+        4,
+        "the ring is dropped; one value is still held by `clone`"
+    );
+    drop(clone);
+    assert_eq!(drops.get(), 5);
+}
+
+#[test]
+fn many_receivers_on_many_threads_get_every_value_in_order() {
+    const VALUES: u64 = 20_000;
+    const RECEIVERS: usize = 4;
+    let rt = common::multi(2);
+    let (tx, rx) = broadcast::channel(VALUES as usize);
+    let ready = Arc::new(AtomicUsize::new(0));
+    let readers: Vec<_> = (0..RECEIVERS)
+        .map(|_| {
+            let mut rx = rx.resubscribe();
+            let ready = ready.clone();
+            rt.spawn(async move {
+                ready.fetch_add(1, Ordering::Relaxed);
+                let (mut count, mut sum, mut last) = (0u64, 0u64, None);
+                loop {
+                    match rx.recv().await {
+                        Ok(value) => {
+                            assert!(last.is_none_or(|last| value == last + 1), "in order");
+                            last = Some(value);
+                            count += 1;
+                            sum += value;
+                        }
+                        Err(RecvError::Closed) => return (count, sum),
+                        Err(RecvError::Lagged(n)) => {
+                            panic!("the ring holds everything: lagged {n}")
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(rx);
+    common::wait_until("every reader started", || {
+        ready.load(Ordering::Relaxed) == RECEIVERS
+    });
+    let writer = std::thread::spawn(move || {
+        for value in 0..VALUES {
+            tx.send(value).unwrap();
+        }
+    });
+    writer.join().unwrap();
+    for reader in readers {
+        let (count, sum) = rt.block_on(reader).unwrap();
+        assert_eq!(count, VALUES);
+        assert_eq!(sum, VALUES * (VALUES - 1) / 2);
+    }
+}
+
+#[test]
+fn blocking_recv_on_a_plain_thread() {
+    let (tx, mut rx) = broadcast::channel(1);
+    // The receiver exists before the send, so it gets the value whether it is already
+    // blocked or not.
+    let reader = std::thread::spawn(move || rx.blocking_recv());
+    tx.send(9).unwrap();
+    assert_eq!(reader.join().unwrap(), Ok(9));
+}
+
+#[test]
+fn recv_wakes_when_the_last_sender_goes() {
+    let rt = common::multi(2);
+    let (tx, mut rx) = broadcast::channel::<u8>(1);
+    let waiting = rt.spawn(async move { rx.recv().await });
+    std::thread::spawn(move || drop(tx)).join().unwrap();
+    assert_eq!(rt.block_on(waiting).unwrap(), Err(RecvError::Closed));
+}
