@@ -15,6 +15,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
+use blitz_io::channel::{broadcast, watch};
 use blitz_io::machine::{EnumMachine, Machine, StateMachine, Transition};
 use blitz_io::runtime::{
     Backend, BuildError, Builder, Config, EnterGuard, Handle, RuntimeFlavor, RuntimeMetrics,
@@ -235,3 +236,19 @@ impl PinnedStates {
 assert_type!(Machine<PlainMachine>: Send, Sync, Unpin);
 assert_type!(Machine<LocalMachine>: !Send, !Sync, !Unpin);
 assert_type!(EnumMachine<PinnedStates>: Send, Sync, !Unpin);
+
+// Channels: handles are `Send + Sync` when `T: Send` (watch also needs `T: Sync`, since
+// receivers borrow the value from many threads); the waiting futures borrow their handle and
+// embed a pinned waiter node, so they are `!Unpin`.
+assert_type!(broadcast::Sender<u32>: Send, Sync, Unpin);
+assert_type!(broadcast::Receiver<u32>: Send, Sync, Unpin);
+assert_type!(broadcast::Recv<'static, u32>: Send, Sync, !Unpin);
+assert_type!(broadcast::Sender<Rc<u32>>: !Send, !Sync);
+assert_type!(broadcast::RecvError: Send, Sync, Unpin);
+assert_type!(broadcast::TryRecvError: Send, Sync, Unpin);
+assert_type!(watch::Sender<u32>: Send, Sync, Unpin);
+assert_type!(watch::Receiver<u32>: Send, Sync, Unpin);
+assert_type!(watch::Changed<'static, u32>: Send, Sync, !Unpin);
+assert_type!(watch::Closed<'static, u32>: Send, Sync, !Unpin);
+assert_type!(watch::Sender<Cell<u32>>: !Send, !Sync);
+assert_type!(watch::Ref<'static, u32>: !Send, Sync);

@@ -31,6 +31,7 @@
 mod blocking_many;
 mod busy;
 mod chained_spawn;
+mod channel_broadcast_watch;
 mod ct_spawn_many;
 mod ping_pong;
 mod remote_spawn;
@@ -116,6 +117,8 @@ enum Kind {
     CtSpawnManyLocal,
     ThreadedSchedulerSpawn,
     SpawnBlockingMany,
+    BroadcastFanOut,
+    WatchSendBorrow,
 }
 
 /// One benchmark workload at one flavour and worker count.
@@ -244,6 +247,26 @@ pub fn all() -> Vec<Workload> {
         tokio_enable_all: false,
         kind: Kind::ThreadedSchedulerSpawn,
     });
+    list.push(Workload {
+        name: "broadcast_fan_out",
+        class: Class::NeverParks,
+        flavor: Flavor::CurrentThread,
+        ops_per_iter: channel_broadcast_watch::BROADCAST_VALUES as u64,
+        op: "value sent to 4 receivers",
+        origin: "the Zig original's channel suite: broadcast, capacity 100k, 4 receivers",
+        tokio_enable_all: false,
+        kind: Kind::BroadcastFanOut,
+    });
+    list.push(Workload {
+        name: "watch_send_borrow",
+        class: Class::NeverParks,
+        flavor: Flavor::CurrentThread,
+        ops_per_iter: channel_broadcast_watch::WATCH_ROUNDS as u64,
+        op: "send + borrow",
+        origin: "the Zig original's channel suite: watch send + borrow",
+        tokio_enable_all: false,
+        kind: Kind::WatchSendBorrow,
+    });
     list
 }
 
@@ -301,6 +324,8 @@ impl Workload {
             Kind::CtSpawnManyLocal => ct_spawn_many::run_blitz(rt),
             Kind::ThreadedSchedulerSpawn => threaded_spawn::run_blitz(rt),
             Kind::SpawnBlockingMany => blocking_many::run_blitz(rt),
+            Kind::BroadcastFanOut => channel_broadcast_watch::broadcast_blitz(rt),
+            Kind::WatchSendBorrow => channel_broadcast_watch::watch_blitz(rt),
         }
     }
 
@@ -322,6 +347,8 @@ impl Workload {
             Kind::CtSpawnManyLocal => ct_spawn_many::run_tokio(rt),
             Kind::ThreadedSchedulerSpawn => threaded_spawn::run_tokio(rt),
             Kind::SpawnBlockingMany => blocking_many::run_tokio(rt),
+            Kind::BroadcastFanOut => channel_broadcast_watch::broadcast_tokio(rt),
+            Kind::WatchSendBorrow => channel_broadcast_watch::watch_tokio(rt),
         }
     }
 }
