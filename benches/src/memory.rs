@@ -102,6 +102,18 @@ pub fn sizes() -> Vec<SizeRow> {
     let tokio_sleep = size_of::<tokio::time::Sleep>();
     let tokio_lock = size_of_val(&tokio_mutex.lock());
     let tokio_recv = size_of_val(&tokio_rx.recv());
+    let (_btx, mut blitz_brx) = blitz_io::channel::broadcast::channel::<()>(1);
+    let (_ttx, mut tokio_brx) = tokio::sync::broadcast::channel::<()>(1);
+    let (_bwtx, mut blitz_wrx) = blitz_io::channel::watch::channel(());
+    let (_twtx, mut tokio_wrx) = tokio::sync::watch::channel(());
+    let broadcast_recv = (
+        size_of_val(&blitz_brx.recv()),
+        size_of_val(&tokio_brx.recv()),
+    );
+    let watch_changed = (
+        size_of_val(&blitz_wrx.changed()),
+        size_of_val(&tokio_wrx.changed()),
+    );
     let row = |what, blitz, tokio| SizeRow {
         what,
         blitz: Some(blitz),
@@ -139,6 +151,16 @@ pub fn sizes() -> Vec<SizeRow> {
             "`JoinSet<()>`",
             size_of::<blitz_io::task::JoinSet<()>>(),
             size_of::<tokio::task::JoinSet<()>>(),
+        ),
+        row(
+            "`broadcast::Receiver<()>::recv()` future",
+            broadcast_recv.0,
+            broadcast_recv.1,
+        ),
+        row(
+            "`watch::Receiver<()>::changed()` future",
+            watch_changed.0,
+            watch_changed.1,
         ),
         not_yet("`time::sleep` future (`Sleep`)", Some(tokio_sleep), ""),
         not_yet("`Mutex<()>::lock()` future", Some(tokio_lock), ""),
