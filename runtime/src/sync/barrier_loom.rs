@@ -1,7 +1,7 @@
 //! loom model of `Barrier`: exactly one leader per round, over two rounds, with the waiters
 //! on separate threads.
 
-use loom::future::block_on;
+use crate::sync::loom_block_on::block_on;
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::sync::Arc;
 use loom::thread;

@@ -17,6 +17,8 @@ mod cancellation;
 mod notify;
 mod once_cell;
 
+#[cfg(all(test, blitz_loom))]
+mod loom_block_on;
 #[cfg(all(test, not(blitz_loom)))]
 mod test_waker;
 

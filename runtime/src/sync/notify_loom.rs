@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use loom::future::block_on;
+use crate::sync::loom_block_on::block_on;
 use loom::sync::Arc;
 use loom::thread;
 

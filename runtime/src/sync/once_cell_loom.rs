@@ -1,7 +1,7 @@
 //! loom model of `OnceCell`: two concurrent `get_or_init` calls run one initialiser and both
 //! see its value; a failed first attempt lets the other caller initialise.
 
-use loom::future::block_on;
+use crate::sync::loom_block_on::block_on;
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::sync::Arc;
 use loom::thread;

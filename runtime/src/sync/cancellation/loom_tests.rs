@@ -1,6 +1,6 @@
 //! loom models of the token tree: cancellation racing a child's drop and a waiter.
 
-use loom::future::block_on;
+use crate::sync::loom_block_on::block_on;
 use loom::thread;
 
 use super::CancellationToken;
