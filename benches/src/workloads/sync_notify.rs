@@ -26,5 +26,15 @@ macro_rules! workload {
     };
 }
 
-workload!(run_blitz, blitz_io::Runtime, blitz_io::sync::Notify, "blitz-io");
-workload!(run_tokio, tokio::runtime::Runtime, tokio::sync::Notify, "tokio");
+workload!(
+    run_blitz,
+    blitz_io::Runtime,
+    blitz_io::sync::Notify,
+    "blitz-io"
+);
+workload!(
+    run_tokio,
+    tokio::runtime::Runtime,
+    tokio::sync::Notify,
+    "tokio"
+);

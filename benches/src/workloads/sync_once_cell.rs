@@ -21,7 +21,12 @@ macro_rules! workload {
             for _ in 0..OPS {
                 sum += *black_box(cell.get()).unwrap_or(&0);
             }
-            assert_eq!(sum, 42 * OPS as u64, "{}: oncecell_get: a get missed", $side);
+            assert_eq!(
+                sum,
+                42 * OPS as u64,
+                "{}: oncecell_get: a get missed",
+                $side
+            );
         }
 
         pub(crate) fn $set(_rt: &$Runtime) {

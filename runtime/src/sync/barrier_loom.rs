@@ -30,6 +30,10 @@ fn one_leader_per_round() {
             }
         }
         other.join().unwrap();
-        assert_eq!(leaders.load(SeqCst), 2, "one leader in each of the two rounds");
+        assert_eq!(
+            leaders.load(SeqCst),
+            2,
+            "one leader in each of the two rounds"
+        );
     });
 }

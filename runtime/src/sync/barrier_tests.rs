@@ -29,7 +29,10 @@ fn the_last_arrival_leads_and_releases_the_others() {
     assert!(poll_once(pin!(barrier.wait())).map(|r| r.is_leader()) == Poll::Ready(true));
     for (wait, counter) in waits.iter_mut().zip(&counters) {
         assert_eq!(counter.wakes(), 1);
-        assert_eq!(counter.poll(wait.as_mut()), Poll::Ready(BarrierWaitResult(false)));
+        assert_eq!(
+            counter.poll(wait.as_mut()),
+            Poll::Ready(BarrierWaitResult(false))
+        );
     }
 }
 
@@ -46,7 +49,10 @@ fn a_dropped_waiter_withdraws_from_an_open_round() {
         poll_once(pin!(barrier.wait())),
         Poll::Ready(BarrierWaitResult(true))
     );
-    assert_eq!(poll_once(second.as_mut()), Poll::Ready(BarrierWaitResult(false)));
+    assert_eq!(
+        poll_once(second.as_mut()),
+        Poll::Ready(BarrierWaitResult(false))
+    );
 }
 
 #[test]
@@ -76,7 +82,10 @@ fn rounds_larger_than_a_wake_batch_release_everyone() {
         assert!(poll_once(pin!(barrier.wait())).is_ready());
         for (wait, counter) in waits.iter_mut().zip(&counters) {
             assert_eq!(counter.wakes(), 1);
-            assert_eq!(counter.poll(wait.as_mut()), Poll::Ready(BarrierWaitResult(false)));
+            assert_eq!(
+                counter.poll(wait.as_mut()),
+                Poll::Ready(BarrierWaitResult(false))
+            );
         }
     }
 }

@@ -309,12 +309,7 @@ impl Notify {
 
     /// Pops the front node (there is one: the mode is `WAITING`), marks it and returns its
     /// waker. Leaves the mode `EMPTY` if the queue is now empty. Lock held.
-    fn pop_front(
-        &self,
-        waiters: &mut LinkedList<Waiter>,
-        state: usize,
-        mark: u8,
-    ) -> Option<Waker> {
+    fn pop_front(&self, waiters: &mut LinkedList<Waiter>, state: usize, mark: u8) -> Option<Waker> {
         let node = waiters.pop_front().expect("WAITING with an empty queue");
         if waiters.is_empty() {
             // While WAITING, nothing changes the word without the lock: a plain store is exact.
@@ -407,17 +402,15 @@ impl Notify {
             wait.phase = Phase::Done;
             Poll::Ready(())
         };
-        let state = self.state.load(SeqCst);
-        if generation(state) != wait.waiter.generation {
-            return done(wait);
-        }
-        if state & MODE == NOTIFIED
-            && self
-                .state
-                .compare_exchange(state, with_mode(state, EMPTY), SeqCst, SeqCst)
-                .is_ok()
+        // Fast path: take a stored permit of our own generation with one compare-exchange.
+        let permit = wait.waiter.generation.wrapping_mul(GENERATION_UNIT) | NOTIFIED;
+        match self
+            .state
+            .compare_exchange(permit, with_mode(permit, EMPTY), SeqCst, SeqCst)
         {
-            return done(wait);
+            Ok(_) => return done(wait),
+            Err(state) if generation(state) != wait.waiter.generation => return done(wait),
+            Err(_) => {}
         }
         let mut waiters = self.waiters.lock();
         let mut state = self.state.load(SeqCst);
@@ -438,7 +431,9 @@ impl Notify {
         }
         if let Some(waker) = waker {
             // SAFETY: the node is not linked yet and we hold the lock; nobody else sees it.
-            wait.waiter.waker.with_mut(|slot| unsafe { *slot = Some(waker.clone()) });
+            wait.waiter
+                .waker
+                .with_mut(|slot| unsafe { *slot = Some(waker.clone()) });
         }
         waiters.push_back(NonNull::from(&wait.waiter));
         wait.phase = Phase::Waiting;

@@ -25,9 +25,15 @@ fn notify_one_wakes_waiters_in_fifo_order() {
         assert!(counter.poll(future.as_mut()).is_pending());
     }
     notify.notify_one();
-    assert_eq!(counters.iter().map(Counter::wakes).collect::<Vec<_>>(), [1, 0, 0]);
+    assert_eq!(
+        counters.iter().map(Counter::wakes).collect::<Vec<_>>(),
+        [1, 0, 0]
+    );
     notify.notify_one();
-    assert_eq!(counters.iter().map(Counter::wakes).collect::<Vec<_>>(), [1, 1, 0]);
+    assert_eq!(
+        counters.iter().map(Counter::wakes).collect::<Vec<_>>(),
+        [1, 1, 0]
+    );
     assert!(counters[0].poll(futures[0].as_mut()).is_ready());
     assert!(counters[1].poll(futures[1].as_mut()).is_ready());
     assert!(counters[2].poll(futures[2].as_mut()).is_pending());

@@ -149,7 +149,8 @@ impl<T> OnceCell<T> {
 
     /// Whether the cell holds a value.
     pub fn initialized(&self) -> bool {
-        self.state.load(Acquire) & MODE == READY
+        // `QUEUED` is only ever set beside `INITIALIZING`, so a ready cell reads exactly `READY`.
+        self.state.load(Acquire) == READY
     }
 
     /// The value, if the cell holds one. Never waits.
@@ -174,7 +175,10 @@ impl<T> OnceCell<T> {
     pub fn get_mut(&mut self) -> Option<&mut T> {
         if self.initialized() {
             // SAFETY: `READY`, and `&mut self` excludes every other access.
-            Some(self.value.with_mut(|slot| unsafe { (*slot).assume_init_mut() }))
+            Some(
+                self.value
+                    .with_mut(|slot| unsafe { (*slot).assume_init_mut() }),
+            )
         } else {
             None
         }
@@ -279,7 +283,10 @@ impl<T> OnceCell<T> {
         self.state.store(UNINIT, Relaxed);
         // SAFETY: the cell was `READY` and `&mut self` excludes every other access; the state
         // now says `UNINIT`, so the value is read out exactly once.
-        Some(self.value.with_mut(|slot| unsafe { (*slot).assume_init_read() }))
+        Some(
+            self.value
+                .with_mut(|slot| unsafe { (*slot).assume_init_read() }),
+        )
     }
 
     /// The value, consuming the cell.

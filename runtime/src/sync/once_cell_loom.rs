@@ -38,7 +38,9 @@ fn a_failed_init_lets_the_other_caller_retry() {
         let other = {
             let cell = cell.clone();
             thread::spawn(move || {
-                block_on(cell.get_or_try_init(|| async { Err::<usize, ()>(()) })).ok().copied()
+                block_on(cell.get_or_try_init(|| async { Err::<usize, ()>(()) }))
+                    .ok()
+                    .copied()
             })
         };
         let mine = *block_on(cell.get_or_init(|| async { 5 }));

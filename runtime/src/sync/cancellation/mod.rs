@@ -151,7 +151,13 @@ fn poll_cancelled(
     let coop = core::task::ready!(coop::poll_proceed(cx));
     // The registration (`wait`) was created before this check, so a cancellation after it is
     // either seen here or completes the registration in `poll_wait`.
-    if token.is_cancelled() || token.node.notify.poll_wait(wait, Some(cx.waker())).is_ready() {
+    if token.is_cancelled()
+        || token
+            .node
+            .notify
+            .poll_wait(wait, Some(cx.waker()))
+            .is_ready()
+    {
         coop.made_progress();
         return Poll::Ready(());
     }
@@ -171,7 +177,11 @@ impl Future for WaitForCancellationFuture<'_> {
         // SAFETY: structural pinning of `wait`; it is never moved out.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: `wait` is pinned inside the pinned future.
-        poll_cancelled(this.token, unsafe { Pin::new_unchecked(&mut this.wait) }, cx)
+        poll_cancelled(
+            this.token,
+            unsafe { Pin::new_unchecked(&mut this.wait) },
+            cx,
+        )
     }
 }
 
@@ -188,7 +198,11 @@ impl Future for WaitForCancellationFutureOwned {
         // SAFETY: structural pinning of `wait`; it is never moved out.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: `wait` is pinned inside the pinned future.
-        poll_cancelled(&this.token, unsafe { Pin::new_unchecked(&mut this.wait) }, cx)
+        poll_cancelled(
+            &this.token,
+            unsafe { Pin::new_unchecked(&mut this.wait) },
+            cx,
+        )
     }
 }
 
@@ -208,7 +222,9 @@ impl DropGuard {
     /// assert!(!token.is_cancelled());
     /// ```
     pub fn disarm(mut self) -> CancellationToken {
-        self.token.take().expect("a guard holds its token until dropped")
+        self.token
+            .take()
+            .expect("a guard holds its token until dropped")
     }
 }
 

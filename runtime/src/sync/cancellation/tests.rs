@@ -38,7 +38,11 @@ fn a_tokenless_middle_node_relays_until_its_children_go() {
     let middle = root.child_token();
     let leaf = middle.child_token();
     drop(middle);
-    assert_eq!(root.node.child_count(), 1, "the middle node relays to the leaf");
+    assert_eq!(
+        root.node.child_count(),
+        1,
+        "the middle node relays to the leaf"
+    );
     root.cancel();
     assert!(leaf.is_cancelled());
 
