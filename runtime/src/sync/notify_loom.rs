@@ -6,6 +6,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use crate::sync::loom_block_on::block_on;
+use loom::sync::atomic::Ordering::SeqCst;
 use loom::sync::Arc;
 use loom::thread;
 
@@ -74,5 +75,39 @@ fn notify_waiters_vs_registration() {
         block_on(early);
         notifier.join().unwrap();
         assert!(poll_noop(pin!(notify.notified())).is_pending());
+    });
+}
+
+/// More waiters than a wake batch holds (4 under loom), so `notify_waiters` unlocks between
+/// batches, while a `notify_one` runs on another thread: every waiter ends up notified, and the
+/// `notify_one` is either spent on a waiter of the current generation or stored, never on a
+/// waiter the `notify_waiters` call already owed a wake.
+#[test]
+fn notify_one_during_a_batched_notify_waiters() {
+    loom::model(|| {
+        let notify = Arc::new(Notify::new());
+        let mut waiters: Vec<_> = (0..crate::util::wake_batch::WAKE_BATCH_CAPACITY + 1)
+            .map(|_| Box::pin(notify.notified()))
+            .collect();
+        for waiter in &mut waiters {
+            assert!(poll_noop(waiter.as_mut()).is_pending());
+        }
+        let one = {
+            let notify = notify.clone();
+            thread::spawn(move || notify.notify_one())
+        };
+        notify.notify_waiters();
+        one.join().unwrap();
+        let handed_one = waiters
+            .iter()
+            .filter(|waiter| waiter.wait.waiter.mark.load(SeqCst) == super::MARKED_ONE)
+            .count();
+        for waiter in &mut waiters {
+            assert!(poll_noop(waiter.as_mut()).is_ready());
+        }
+        // The `notify_one` went to a waiter (only possible before `notify_waiters` began) or
+        // into the store, exactly one of the two.
+        let stored = poll_noop(pin!(notify.notified())).is_ready();
+        assert_eq!(handed_one + usize::from(stored), 1);
     });
 }
