@@ -11,15 +11,16 @@
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
-use core::ptr::{self, NonNull};
 use core::task::{Context, Poll, Waker};
 
-use crate::loom::cell::UnsafeCell;
-use crate::loom::sync::atomic::{AtomicBool, Ordering::*};
+use super::waiter::{Waiter, WaiterList, WAITING};
 use crate::loom::sync::Mutex;
 use crate::task::coop;
-use crate::util::linked_list::{Link, LinkedList, Pointers};
-use crate::util::wake_batch::{register_waker, WakeBatch};
+use crate::util::linked_list::LinkedList;
+use crate::util::wake_batch::WakeBatch;
+
+/// The mark of a node its round's leader released.
+const RELEASED: u8 = 1;
 
 /// A barrier for `n` tasks, reusable round after round.
 ///
@@ -57,16 +58,8 @@ struct Round {
     arrived: usize,
     /// Completed rounds.
     generation: usize,
-    waiters: LinkedList<Waiter>,
+    waiters: WaiterList,
 }
-
-// SAFETY: the queue holds raw pointers to nodes owned by `BarrierWait` futures. [1] Nodes are
-// only reached through the queue under `state`'s lock, waker slots included. [2] A future
-// unlinks its node under that lock before the node can move or be freed (its `Drop`). [3] The
-// wakers inside are `Send + Sync`.
-unsafe impl Send for Barrier {}
-// SAFETY: as for `Send`.
-unsafe impl Sync for Barrier {}
 
 /// Whether a [`Barrier::wait`] call was its round's leader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,41 +88,6 @@ enum WaitState {
     Waiting,
     /// Returned its result.
     Done,
-}
-
-struct Waiter {
-    pointers: Pointers<Waiter>,
-    /// Under the barrier's lock only.
-    waker: UnsafeCell<Option<Waker>>,
-    /// Set (under the lock) when the leader pops the node.
-    released: AtomicBool,
-    /// The round the node arrived in; written before it is linked.
-    generation: usize,
-}
-
-// SAFETY: the waker slot is only accessed under the barrier's lock, `released` is atomic and
-// `generation` is written through `&mut` before the node is linked.
-unsafe impl Sync for Waiter {}
-
-// SAFETY: [1] `pointers` returns the embedded field of a live node. [2] Handles are plain
-// pointers, so `as_raw`/`from_raw` round-trip. [3] Nodes are pinned in their future, which
-// unlinks them before moving or freeing them.
-unsafe impl Link for Waiter {
-    type Handle = NonNull<Waiter>;
-    type Target = Waiter;
-
-    fn as_raw(handle: &NonNull<Waiter>) -> NonNull<Waiter> {
-        *handle
-    }
-
-    unsafe fn from_raw(ptr: NonNull<Waiter>) -> NonNull<Waiter> {
-        ptr
-    }
-
-    unsafe fn pointers(target: NonNull<Waiter>) -> NonNull<Pointers<Waiter>> {
-        // SAFETY: `target` is live (caller's contract); we only compute a field address.
-        unsafe { NonNull::new_unchecked(ptr::addr_of_mut!((*target.as_ptr()).pointers)) }
-    }
 }
 
 impl Barrier {
@@ -177,12 +135,7 @@ impl Barrier {
     pub fn wait(&self) -> BarrierWait<'_> {
         BarrierWait {
             barrier: self,
-            waiter: Waiter {
-                pointers: Pointers::new(),
-                waker: UnsafeCell::new(None),
-                released: AtomicBool::new(false),
-                generation: 0,
-            },
+            waiter: Waiter::new(0),
             state: WaitState::Init,
         }
     }
@@ -210,12 +163,10 @@ impl BarrierWait<'_> {
         let mut round = barrier.state.lock();
         round.arrived += 1;
         if round.arrived < barrier.n {
-            self.waiter.generation = round.generation;
-            self.waiter.waker.with_mut(|slot| {
-                // SAFETY: the node is not linked yet; only we can see it.
-                unsafe { *slot = Some(waker.clone()) }
-            });
-            round.waiters.push_back(NonNull::from(&self.waiter));
+            self.waiter.set_generation(round.generation);
+            // SAFETY: the node is not linked yet; nobody else can reach it.
+            unsafe { self.waiter.set_waker(waker) };
+            round.waiters.push_back(self.waiter.handle());
             self.state = WaitState::Waiting;
             return Poll::Pending;
         }
@@ -231,19 +182,15 @@ impl BarrierWait<'_> {
                 round = barrier.state.lock();
                 continue;
             }
-            // SAFETY: a linked node is live; its generation is fixed while linked.
-            if unsafe { node.as_ref().generation } == round.generation {
+            // SAFETY: `node` is linked in our queue and we hold its lock.
+            if unsafe { Waiter::generation_of(node) } == round.generation {
                 // Queued in a later round, after we unlocked to wake a batch.
                 break;
             }
-            round.waiters.pop_front();
-            // SAFETY: the node was linked, so it is live until its owner unlinks or sees
-            // `released`; the waker slot is ours under the lock, and `released` goes last.
-            unsafe {
-                if let Some(waker) = node.as_ref().waker.with_mut(|slot| (*slot).take()) {
-                    batch.push(waker);
-                }
-                node.as_ref().released.store(true, Release);
+            let node = round.waiters.pop_front().expect("the front node");
+            // SAFETY: just popped from our queue; we still hold its lock.
+            if let Some(waker) = unsafe { Waiter::release(node, RELEASED) } {
+                batch.push(waker);
             }
         }
         drop(round);
@@ -252,27 +199,21 @@ impl BarrierWait<'_> {
     }
 
     fn poll_waiting(&mut self, waker: &Waker) -> Poll<BarrierWaitResult> {
-        if self.waiter.released.load(Acquire) {
-            self.state = WaitState::Done;
-            return Poll::Ready(BarrierWaitResult(false));
+        if self.waiter.mark() == WAITING {
+            let mut round = self.barrier.state.lock();
+            if self.waiter.mark() == WAITING {
+                if round.generation == self.waiter.generation() {
+                    // SAFETY: the node is linked in our queue and we hold its lock.
+                    unsafe { self.waiter.set_waker(waker) };
+                    return Poll::Pending;
+                }
+                // Our round completed but its leader has not reached our node yet.
+                // SAFETY: the node is linked in this barrier's queue, whose lock we hold.
+                unsafe { self.waiter.unlink_from(&mut round.waiters) };
+            }
         }
-        let mut round = self.barrier.state.lock();
-        if self.waiter.released.load(Acquire) {
-            self.state = WaitState::Done;
-            return Poll::Ready(BarrierWaitResult(false));
-        }
-        if round.generation != self.waiter.generation {
-            // Our round completed but its leader has not reached our node yet.
-            // SAFETY: the node is live and linked in this barrier's queue.
-            unsafe { round.waiters.remove(NonNull::from(&self.waiter)) };
-            self.state = WaitState::Done;
-            return Poll::Ready(BarrierWaitResult(false));
-        }
-        // SAFETY: the node is linked and we hold the lock that guards its waker slot.
-        self.waiter
-            .waker
-            .with_mut(|slot| register_waker(unsafe { &mut *slot }, waker));
-        Poll::Pending
+        self.state = WaitState::Done;
+        Poll::Ready(BarrierWaitResult(false))
     }
 }
 
@@ -297,16 +238,16 @@ impl Future for BarrierWait<'_> {
 
 impl Drop for BarrierWait<'_> {
     fn drop(&mut self) {
-        if self.state != WaitState::Waiting || self.waiter.released.load(Acquire) {
+        if self.state != WaitState::Waiting || self.waiter.mark() != WAITING {
             return;
         }
         let mut round = self.barrier.state.lock();
-        if self.waiter.released.load(Acquire) {
+        if self.waiter.mark() != WAITING {
             return;
         }
-        // SAFETY: the node is live and linked in this barrier's queue (not released).
-        unsafe { round.waiters.remove(NonNull::from(&self.waiter)) };
-        if round.generation == self.waiter.generation {
+        // SAFETY: the node is linked in this barrier's queue, whose lock we hold.
+        unsafe { self.waiter.unlink_from(&mut round.waiters) };
+        if round.generation == self.waiter.generation() {
             // Our round is still open: withdraw our arrival.
             round.arrived -= 1;
         }

@@ -5,7 +5,8 @@
 //! hands on whatever it had been given. Wakes are collected under each primitive's internal
 //! lock and fired after it is released. Every waiting future takes part in the cooperative
 //! budget, and all of them work under any executor (the budget hook is a no-op outside a
-//! blitz-io task).
+//! blitz-io task). The node type and its rules live in one place, `waiter`; it is also what
+//! makes each queue `Send + Sync` without an `unsafe impl` per primitive.
 //!
 //! - [`Notify`]: wake one waiter (or store one permit), or every current waiter.
 //! - [`Barrier`]: wait until `n` tasks have arrived; reusable, one leader per generation.
@@ -16,6 +17,7 @@ mod barrier;
 mod cancellation;
 mod notify;
 mod once_cell;
+mod waiter;
 
 #[cfg(all(test, blitz_loom))]
 mod loom_block_on;

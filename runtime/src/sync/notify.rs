@@ -29,14 +29,13 @@
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
-use core::ptr::{self, NonNull};
 use core::task::{Context, Poll, Waker};
 
-use crate::loom::cell::UnsafeCell;
-use crate::loom::sync::atomic::{AtomicU8, AtomicUsize, Ordering::*};
+use super::waiter::{Waiter, WaiterList, WAITING as UNMARKED};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::sync::{Mutex, MutexGuard};
 use crate::task::coop;
-use crate::util::linked_list::{Link, LinkedList, Pointers};
+use crate::util::linked_list::LinkedList;
 use crate::util::wake_batch::WakeBatch;
 
 /// Mode bits of the state word.
@@ -58,9 +57,7 @@ fn with_mode(state: usize, mode: usize) -> usize {
     (state & !MODE) | mode
 }
 
-/// What a queued node was handed (its `mark`).
-const UNMARKED: u8 = 0;
-/// Handed a `notify_one`: passed on if the owner never consumes it.
+/// What a popped node was handed (its mark). Handed a `notify_one`: passed on if the owner never consumes it.
 const MARKED_ONE: u8 = 1;
 /// Woken by a `notify_waiters`.
 const MARKED_ALL: u8 = 2;
@@ -92,17 +89,8 @@ const MARKED_ALL: u8 = 2;
 /// ```
 pub struct Notify {
     state: AtomicUsize,
-    waiters: Mutex<LinkedList<Waiter>>,
+    waiters: Mutex<WaiterList>,
 }
-
-// SAFETY: the list holds raw pointers to `Waiter` nodes owned by `Notified` futures (or other
-// `Wait` holders). [1] Every access to a node through the list, including its waker slot, happens
-// under `waiters`' lock. [2] A node is unlinked (under that lock) before its owner lets it go
-// (`cancel_wait` runs in the owner's `Drop`), so the pointers never dangle. [3] The wakers inside
-// are `Send + Sync`. Sharing or sending a `Notify` therefore shares nothing unsynchronised.
-unsafe impl Send for Notify {}
-// SAFETY: as for `Send`: all shared mutation is atomic or under the lock.
-unsafe impl Sync for Notify {}
 
 /// Future returned by [`Notify::notified`]: completes when this future is notified.
 ///
@@ -114,42 +102,6 @@ unsafe impl Sync for Notify {}
 pub struct Notified<'a> {
     notify: &'a Notify,
     wait: Wait,
-}
-
-/// A waiter queue node.
-pub(crate) struct Waiter {
-    pointers: Pointers<Waiter>,
-    /// Only read or written under the owning `Notify`'s lock.
-    waker: UnsafeCell<Option<Waker>>,
-    /// `UNMARKED`, `MARKED_ONE` or `MARKED_ALL`; set (under the lock) when the node is popped.
-    mark: AtomicU8,
-    /// The generation the node was created in; not changed while linked.
-    generation: usize,
-}
-
-// SAFETY: the waker slot is only accessed under the `Notify`'s lock, `mark` is atomic and
-// `generation` is only written through `&mut` before the node is linked.
-unsafe impl Sync for Waiter {}
-
-// SAFETY: [1] `pointers` returns the embedded field of a live node. [2] Handles are plain
-// pointers: `as_raw`/`from_raw` round-trip trivially. [3] A node is pinned inside its `Wait`,
-// which unlinks it before it can move or be freed (`Notify::cancel_wait` in the owner's `Drop`).
-unsafe impl Link for Waiter {
-    type Handle = NonNull<Waiter>;
-    type Target = Waiter;
-
-    fn as_raw(handle: &NonNull<Waiter>) -> NonNull<Waiter> {
-        *handle
-    }
-
-    unsafe fn from_raw(ptr: NonNull<Waiter>) -> NonNull<Waiter> {
-        ptr
-    }
-
-    unsafe fn pointers(target: NonNull<Waiter>) -> NonNull<Pointers<Waiter>> {
-        // SAFETY: `target` is live (caller's contract); we only compute a field address.
-        unsafe { NonNull::new_unchecked(ptr::addr_of_mut!((*target.as_ptr()).pointers)) }
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,12 +127,7 @@ impl Wait {
     /// A registration in `notify`'s current generation.
     pub(crate) fn new(notify: &Notify) -> Wait {
         Wait {
-            waiter: Waiter {
-                pointers: Pointers::new(),
-                waker: UnsafeCell::new(None),
-                mark: AtomicU8::new(UNMARKED),
-                generation: generation(notify.state.load(SeqCst)),
-            },
+            waiter: Waiter::new(generation(notify.state.load(SeqCst))),
             phase: Phase::Init,
         }
     }
@@ -295,39 +242,28 @@ impl Notify {
     }
 
     /// Whether the front node belongs to an older generation than `state`'s (lock held).
-    fn front_is_stale(&self, waiters: &LinkedList<Waiter>, state: usize) -> bool {
-        match waiters.front() {
-            Some(node) => {
-                // SAFETY: a linked node is live (`Link` contract); `generation` is not written
-                // while it is linked.
-                let node_generation = unsafe { node.as_ref().generation };
-                node_generation != generation(state)
-            }
-            None => false,
-        }
+    fn front_is_stale(&self, waiters: &WaiterList, state: usize) -> bool {
+        // SAFETY: the front node is linked in our queue, whose lock we hold.
+        waiters
+            .front()
+            .is_some_and(|node| unsafe { Waiter::generation_of(node) } != generation(state))
     }
 
     /// Pops the front node (there is one: the mode is `WAITING`), marks it and returns its
     /// waker. Leaves the mode `EMPTY` if the queue is now empty. Lock held.
-    fn pop_front(&self, waiters: &mut LinkedList<Waiter>, state: usize, mark: u8) -> Option<Waker> {
+    fn pop_front(&self, waiters: &mut WaiterList, state: usize, mark: u8) -> Option<Waker> {
         let node = waiters.pop_front().expect("WAITING with an empty queue");
         if waiters.is_empty() {
             // While WAITING, nothing changes the word without the lock: a plain store is exact.
             self.state.store(with_mode(state, EMPTY), SeqCst);
         }
-        // SAFETY: the node was linked, hence live until its owner cancels, which needs the lock
-        // we hold; the waker slot is ours under the lock. The mark is written last: once the
-        // owner sees it, we no longer touch the node.
-        unsafe {
-            let waker = node.as_ref().waker.with_mut(|slot| (*slot).take());
-            node.as_ref().mark.store(mark, Release);
-            waker
-        }
+        // SAFETY: just popped from our queue; we still hold its lock.
+        unsafe { Waiter::release(node, mark) }
     }
 
     /// Hands one `notify_one` to the first waiter of the current generation (finishing the job
     /// of an in-flight `notify_waiters` on stale ones first), or stores the permit; then wakes.
-    fn hand_one<'a>(&'a self, mut waiters: MutexGuard<'a, LinkedList<Waiter>>) {
+    fn hand_one<'a>(&'a self, mut waiters: MutexGuard<'a, WaiterList>) {
         let mut batch = WakeBatch::new();
         loop {
             let state = self.state.load(SeqCst);
@@ -370,27 +306,25 @@ impl Notify {
             Phase::Done => Poll::Ready(()),
             Phase::Init => self.register(wait, waker),
             Phase::Waiting => {
-                if wait.waiter.mark.load(Acquire) != UNMARKED {
+                if wait.waiter.mark() != UNMARKED {
                     wait.phase = Phase::Done;
                     return Poll::Ready(());
                 }
                 let mut waiters = self.waiters.lock();
                 let state = self.state.load(SeqCst);
-                if wait.waiter.mark.load(Acquire) != UNMARKED {
+                if wait.waiter.mark() != UNMARKED {
                     wait.phase = Phase::Done;
                     return Poll::Ready(());
                 }
-                if generation(state) != wait.waiter.generation {
+                if generation(state) != wait.waiter.generation() {
                     // A `notify_waiters` in flight owes us a wake: take it now.
                     self.unlink(&mut waiters, &wait.waiter);
                     wait.phase = Phase::Done;
                     return Poll::Ready(());
                 }
                 if let Some(waker) = waker {
-                    // SAFETY: the node is linked and we hold the lock that guards its slot.
-                    wait.waiter.waker.with_mut(|slot| unsafe {
-                        crate::util::wake_batch::register_waker(&mut *slot, waker)
-                    });
+                    // SAFETY: the node is linked in our queue and we hold its lock.
+                    unsafe { wait.waiter.set_waker(waker) };
                 }
                 Poll::Pending
             }
@@ -403,19 +337,19 @@ impl Notify {
             Poll::Ready(())
         };
         // Fast path: take a stored permit of our own generation with one compare-exchange.
-        let permit = wait.waiter.generation.wrapping_mul(GENERATION_UNIT) | NOTIFIED;
+        let permit = wait.waiter.generation().wrapping_mul(GENERATION_UNIT) | NOTIFIED;
         match self
             .state
             .compare_exchange(permit, with_mode(permit, EMPTY), SeqCst, SeqCst)
         {
             Ok(_) => return done(wait),
-            Err(state) if generation(state) != wait.waiter.generation => return done(wait),
+            Err(state) if generation(state) != wait.waiter.generation() => return done(wait),
             Err(_) => {}
         }
         let mut waiters = self.waiters.lock();
         let mut state = self.state.load(SeqCst);
         loop {
-            if generation(state) != wait.waiter.generation {
+            if generation(state) != wait.waiter.generation() {
                 return done(wait);
             }
             let next = match state & MODE {
@@ -430,20 +364,19 @@ impl Notify {
             }
         }
         if let Some(waker) = waker {
-            // SAFETY: the node is not linked yet and we hold the lock; nobody else sees it.
-            wait.waiter
-                .waker
-                .with_mut(|slot| unsafe { *slot = Some(waker.clone()) });
+            // SAFETY: the node is not linked yet; nobody else can reach it.
+            unsafe { wait.waiter.set_waker(waker) };
         }
-        waiters.push_back(NonNull::from(&wait.waiter));
+        waiters.push_back(wait.waiter.handle());
         wait.phase = Phase::Waiting;
         Poll::Pending
     }
 
     /// Takes a still-queued node out (lock held), restoring `EMPTY` if it was the last.
-    fn unlink(&self, waiters: &mut LinkedList<Waiter>, waiter: &Waiter) {
-        // SAFETY: the node is live (we borrow it) and is linked in this list or in none.
-        unsafe { waiters.remove(NonNull::from(waiter)) };
+    fn unlink(&self, waiters: &mut WaiterList, waiter: &Waiter) {
+        // SAFETY: a `Wait` is only ever linked in the queue of the `Notify` it is polled with
+        // (this one), whose lock the caller holds.
+        unsafe { waiter.unlink_from(waiters) };
         if waiters.is_empty() {
             let state = self.state.load(SeqCst);
             if state & MODE == WAITING {
@@ -462,7 +395,7 @@ impl Notify {
         }
         wait.phase = Phase::Done;
         let mut waiters = self.waiters.lock();
-        match wait.waiter.mark.load(Acquire) {
+        match wait.waiter.mark() {
             UNMARKED => self.unlink(&mut waiters, &wait.waiter),
             MARKED_ONE => self.hand_one(waiters),
             _ => {}

@@ -6,7 +6,6 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use crate::sync::loom_block_on::block_on;
-use loom::sync::atomic::Ordering::SeqCst;
 use loom::sync::Arc;
 use loom::thread;
 
@@ -100,7 +99,7 @@ fn notify_one_during_a_batched_notify_waiters() {
         one.join().unwrap();
         let handed_one = waiters
             .iter()
-            .filter(|waiter| waiter.wait.waiter.mark.load(SeqCst) == super::MARKED_ONE)
+            .filter(|waiter| waiter.wait.waiter.mark() == super::MARKED_ONE)
             .count();
         for waiter in &mut waiters {
             assert!(poll_noop(waiter.as_mut()).is_ready());

@@ -19,15 +19,15 @@ use core::fmt;
 use core::future::Future;
 use core::mem::{self, MaybeUninit};
 use core::pin::Pin;
-use core::ptr::{self, NonNull};
-use core::task::{Context, Poll, Waker};
+use core::task::{Context, Poll};
 
+use super::waiter::{Waiter, WaiterList, WAITING};
 use crate::loom::cell::UnsafeCell;
-use crate::loom::sync::atomic::{AtomicBool, AtomicU8, Ordering::*};
+use crate::loom::sync::atomic::{AtomicU8, Ordering::*};
 use crate::loom::sync::Mutex;
 use crate::task::coop;
-use crate::util::linked_list::{Link, LinkedList, Pointers};
-use crate::util::wake_batch::{register_waker, WakeBatch};
+use crate::util::linked_list::LinkedList;
+use crate::util::wake_batch::WakeBatch;
 
 const MODE: u8 = 0b011;
 const UNINIT: u8 = 0;
@@ -35,6 +35,8 @@ const INITIALIZING: u8 = 1;
 const READY: u8 = 2;
 /// Set (under the lock) while the waiter queue may be non-empty.
 const QUEUED: u8 = 0b100;
+/// The mark of a queued node woken by a state change.
+const WOKEN: u8 = 1;
 
 /// A thread-safe cell written at most once, with an async, run-once initialiser.
 ///
@@ -57,16 +59,15 @@ const QUEUED: u8 = 0b100;
 pub struct OnceCell<T> {
     state: AtomicU8,
     value: UnsafeCell<MaybeUninit<T>>,
-    waiters: Mutex<LinkedList<Waiter>>,
+    waiters: Mutex<WaiterList>,
 }
 
 // SAFETY: the value is only written by the holder of the `INITIALIZING` state (or through
 // `&mut`), and only read after an acquire load sees `READY`, so sharing the cell shares `&T`
-// (needs `T: Sync`) and lets any thread set it (needs `T: Send`). The queue holds pointers to
-// nodes owned by pinned futures, only touched under the lock and unlinked before they go.
+// (needs `T: Sync`) and lets any thread set it (needs `T: Send`). The queue is `Send + Sync`
+// on its own (see `waiter`).
 unsafe impl<T: Send + Sync> Sync for OnceCell<T> {}
-// SAFETY: sending the cell sends the value; the queue is empty whenever the cell can move
-// (waiting futures borrow it).
+// SAFETY: sending the cell sends the value (needs `T: Send`); the queue is `Send`.
 unsafe impl<T: Send> Send for OnceCell<T> {}
 
 /// Why [`OnceCell::set`] refused a value (which it hands back).
@@ -298,11 +299,7 @@ impl<T> OnceCell<T> {
     fn init_turn(&self) -> InitTurn<'_, T> {
         InitTurn {
             cell: self,
-            waiter: Waiter {
-                pointers: Pointers::new(),
-                waker: UnsafeCell::new(None),
-                woken: AtomicBool::new(false),
-            },
+            waiter: Waiter::new(0),
             queued: false,
         }
     }
@@ -322,21 +319,17 @@ impl<T> OnceCell<T> {
         }
         let mut batch = WakeBatch::new();
         let mut waiters = self.waiters.lock();
-        while let Some(node) = waiters.front() {
+        while !waiters.is_empty() {
             if !batch.can_push() {
                 drop(waiters);
                 batch.wake_all();
                 waiters = self.waiters.lock();
                 continue;
             }
-            waiters.pop_front();
-            // SAFETY: the node was linked, so its owner has not dropped it (it unlinks under
-            // the lock we hold); the waker slot is ours under the lock; `woken` goes last.
-            unsafe {
-                if let Some(waker) = node.as_ref().waker.with_mut(|slot| (*slot).take()) {
-                    batch.push(waker);
-                }
-                node.as_ref().woken.store(true, Release);
+            let node = waiters.pop_front().expect("the front node");
+            // SAFETY: just popped from our queue; we still hold its lock.
+            if let Some(waker) = unsafe { Waiter::release(node, WOKEN) } {
+                batch.push(waker);
             }
         }
         drop(waiters);
@@ -378,37 +371,6 @@ struct InitTurn<'a, T> {
     queued: bool,
 }
 
-struct Waiter {
-    pointers: Pointers<Waiter>,
-    /// Under the cell's lock only.
-    waker: UnsafeCell<Option<Waker>>,
-    /// Set (under the lock) when the node is popped and woken.
-    woken: AtomicBool,
-}
-
-// SAFETY: [1] `pointers` returns the embedded field of a live node. [2] Handles are plain
-// pointers. [3] Nodes are pinned in their `InitTurn`, whose `Drop` unlinks them.
-unsafe impl Link for Waiter {
-    type Handle = NonNull<Waiter>;
-    type Target = Waiter;
-
-    fn as_raw(handle: &NonNull<Waiter>) -> NonNull<Waiter> {
-        *handle
-    }
-
-    unsafe fn from_raw(ptr: NonNull<Waiter>) -> NonNull<Waiter> {
-        ptr
-    }
-
-    unsafe fn pointers(target: NonNull<Waiter>) -> NonNull<Pointers<Waiter>> {
-        // SAFETY: `target` is live (caller's contract); we only compute a field address.
-        unsafe { NonNull::new_unchecked(ptr::addr_of_mut!((*target.as_ptr()).pointers)) }
-    }
-}
-
-// SAFETY: the waker slot is only accessed under the cell's lock and `woken` is atomic.
-unsafe impl Sync for Waiter {}
-
 impl<'a, T> Future for InitTurn<'a, T> {
     type Output = Option<InitGuard<'a, T>>;
 
@@ -418,18 +380,17 @@ impl<'a, T> Future for InitTurn<'a, T> {
         let this = unsafe { self.get_unchecked_mut() };
         let cell = this.cell;
         if this.queued {
-            if !this.waiter.woken.load(Acquire) {
+            if this.waiter.mark() == WAITING {
                 let _waiters = cell.waiters.lock();
-                if !this.waiter.woken.load(Acquire) {
-                    // SAFETY: the node is linked and we hold the lock guarding its slot.
-                    this.waiter
-                        .waker
-                        .with_mut(|slot| register_waker(unsafe { &mut *slot }, cx.waker()));
+                if this.waiter.mark() == WAITING {
+                    // SAFETY: the node is linked in our queue and we hold its lock.
+                    unsafe { this.waiter.set_waker(cx.waker()) };
                     return Poll::Pending;
                 }
             }
+            // Woken and unlinked: look at the state again, queueing anew if need be.
             this.queued = false;
-            this.waiter.woken.store(false, Relaxed);
+            this.waiter.reset();
         }
         loop {
             let state = cell.state.load(Acquire);
@@ -458,11 +419,9 @@ impl<'a, T> Future for InitTurn<'a, T> {
             {
                 continue;
             }
-            // SAFETY: the node is not linked; we hold the lock, so nobody else can see it.
-            this.waiter
-                .waker
-                .with_mut(|slot| unsafe { *slot = Some(cx.waker().clone()) });
-            waiters.push_back(NonNull::from(&this.waiter));
+            // SAFETY: the node is not linked; nobody else can reach it.
+            unsafe { this.waiter.set_waker(cx.waker()) };
+            waiters.push_back(this.waiter.handle());
             this.queued = true;
             return Poll::Pending;
         }
@@ -471,12 +430,13 @@ impl<'a, T> Future for InitTurn<'a, T> {
 
 impl<T> Drop for InitTurn<'_, T> {
     fn drop(&mut self) {
-        if !self.queued || self.waiter.woken.load(Acquire) {
+        if !self.queued || self.waiter.mark() != WAITING {
             return;
         }
         let mut waiters = self.cell.waiters.lock();
-        // SAFETY: the node is live and linked in this cell's queue or (popped meanwhile) in none.
-        unsafe { waiters.remove(NonNull::from(&self.waiter)) };
+        // SAFETY: the node is linked in this cell's queue (or, popped meanwhile, in none) and
+        // we hold the queue's lock.
+        unsafe { self.waiter.unlink_from(&mut waiters) };
     }
 }
 
