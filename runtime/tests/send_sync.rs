@@ -205,3 +205,4 @@ assert_type!(CancellationToken: Send, Sync, Unpin);
 assert_type!(WaitForCancellationFuture<'static>: Send, Sync, !Unpin);
 assert_type!(WaitForCancellationFutureOwned: Send, Sync, !Unpin);
 assert_type!(CancelDropGuard: Send, Sync, Unpin);
+assert_value!(CancellationToken::new().run_until_cancelled(async { 1u8 }) => Send, Sync, !Unpin);

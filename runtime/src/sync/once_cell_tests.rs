@@ -143,3 +143,19 @@ fn values_are_dropped_once() {
     let copy = OnceCell::from(5).clone();
     assert_eq!(format!("{copy:?}"), "OnceCell { value: Some(5) }");
 }
+
+#[test]
+fn a_woken_waiter_dropped_before_its_next_poll_does_not_stall_the_others() {
+    let cell = OnceCell::new();
+    let (first, second) = (Counter::new(), Counter::new());
+    let mut stuck = Box::pin(cell.get_or_init(std::future::pending::<u32>));
+    let mut a = Box::pin(cell.get_or_init(|| async { 1 }));
+    let mut b = Box::pin(cell.get_or_init(|| async { 2 }));
+    assert!(poll_once(stuck.as_mut()).is_pending());
+    assert!(first.poll(a.as_mut()).is_pending());
+    assert!(second.poll(b.as_mut()).is_pending());
+    drop(stuck);
+    assert_eq!((first.wakes(), second.wakes()), (1, 1));
+    drop(a); // woken, never polled again: nothing was handed to it alone
+    assert_eq!(second.poll(b.as_mut()), Poll::Ready(&2));
+}

@@ -129,6 +129,32 @@ impl CancellationToken {
         WaitForCancellationFutureOwned { token: self, wait }
     }
 
+    /// Runs `future` until it completes (`Some(output)`) or the token is cancelled (`None`,
+    /// and `future` is dropped). Cancellation is checked first on every poll.
+    ///
+    /// Cancel safety: as cancel-safe as `future` itself.
+    ///
+    /// ```
+    /// # blitz_io::run(async {
+    /// let token = blitz_io::sync::CancellationToken::new();
+    /// assert_eq!(token.run_until_cancelled(async { 3 }).await, Some(3));
+    /// token.cancel();
+    /// let never = std::future::pending::<()>();
+    /// assert_eq!(token.run_until_cancelled(never).await, None);
+    /// # });
+    /// ```
+    pub async fn run_until_cancelled<F: Future>(&self, future: F) -> Option<F::Output> {
+        let mut cancelled = core::pin::pin!(self.cancelled());
+        let mut future = core::pin::pin!(future);
+        core::future::poll_fn(|cx| {
+            if cancelled.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(None);
+            }
+            future.as_mut().poll(cx).map(Some)
+        })
+        .await
+    }
+
     /// Wraps the token in a guard that cancels it when dropped.
     ///
     /// ```

@@ -118,3 +118,14 @@ fn drop_guard_cancels_unless_disarmed() {
     drop(guard);
     assert!(token.is_cancelled());
 }
+
+#[test]
+fn run_until_cancelled_stops_the_future_on_cancel() {
+    let token = CancellationToken::new();
+    let counter = Counter::new();
+    let mut run = Box::pin(token.run_until_cancelled(std::future::pending::<u8>()));
+    assert!(counter.poll(run.as_mut()).is_pending());
+    token.cancel();
+    assert_eq!(counter.wakes(), 1);
+    assert_eq!(counter.poll(run.as_mut()), Poll::Ready(None));
+}
