@@ -11,7 +11,11 @@ if ! command -v valgrind >/dev/null 2>&1; then
 fi
 
 # Integration test binaries worth running under memcheck (small iteration counts).
-INTEGRATION=(task_abort task_panic task_join task_join_set task_local rt_shutdown blocking_pool machine_derive machine_size channel_watch channel_broadcast select)
+INTEGRATION=(task_abort task_panic task_join task_join_set task_local rt_shutdown blocking_pool
+    machine_derive machine_size channel_watch channel_broadcast select
+    sync_notify sync_barrier sync_once_cell sync_cancellation)
+# Tests that loop many rounds read this and run a fiftieth of them.
+export BLITZ_UNDER_VALGRIND=1
 
 args=(--lib)
 for name in "${INTEGRATION[@]}"; do

@@ -114,6 +114,16 @@ pub fn sizes() -> Vec<SizeRow> {
         size_of_val(&blitz_wrx.changed()),
         size_of_val(&tokio_wrx.changed()),
     );
+    let (blitz_notify, tokio_notify) = (blitz_io::sync::Notify::new(), tokio::sync::Notify::new());
+    let blitz_notified = size_of_val(&blitz_notify.notified());
+    let tokio_notified = size_of_val(&tokio_notify.notified());
+    let (blitz_barrier, tokio_barrier) = (
+        blitz_io::sync::Barrier::new(2),
+        tokio::sync::Barrier::new(2),
+    );
+    let blitz_barrier_wait = size_of_val(&blitz_barrier.wait());
+    let tokio_barrier_wait = size_of_val(&tokio_barrier.wait());
+    let blitz_cancelled = size_of_val(&blitz_io::sync::CancellationToken::new().cancelled());
     let row = |what, blitz, tokio| SizeRow {
         what,
         blitz: Some(blitz),
@@ -162,6 +172,37 @@ pub fn sizes() -> Vec<SizeRow> {
             watch_changed.0,
             watch_changed.1,
         ),
+        row(
+            "`Notify`",
+            size_of::<blitz_io::sync::Notify>(),
+            size_of::<tokio::sync::Notify>(),
+        ),
+        row(
+            "`Notify::notified()` future",
+            blitz_notified,
+            tokio_notified,
+        ),
+        row(
+            "`Barrier`",
+            size_of::<blitz_io::sync::Barrier>(),
+            size_of::<tokio::sync::Barrier>(),
+        ),
+        row(
+            "`Barrier::wait()` future",
+            blitz_barrier_wait,
+            tokio_barrier_wait,
+        ),
+        row(
+            "`OnceCell<u64>`",
+            size_of::<blitz_io::sync::OnceCell<u64>>(),
+            size_of::<tokio::sync::OnceCell<u64>>(),
+        ),
+        SizeRow {
+            what: "`CancellationToken::cancelled()` future",
+            blitz: Some(blitz_cancelled),
+            tokio: None,
+            note: "n/a (Tokio's token is in `tokio-util`, not a dependency here)",
+        },
         not_yet("`time::sleep` future (`Sleep`)", Some(tokio_sleep), ""),
         not_yet("`Mutex<()>::lock()` future", Some(tokio_lock), ""),
         not_yet("`mpsc::Receiver<()>::recv()` future", Some(tokio_recv), ""),

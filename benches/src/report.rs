@@ -594,7 +594,11 @@ pub fn benchmarks_md(
          - Workloads reproduce Tokio's own scheduler benchmarks (`benches/rt_multi_threaded.rs`, \
          `benches/rt_current_thread.rs`, `benches/spawn.rs`) with Tokio's parameters; each \
          workload body is written once and instantiated for both runtimes \
-         (`benches/src/workloads/`). Multi-thread workloads run at 4 workers (Tokio's \
+         (`benches/src/workloads/`). The `sync_*` rows instead reproduce the single-thread \
+         sync cases of the Zig blitz-io harness (`bench/rust_bench/src/main.rs` there) at its \
+         parameters (1 000 000 ops per iteration on one thread, a new primitive per op where it \
+         does so; the awaited ones inside `block_on` on a current-thread runtime), against \
+         `tokio::sync`. Multi-thread workloads run at 4 workers (Tokio's \
          parameter) and 2 (this machine's cores). Where Tokio's benchmark signals completion \
          with `std::sync::mpsc` both sides use it; `ping_pong` uses `tokio::sync::oneshot` on \
          both sides (blitz-io has no channels yet). Tokio runtimes are built as in Tokio's \

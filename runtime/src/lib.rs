@@ -36,6 +36,7 @@ pub mod future;
 pub mod machine;
 pub mod runtime;
 mod select;
+pub mod sync;
 pub mod task;
 
 pub use runtime::{run, Runtime};

@@ -252,3 +252,28 @@ assert_type!(watch::Changed<'static, u32>: Send, Sync, !Unpin);
 assert_type!(watch::Closed<'static, u32>: Send, Sync, !Unpin);
 assert_type!(watch::Sender<Cell<u32>>: !Send, !Sync);
 assert_type!(watch::Ref<'static, u32>: !Send, Sync);
+
+// Sync primitives (part B). Waiting futures embed their queue node: `!Unpin`, and `Send`/`Sync`
+// like the primitive they borrow.
+use blitz_io::sync::{
+    Barrier, BarrierWait, BarrierWaitResult, CancellationToken, DropGuard as CancelDropGuard,
+    Notified, Notify, OnceCell, SetError, WaitForCancellationFuture,
+    WaitForCancellationFutureOwned,
+};
+assert_type!(Notify: Send, Sync, Unpin);
+assert_type!(Notified<'static>: Send, Sync, !Unpin);
+assert_type!(Barrier: Send, Sync, Unpin);
+assert_type!(BarrierWait<'static>: Send, Sync, !Unpin);
+assert_type!(BarrierWaitResult: Send, Sync, Unpin);
+// A OnceCell hands out `&T` to every thread and can be set from any: Sync needs `T: Send + Sync`.
+assert_type!(OnceCell<u32>: Send, Sync, Unpin);
+assert_type!(OnceCell<Cell<u32>>: Send, !Sync, Unpin);
+assert_type!(OnceCell<Rc<u32>>: !Send, !Sync, Unpin);
+assert_type!(SetError<u32>: Send, Sync, Unpin);
+assert_value!(OnceCell::<u32>::new().get_or_init(|| async { 1 }) => Send, !Unpin);
+assert_value!(OnceCell::<u32>::new().get_or_try_init(|| async { Ok::<u32, ()>(1) }) => Send, !Unpin);
+assert_type!(CancellationToken: Send, Sync, Unpin);
+assert_type!(WaitForCancellationFuture<'static>: Send, Sync, !Unpin);
+assert_type!(WaitForCancellationFutureOwned: Send, Sync, !Unpin);
+assert_type!(CancelDropGuard: Send, Sync, Unpin);
+assert_value!(CancellationToken::new().run_until_cancelled(async { 1u8 }) => Send, Sync, !Unpin);

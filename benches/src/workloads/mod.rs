@@ -23,6 +23,10 @@
 //! `ping_pong` are multi-thread throughput; `threaded_scheduler_spawn`, `remote_idle` and
 //! `remote_busy2` are park-dominated.
 //!
+//! The `sync_*` workloads are not Tokio's: they reproduce the single-thread sync cases of the
+//! Zig blitz-io harness (`bench/rust_bench/src/main.rs` there) with its parameters, against
+//! `tokio::sync` in the same process.
+//!
 //! Deviations from Tokio's source, all applied identically to both sides: the completion
 //! channel, countdown and handle vector are created per iteration instead of once per
 //! benchmark (one or two extra allocations per iteration, against 1 000-10 000 tasks), and the
@@ -36,6 +40,9 @@ mod ct_spawn_many;
 mod ping_pong;
 mod remote_spawn;
 mod spawn_many_local;
+mod sync_barrier;
+mod sync_notify;
+mod sync_once_cell;
 mod threaded_spawn;
 mod yield_many;
 
@@ -119,6 +126,10 @@ enum Kind {
     SpawnBlockingMany,
     BroadcastFanOut,
     WatchSendBorrow,
+    SyncOnceCellGet,
+    SyncOnceCellSet,
+    SyncNotify,
+    SyncBarrier,
 }
 
 /// One benchmark workload at one flavour and worker count.
@@ -267,7 +278,55 @@ pub fn all() -> Vec<Workload> {
         tokio_enable_all: false,
         kind: Kind::WatchSendBorrow,
     });
+    list.extend(sync_b());
     list
+}
+
+/// The sync primitives' single-thread cases of the Zig blitz-io harness
+/// (`bench/rust_bench/src/main.rs`), at its parameters: 1 000 000 ops per iteration, one
+/// thread, a new primitive per op where the harness does so. The awaited cases run inside
+/// `block_on` on a current-thread runtime on both sides.
+fn sync_b() -> Vec<Workload> {
+    let case = |kind, name, ops: usize, op, origin| Workload {
+        name,
+        class: Class::NeverParks,
+        flavor: Flavor::CurrentThread,
+        ops_per_iter: ops as u64,
+        op,
+        origin,
+        tokio_enable_all: false,
+        kind,
+    };
+    vec![
+        case(
+            Kind::SyncOnceCellGet,
+            "sync_oncecell_get",
+            sync_once_cell::OPS,
+            "get on a set cell",
+            "Zig harness rust_bench/src/main.rs: bench_oncecell_get",
+        ),
+        case(
+            Kind::SyncOnceCellSet,
+            "sync_oncecell_set",
+            sync_once_cell::OPS,
+            "new cell + set",
+            "Zig harness rust_bench/src/main.rs: bench_oncecell_set",
+        ),
+        case(
+            Kind::SyncNotify,
+            "sync_notify",
+            sync_notify::OPS,
+            "new Notify + notify_one + notified().await",
+            "Zig harness rust_bench/src/main.rs: bench_notify",
+        ),
+        case(
+            Kind::SyncBarrier,
+            "sync_barrier",
+            sync_barrier::OPS,
+            "new Barrier(1) + wait().await",
+            "Zig harness rust_bench/src/main.rs: bench_barrier",
+        ),
+    ]
 }
 
 impl Workload {
@@ -326,6 +385,10 @@ impl Workload {
             Kind::SpawnBlockingMany => blocking_many::run_blitz(rt),
             Kind::BroadcastFanOut => channel_broadcast_watch::broadcast_blitz(rt),
             Kind::WatchSendBorrow => channel_broadcast_watch::watch_blitz(rt),
+            Kind::SyncOnceCellGet => sync_once_cell::get_blitz(rt),
+            Kind::SyncOnceCellSet => sync_once_cell::set_blitz(rt),
+            Kind::SyncNotify => sync_notify::run_blitz(rt),
+            Kind::SyncBarrier => sync_barrier::run_blitz(rt),
         }
     }
 
@@ -349,6 +412,10 @@ impl Workload {
             Kind::SpawnBlockingMany => blocking_many::run_tokio(rt),
             Kind::BroadcastFanOut => channel_broadcast_watch::broadcast_tokio(rt),
             Kind::WatchSendBorrow => channel_broadcast_watch::watch_tokio(rt),
+            Kind::SyncOnceCellGet => sync_once_cell::get_tokio(rt),
+            Kind::SyncOnceCellSet => sync_once_cell::set_tokio(rt),
+            Kind::SyncNotify => sync_notify::run_tokio(rt),
+            Kind::SyncBarrier => sync_barrier::run_tokio(rt),
         }
     }
 }
