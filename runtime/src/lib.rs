@@ -33,6 +33,7 @@ pub(crate) mod util;
 
 pub mod future;
 pub mod runtime;
+pub mod sync;
 pub mod task;
 
 pub use runtime::{run, Runtime};

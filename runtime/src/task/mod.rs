@@ -54,7 +54,7 @@
 
 mod abort;
 mod combine;
-mod coop;
+pub(crate) mod coop;
 mod error;
 mod harness;
 mod id;

@@ -1,0 +1,538 @@
+//! An async mutex holding its data: a one-permit FIFO semaphore plus an `UnsafeCell`.
+//!
+//! Locking is `try_acquire(1)` on the batch-semaphore core (one compare-and-swap when free) and
+//! unlocking is `release(1)` (one compare-and-swap when nobody waits). When tasks wait, unlock
+//! hands the permit directly to the front waiter under the core's lock, so the lock goes to
+//! waiters in arrival order and a running task cannot barge in ahead of them. Only RAII guards
+//! unlock: there is no way to release a lock one does not hold.
+
+use core::cell::UnsafeCell as StdUnsafeCell;
+use core::fmt;
+use core::future::Future;
+use core::marker::PhantomData;
+use core::ops::{Deref, DerefMut};
+use core::pin::Pin;
+use core::task::{ready, Context, Poll};
+use std::sync::Arc;
+
+use super::semaphore::batch::{self, const_unless_loom, Batch};
+
+/// An async mutual-exclusion lock that owns the `T` it protects.
+///
+/// Waiters get the lock in arrival order (FIFO, with direct hand-off from the unlocking task).
+/// Construction is `const` and allocates nothing; so does waiting. Hold the guard across
+/// `.await` points freely; for short critical sections with no `.await` inside, a blocking
+/// mutex (`std::sync::Mutex`) is usually cheaper.
+///
+/// ```
+/// use std::sync::Arc;
+/// use blitz_io::sync::Mutex;
+///
+/// blitz_io::run(async {
+///     let count = Arc::new(Mutex::new(0u32));
+///     let mut tasks = Vec::new();
+///     for _ in 0..4 {
+///         let count = count.clone();
+///         tasks.push(blitz_io::task::spawn(async move {
+///             for _ in 0..100 {
+///                 *count.lock().await += 1;
+///             }
+///         }));
+///     }
+///     for task in tasks {
+///         task.await.unwrap();
+///     }
+///     assert_eq!(*count.lock().await, 400);
+/// });
+/// ```
+pub struct Mutex<T> {
+    s: Batch,
+    c: StdUnsafeCell<T>,
+}
+
+// SAFETY: the mutex hands out `&mut T` to one guard at a time, possibly on another thread,
+// so sending or sharing it is sound exactly when `T` may move between threads.
+unsafe impl<T: Send> Send for Mutex<T> {}
+// SAFETY: as above: shared access only ever yields exclusive access to `T` through one guard.
+unsafe impl<T: Send> Sync for Mutex<T> {}
+
+/// The mutex was locked: returned by [`Mutex::try_lock`] and the `RwLock` `try_` methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TryLockError(pub(crate) ());
+
+impl<T> Mutex<T> {
+    const_unless_loom! {
+        /// An unlocked mutex holding `value`. `const`, and allocates nothing.
+        ///
+        /// ```
+        /// use blitz_io::sync::Mutex;
+        ///
+        /// static NAMES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+        /// NAMES.try_lock().unwrap().push("ada".into());
+        /// ```
+        pub fn new(value: T) -> Mutex<T> {
+            Mutex { s: Batch::new(1), c: StdUnsafeCell::new(value) }
+        }
+    }
+
+    const_unless_loom! {
+        /// The same as [`new`](Self::new), under Tokio's name for the `const` constructor.
+        ///
+        /// ```
+        /// static FLAG: blitz_io::sync::Mutex<bool> = blitz_io::sync::Mutex::const_new(false);
+        /// assert!(!*FLAG.try_lock().unwrap());
+        /// ```
+        pub fn const_new(value: T) -> Mutex<T> {
+            Mutex { s: Batch::new(1), c: StdUnsafeCell::new(value) }
+        }
+    }
+
+    /// Locks the mutex if it is free and nobody waits for it.
+    ///
+    /// ```
+    /// let mutex = blitz_io::sync::Mutex::new(1);
+    /// let guard = mutex.try_lock().unwrap();
+    /// assert!(mutex.try_lock().is_err());
+    /// drop(guard);
+    /// assert!(mutex.try_lock().is_ok());
+    /// ```
+    #[inline]
+    pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
+        match self.s.try_acquire(1) {
+            Ok(()) => Ok(MutexGuard::new(self)),
+            Err(_) => Err(TryLockError(())),
+        }
+    }
+
+    /// Waits for the lock, FIFO behind earlier waiters. The future takes part in the
+    /// cooperative budget.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future leaves the queue (if the lock had already been handed to it, it is
+    /// passed on to the next waiter, so it never stays locked). It is *not* cancel-safe in
+    /// Tokio's sense: a new `lock()` waits at the back of the queue again.
+    ///
+    /// ```
+    /// # blitz_io::run(async {
+    /// let mutex = blitz_io::sync::Mutex::new(String::from("a"));
+    /// mutex.lock().await.push('b');
+    /// assert_eq!(*mutex.lock().await, "ab");
+    /// # });
+    /// ```
+    pub fn lock(&self) -> Lock<'_, T> {
+        Lock {
+            acquire: batch::Acquire::new(&self.s, 1),
+            mutex: self,
+        }
+    }
+
+    /// Locks from a plain (non-async) thread, parking it until the lock is handed over.
+    ///
+    /// # Panics
+    ///
+    /// When called on a thread that drives a blitz-io runtime (a worker, or inside
+    /// `block_on`): blocking there would stall its tasks. Use `lock().await` in async code.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let mutex = Arc::new(blitz_io::sync::Mutex::new(1));
+    /// let other = mutex.clone();
+    /// std::thread::spawn(move || *other.blocking_lock() += 1).join().unwrap();
+    /// assert_eq!(*mutex.blocking_lock(), 2);
+    /// ```
+    #[track_caller]
+    pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
+        crate::runtime::context::assert_may_block(
+            "Mutex::blocking_lock",
+            "use `mutex.lock().await` inside async code",
+        );
+        crate::runtime::park::block_on_thread(self.lock())
+    }
+
+    /// [`lock`](Self::lock) for a shared mutex: the guard keeps the `Arc`, so it is `'static`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`lock`](Self::lock): not cancel-safe, the lock never leaks.
+    ///
+    /// ```
+    /// # blitz_io::run(async {
+    /// use std::sync::Arc;
+    /// let mutex = Arc::new(blitz_io::sync::Mutex::new(0));
+    /// let mut guard = mutex.clone().lock_owned().await;
+    /// blitz_io::task::spawn(async move { *guard = 7 }).await.unwrap();
+    /// assert_eq!(*mutex.lock().await, 7);
+    /// # });
+    /// ```
+    pub fn lock_owned(self: Arc<Self>) -> LockOwned<T> {
+        // SAFETY: the reference points into the `Arc` stored beside it in the future, which
+        // keeps the mutex alive and in place; `acquire` is declared, so dropped, first.
+        let s: &'static Batch = unsafe { &*core::ptr::addr_of!((*Arc::as_ptr(&self)).s) };
+        LockOwned {
+            acquire: batch::Acquire::new(s, 1),
+            mutex: self,
+        }
+    }
+
+    /// [`try_lock`](Self::try_lock) for a shared mutex.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let mutex = Arc::new(blitz_io::sync::Mutex::new(0));
+    /// let guard = mutex.clone().try_lock_owned().unwrap();
+    /// assert!(mutex.clone().try_lock_owned().is_err());
+    /// drop(guard);
+    /// ```
+    pub fn try_lock_owned(self: Arc<Self>) -> Result<OwnedMutexGuard<T>, TryLockError> {
+        match self.s.try_acquire(1) {
+            Ok(()) => Ok(OwnedMutexGuard::new(self)),
+            Err(_) => Err(TryLockError(())),
+        }
+    }
+
+    /// The data, through an exclusive borrow of the mutex (no locking needed).
+    ///
+    /// ```
+    /// let mut mutex = blitz_io::sync::Mutex::new(1);
+    /// *mutex.get_mut() = 2;
+    /// assert_eq!(mutex.into_inner(), 2);
+    /// ```
+    pub fn get_mut(&mut self) -> &mut T {
+        self.c.get_mut()
+    }
+
+    /// Consumes the mutex and returns the data.
+    ///
+    /// ```
+    /// assert_eq!(blitz_io::sync::Mutex::new("x").into_inner(), "x");
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.c.into_inner()
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T> From<T> for Mutex<T> {
+    fn from(value: T) -> Self {
+        Mutex::new(value)
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Mutex");
+        match self.try_lock() {
+            Ok(guard) => d.field("data", &&*guard),
+            Err(_) => d.field("data", &format_args!("<locked>")),
+        };
+        d.finish()
+    }
+}
+
+/// Future returned by [`Mutex::lock`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Lock<'a, T> {
+    acquire: batch::Acquire<'a>,
+    mutex: &'a Mutex<T>,
+}
+
+impl<'a, T> Future for Lock<'a, T> {
+    type Output = MutexGuard<'a, T>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
+        // SAFETY: `acquire` is structurally pinned: it is never moved out of this future.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: as above.
+        let acquire = unsafe { Pin::new_unchecked(&mut this.acquire) };
+        match ready!(acquire.poll_acquire(cx)) {
+            Ok(()) => Poll::Ready(MutexGuard::new(this.mutex)),
+            Err(_) => unreachable!("a mutex's semaphore is never closed"),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Lock<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lock").field("acquire", &self.acquire).finish()
+    }
+}
+
+/// Future returned by [`Mutex::lock_owned`].
+#[must_use = "futures do nothing unless polled"]
+pub struct LockOwned<T> {
+    // Declared first so it is dropped before the `Arc` it borrows from.
+    acquire: batch::Acquire<'static>,
+    mutex: Arc<Mutex<T>>,
+}
+
+impl<T> Future for LockOwned<T> {
+    type Output = OwnedMutexGuard<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<OwnedMutexGuard<T>> {
+        // SAFETY: `acquire` is structurally pinned: it is never moved out of this future.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: as above.
+        let acquire = unsafe { Pin::new_unchecked(&mut this.acquire) };
+        match ready!(acquire.poll_acquire(cx)) {
+            Ok(()) => Poll::Ready(OwnedMutexGuard::new(this.mutex.clone())),
+            Err(_) => unreachable!("a mutex's semaphore is never closed"),
+        }
+    }
+}
+
+impl<T> fmt::Debug for LockOwned<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LockOwned").field("acquire", &self.acquire).finish()
+    }
+}
+
+/// Exclusive access to a [`Mutex`]'s data; dropping it unlocks (handing the lock to the next
+/// waiter, if any).
+///
+/// ```
+/// let mutex = blitz_io::sync::Mutex::new(vec![1]);
+/// let mut guard = mutex.try_lock().unwrap();
+/// guard.push(2);
+/// assert_eq!(*guard, [1, 2]);
+/// ```
+#[must_use = "dropping the guard unlocks the mutex at once"]
+pub struct MutexGuard<'a, T> {
+    mutex: &'a Mutex<T>,
+    /// Send only if `T` is, Sync only if `T` is (the guard hands out `&T` and `&mut T`).
+    _marker: PhantomData<&'a mut T>,
+}
+
+impl<'a, T> MutexGuard<'a, T> {
+    fn new(mutex: &'a Mutex<T>) -> Self {
+        MutexGuard {
+            mutex,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Narrows the guard to a part of the data (an associated function: call it as
+    /// `MutexGuard::map(guard, ...)`). The mutex stays locked until the mapped guard drops.
+    ///
+    /// ```
+    /// use blitz_io::sync::{Mutex, MutexGuard};
+    ///
+    /// let mutex = Mutex::new((1, String::from("a")));
+    /// let mut name = MutexGuard::map(mutex.try_lock().unwrap(), |pair| &mut pair.1);
+    /// name.push('b');
+    /// drop(name);
+    /// assert_eq!(mutex.try_lock().unwrap().1, "ab");
+    /// ```
+    pub fn map<U: ?Sized, F>(this: Self, f: F) -> MappedMutexGuard<'a, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let mutex = this.mutex;
+        core::mem::forget(this);
+        // SAFETY: we hold the lock (the forgotten guard's permit moves to the mapped guard),
+        // so no one else can access the data.
+        let data = f(unsafe { &mut *mutex.c.get() });
+        MappedMutexGuard {
+            s: &mutex.s,
+            data,
+        }
+    }
+
+    /// The mutex this guard locks.
+    ///
+    /// ```
+    /// let mutex = blitz_io::sync::Mutex::new(());
+    /// let guard = mutex.try_lock().unwrap();
+    /// assert!(std::ptr::eq(blitz_io::sync::MutexGuard::mutex(&guard), &mutex));
+    /// ```
+    pub fn mutex(this: &Self) -> &'a Mutex<T> {
+        this.mutex
+    }
+}
+
+impl<T> Deref for MutexGuard<'_, T> {
+    type Target = T;
+
+    #[inline]
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds the lock, so no `&mut T` exists elsewhere.
+        unsafe { &*self.mutex.c.get() }
+    }
+}
+
+impl<T> DerefMut for MutexGuard<'_, T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard holds the lock, and `&mut self` makes this the only access.
+        unsafe { &mut *self.mutex.c.get() }
+    }
+}
+
+impl<T> Drop for MutexGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        self.mutex.s.release(1);
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: fmt::Display> fmt::Display for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+/// A [`MutexGuard`] narrowed by [`MutexGuard::map`] to part of the data.
+///
+/// ```
+/// use blitz_io::sync::{MappedMutexGuard, Mutex, MutexGuard};
+///
+/// let mutex = Mutex::new([1, 2, 3]);
+/// let first = MutexGuard::map(mutex.try_lock().unwrap(), |a| &mut a[0]);
+/// let first: MappedMutexGuard<'_, i32> = first;
+/// assert_eq!(*first, 1);
+/// ```
+#[must_use = "dropping the guard unlocks the mutex at once"]
+pub struct MappedMutexGuard<'a, T: ?Sized> {
+    s: &'a Batch,
+    data: &'a mut T,
+}
+
+impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
+    /// Narrows the guard further.
+    ///
+    /// ```
+    /// use blitz_io::sync::{MappedMutexGuard, Mutex, MutexGuard};
+    ///
+    /// let mutex = Mutex::new(((1, 2), 3));
+    /// let outer = MutexGuard::map(mutex.try_lock().unwrap(), |t| &mut t.0);
+    /// let inner = MappedMutexGuard::map(outer, |p| &mut p.1);
+    /// assert_eq!(*inner, 2);
+    /// ```
+    pub fn map<U: ?Sized, F>(this: Self, f: F) -> MappedMutexGuard<'a, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let this = core::mem::ManuallyDrop::new(this);
+        let s = this.s;
+        // SAFETY: `this` is never dropped or used again, so moving the reference out of it
+        // duplicates nothing; the lock passes to the new guard.
+        let data = unsafe { core::ptr::read(&this.data) };
+        MappedMutexGuard { s, data: f(data) }
+    }
+}
+
+impl<T: ?Sized> Deref for MappedMutexGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.data
+    }
+}
+
+impl<T: ?Sized> DerefMut for MappedMutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.data
+    }
+}
+
+impl<T: ?Sized> Drop for MappedMutexGuard<'_, T> {
+    fn drop(&mut self) {
+        self.s.release(1);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MappedMutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// A guard for an `Arc<Mutex<T>>`, returned by [`Mutex::lock_owned`]: `'static`, so it can
+/// move into a spawned task.
+///
+/// ```
+/// use std::sync::Arc;
+/// let mutex = Arc::new(blitz_io::sync::Mutex::new(1));
+/// let guard = mutex.clone().try_lock_owned().unwrap();
+/// assert!(Arc::ptr_eq(guard.mutex(), &mutex));
+/// ```
+#[must_use = "dropping the guard unlocks the mutex at once"]
+pub struct OwnedMutexGuard<T> {
+    mutex: Arc<Mutex<T>>,
+    /// Removes the auto traits; the impls below restate them with `T`'s bounds.
+    _marker: PhantomData<*mut T>,
+}
+
+// SAFETY: the guard gives `&mut T` on whichever thread holds it: moving it needs `T: Send`.
+unsafe impl<T: Send> Send for OwnedMutexGuard<T> {}
+// SAFETY: sharing the guard shares `&T`, so `T: Sync` too.
+unsafe impl<T: Send + Sync> Sync for OwnedMutexGuard<T> {}
+
+impl<T> OwnedMutexGuard<T> {
+    fn new(mutex: Arc<Mutex<T>>) -> Self {
+        OwnedMutexGuard {
+            mutex,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The mutex this guard locks.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let mutex = Arc::new(blitz_io::sync::Mutex::new(()));
+    /// let guard = mutex.clone().try_lock_owned().unwrap();
+    /// assert_eq!(Arc::strong_count(guard.mutex()), 2);
+    /// ```
+    pub fn mutex(&self) -> &Arc<Mutex<T>> {
+        &self.mutex
+    }
+}
+
+impl<T> Deref for OwnedMutexGuard<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds the lock, so no `&mut T` exists elsewhere.
+        unsafe { &*self.mutex.c.get() }
+    }
+}
+
+impl<T> DerefMut for OwnedMutexGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard holds the lock, and `&mut self` makes this the only access.
+        unsafe { &mut *self.mutex.c.get() }
+    }
+}
+
+impl<T> Drop for OwnedMutexGuard<T> {
+    fn drop(&mut self) {
+        self.mutex.s.release(1);
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl fmt::Display for TryLockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the lock is held (or waited for) by someone else")
+    }
+}
+
+impl std::error::Error for TryLockError {}
