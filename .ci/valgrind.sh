@@ -11,7 +11,8 @@ if ! command -v valgrind >/dev/null 2>&1; then
 fi
 
 # Integration test binaries worth running under memcheck (small iteration counts).
-INTEGRATION=(task_abort task_panic task_join task_join_set task_local rt_shutdown blocking_pool)
+INTEGRATION=(task_abort task_panic task_join task_join_set task_local rt_shutdown blocking_pool
+    sync_mutex sync_rwlock sync_semaphore)
 
 args=(--lib)
 for name in "${INTEGRATION[@]}"; do
@@ -40,7 +41,8 @@ for binary in "${binaries[@]}"; do
     # --fair-sched=yes: valgrind runs one thread at a time, and by default a thread that
     # waits by yielding in a loop (as tests' `yield_until` does) can keep the lock and starve
     # the worker it waits for.
-    if ! RUST_BACKTRACE=0 valgrind -q --fair-sched=yes --error-exitcode=1 --leak-check=full \
+    # BLITZ_VALGRIND: tests that loop (the sync stress tests) shrink their iteration counts.
+    if ! BLITZ_VALGRIND=1 RUST_BACKTRACE=0 valgrind -q --fair-sched=yes --error-exitcode=1 --leak-check=full \
         --errors-for-leak-kinds=definite --show-leak-kinds=definite \
         "$binary" --test-threads=1 -q; then
         status=1

@@ -19,6 +19,12 @@ use blitz_io::runtime::{
     Backend, BuildError, Builder, Config, EnterGuard, Handle, RuntimeFlavor, RuntimeMetrics,
     TryCurrentError,
 };
+use blitz_io::sync::{
+    Acquire, AcquireError, AcquireOwned, Lock, LockOwned, MappedMutexGuard, Mutex, MutexGuard,
+    OwnedMutexGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, OwnedSemaphorePermit, Read,
+    ReadOwned, RwLock, RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard, Semaphore,
+    SemaphorePermit, TryAcquireError, TryLockError, Write, WriteOwned,
+};
 use blitz_io::task::{
     self, AbortHandle, Id, JoinAll, JoinError, JoinHandle, JoinSet, Unconstrained, YieldNow,
 };
@@ -181,3 +187,49 @@ assert_type!(TaskRc: !Send, !Sync, Unpin);
 assert_type!(TaskCell: Send, !Sync, Unpin);
 assert_type!(TaskPinned: Send, Sync, Unpin);
 assert_type!(TaskBlocking: Send, Sync, Unpin);
+
+// Sync. Waiting futures embed a pinned queue node: `!Unpin`, but Send and Sync. Lock types
+// follow std's rules: a mutex needs only `T: Send`; a read-write lock also shares `&T`, so it
+// needs `T: Sync` to be `Sync`; guards are Sync only if `&T` may be shared.
+assert_type!(Semaphore: Send, Sync, Unpin);
+assert_type!(SemaphorePermit<'static>: Send, Sync, Unpin);
+assert_type!(OwnedSemaphorePermit: Send, Sync, Unpin);
+assert_type!(Acquire<'static>: Send, Sync, !Unpin);
+assert_type!(AcquireOwned: Send, Sync, !Unpin);
+assert_type!(AcquireError: Send, Sync, Unpin);
+assert_type!(TryAcquireError: Send, Sync, Unpin);
+assert_type!(TryLockError: Send, Sync, Unpin);
+
+assert_type!(Mutex<u32>: Send, Sync, Unpin);
+assert_type!(Mutex<Cell<u32>>: Send, Sync, Unpin);
+assert_type!(Mutex<Rc<u32>>: !Send, !Sync, Unpin);
+assert_type!(MutexGuard<'static, u32>: Send, Sync, Unpin);
+assert_type!(MutexGuard<'static, Cell<u32>>: Send, !Sync, Unpin);
+assert_type!(MappedMutexGuard<'static, u32>: Send, Sync, Unpin);
+assert_type!(MappedMutexGuard<'static, Cell<u32>>: Send, !Sync, Unpin);
+assert_type!(OwnedMutexGuard<u32>: Send, Sync, Unpin);
+assert_type!(OwnedMutexGuard<Cell<u32>>: Send, !Sync, Unpin);
+assert_type!(OwnedMutexGuard<Rc<u32>>: !Send, !Sync, Unpin);
+assert_type!(Lock<'static, u32>: Send, Sync, !Unpin);
+assert_type!(Lock<'static, Cell<u32>>: Send, Sync, !Unpin);
+assert_type!(Lock<'static, Rc<u32>>: !Send, !Sync, !Unpin);
+assert_type!(LockOwned<u32>: Send, Sync, !Unpin);
+assert_type!(LockOwned<Rc<u32>>: !Send, !Sync, !Unpin);
+
+assert_type!(RwLock<u32>: Send, Sync, Unpin);
+assert_type!(RwLock<Cell<u32>>: Send, !Sync, Unpin);
+assert_type!(RwLock<Rc<u32>>: !Send, !Sync, Unpin);
+assert_type!(RwLockReadGuard<'static, u32>: Send, Sync, Unpin);
+assert_type!(RwLockReadGuard<'static, Cell<u32>>: !Send, !Sync, Unpin);
+assert_type!(RwLockWriteGuard<'static, u32>: Send, Sync, Unpin);
+assert_type!(RwLockWriteGuard<'static, Cell<u32>>: Send, !Sync, Unpin);
+assert_type!(RwLockMappedWriteGuard<'static, u32>: Send, Sync, Unpin);
+assert_type!(OwnedRwLockReadGuard<u32>: Send, Sync, Unpin);
+assert_type!(OwnedRwLockReadGuard<Cell<u32>>: !Send, !Sync, Unpin);
+assert_type!(OwnedRwLockWriteGuard<u32>: Send, Sync, Unpin);
+assert_type!(OwnedRwLockWriteGuard<Cell<u32>>: !Send, !Sync, Unpin);
+assert_type!(Read<'static, u32>: Send, Sync, !Unpin);
+assert_type!(Write<'static, u32>: Send, Sync, !Unpin);
+assert_type!(ReadOwned<u32>: Send, Sync, !Unpin);
+assert_type!(WriteOwned<u32>: Send, Sync, !Unpin);
+assert_type!(Read<'static, Cell<u32>>: !Send, !Sync, !Unpin);

@@ -260,7 +260,9 @@ impl<'a, T> Future for Lock<'a, T> {
 
 impl<T> fmt::Debug for Lock<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Lock").field("acquire", &self.acquire).finish()
+        f.debug_struct("Lock")
+            .field("acquire", &self.acquire)
+            .finish()
     }
 }
 
@@ -289,7 +291,9 @@ impl<T> Future for LockOwned<T> {
 
 impl<T> fmt::Debug for LockOwned<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LockOwned").field("acquire", &self.acquire).finish()
+        f.debug_struct("LockOwned")
+            .field("acquire", &self.acquire)
+            .finish()
     }
 }
 
@@ -338,10 +342,7 @@ impl<'a, T> MutexGuard<'a, T> {
         // SAFETY: we hold the lock (the forgotten guard's permit moves to the mapped guard),
         // so no one else can access the data.
         let data = f(unsafe { &mut *mutex.c.get() });
-        MappedMutexGuard {
-            s: &mutex.s,
-            data,
-        }
+        MappedMutexGuard { s: &mutex.s, data }
     }
 
     /// The mutex this guard locks.

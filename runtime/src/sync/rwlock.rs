@@ -386,7 +386,10 @@ impl<'a, T> Future for Read<'a, T> {
     type Output = RwLockReadGuard<'a, T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        poll_lock!(self, cx, |this| RwLockReadGuard::new(&this.lock.s, this.lock.data()))
+        poll_lock!(self, cx, |this| RwLockReadGuard::new(
+            &this.lock.s,
+            this.lock.data()
+        ))
     }
 }
 
@@ -417,7 +420,9 @@ impl<T> Future for ReadOwned<T> {
     type Output = OwnedRwLockReadGuard<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        poll_lock!(self, cx, |this| OwnedRwLockReadGuard::new(this.lock.clone()))
+        poll_lock!(self, cx, |this| OwnedRwLockReadGuard::new(
+            this.lock.clone()
+        ))
     }
 }
 
@@ -433,7 +438,9 @@ impl<T> Future for WriteOwned<T> {
     type Output = OwnedRwLockWriteGuard<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        poll_lock!(self, cx, |this| OwnedRwLockWriteGuard::new(this.lock.clone()))
+        poll_lock!(self, cx, |this| OwnedRwLockWriteGuard::new(
+            this.lock.clone()
+        ))
     }
 }
 

@@ -108,7 +108,10 @@ impl Batch {
                 return Err(TryAcquire::NoPermits);
             }
             let next = current - (n << SHIFT);
-            match self.state.compare_exchange_weak(current, next, AcqRel, Acquire) {
+            match self
+                .state
+                .compare_exchange_weak(current, next, AcqRel, Acquire)
+            {
                 Ok(_) => return Ok(()),
                 Err(actual) => current = actual,
             }
@@ -128,7 +131,10 @@ impl Batch {
         let mut current = self.state.load(Acquire);
         while current & WAITERS == 0 {
             let next = add_to_word(current, n);
-            match self.state.compare_exchange_weak(current, next, AcqRel, Acquire) {
+            match self
+                .state
+                .compare_exchange_weak(current, next, AcqRel, Acquire)
+            {
                 Ok(_) => return,
                 Err(actual) => current = actual,
             }
@@ -144,7 +150,11 @@ impl Batch {
 
     /// Hands `n` permits to the queue front to back (whole requests leave the queue and their
     /// wakers are fired after unlocking); what nobody waits for goes back to the word.
-    fn release_locked<'a>(&'a self, mut n: usize, mut waiters: MutexGuard<'a, LinkedList<WaiterLink>>) {
+    fn release_locked<'a>(
+        &'a self,
+        mut n: usize,
+        mut waiters: MutexGuard<'a, LinkedList<WaiterLink>>,
+    ) {
         let mut wakes = WakeBatch::new();
         loop {
             let closed = self.state.load(Acquire) & CLOSED != 0;
@@ -159,7 +169,10 @@ impl Batch {
                     if waiters.is_empty() {
                         next &= !WAITERS;
                     }
-                    match self.state.compare_exchange_weak(current, next, AcqRel, Acquire) {
+                    match self
+                        .state
+                        .compare_exchange_weak(current, next, AcqRel, Acquire)
+                    {
                         Ok(_) => break,
                         Err(actual) => current = actual,
                     }
@@ -208,7 +221,10 @@ impl Batch {
                 return 0;
             }
             let next = current - (taken << SHIFT);
-            match self.state.compare_exchange_weak(current, next, AcqRel, Acquire) {
+            match self
+                .state
+                .compare_exchange_weak(current, next, AcqRel, Acquire)
+            {
                 Ok(_) => return taken,
                 Err(actual) => current = actual,
             }
@@ -222,7 +238,9 @@ impl Batch {
         self.state.fetch_or(CLOSED, AcqRel);
         loop {
             while wakes.can_push() {
-                let Some(node) = waiters.pop_front() else { break };
+                let Some(node) = waiters.pop_front() else {
+                    break;
+                };
                 // SAFETY: just unlinked under the lock, so the node is alive; its owner sees
                 // `remaining != 0`, so it locks before looking again.
                 let slot = unsafe { &node.0.as_ref().waker };
@@ -402,7 +420,11 @@ impl<'a> Acquire<'a> {
                 // through the lock. (With WAITERS already set, `available` is zero.)
                 (available, (current & CLOSED) | WAITERS)
             };
-            match self.sem.state.compare_exchange(current, next, AcqRel, Acquire) {
+            match self
+                .sem
+                .state
+                .compare_exchange(current, next, AcqRel, Acquire)
+            {
                 Ok(_) => break taken,
                 Err(actual) => current = actual,
             }

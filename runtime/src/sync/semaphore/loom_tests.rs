@@ -90,7 +90,11 @@ fn dropped_waiter_passes_handed_permits_on() {
         drop(first);
         releaser.join().unwrap();
         second.join().unwrap();
-        assert_eq!(sem.available_permits(), 0, "the one permit went to the second waiter");
+        assert_eq!(
+            sem.available_permits(),
+            0,
+            "the one permit went to the second waiter"
+        );
         assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
     });
 }

@@ -51,7 +51,11 @@ fn a_queued_waiter_gets_a_released_permit_and_is_woken_once() {
     // Queued: a newcomer may not barge, even with try_acquire.
     drop(held);
     assert_eq!(wakes.0.load(SeqCst), 1);
-    assert_eq!(sem.available_permits(), 0, "the permit went to the waiter, not the pool");
+    assert_eq!(
+        sem.available_permits(),
+        0,
+        "the permit went to the waiter, not the pool"
+    );
     let permit = match poll(acquire.as_mut(), &waker) {
         Poll::Ready(Ok(permit)) => permit,
         other => panic!("expected the permit, got {other:?}"),
@@ -79,7 +83,10 @@ fn large_request_at_the_front_is_not_starved_by_small_ones() {
     assert_eq!(big_wakes.0.load(SeqCst), 1);
     assert_eq!(small_wakes.0.load(SeqCst), 1);
     assert!(matches!(poll(big.as_mut(), &big_waker), Poll::Ready(Ok(p)) if p.num_permits() == 3));
-    assert!(matches!(poll(small.as_mut(), &small_waker), Poll::Ready(Ok(_))));
+    assert!(matches!(
+        poll(small.as_mut(), &small_waker),
+        Poll::Ready(Ok(_))
+    ));
     assert_eq!(sem.available_permits(), 4);
 }
 
@@ -94,8 +101,15 @@ fn dropping_a_partly_served_waiter_passes_its_permits_on() {
     assert!(poll(next.as_mut(), &next_waker).is_pending());
     assert_eq!(sem.available_permits(), 0);
     drop(big);
-    assert_eq!(next_wakes.0.load(SeqCst), 1, "the permit moved on to the next waiter");
-    assert!(matches!(poll(next.as_mut(), &next_waker), Poll::Ready(Ok(_))));
+    assert_eq!(
+        next_wakes.0.load(SeqCst),
+        1,
+        "the permit moved on to the next waiter"
+    );
+    assert!(matches!(
+        poll(next.as_mut(), &next_waker),
+        Poll::Ready(Ok(_))
+    ));
     assert_eq!(sem.available_permits(), 1);
 }
 
@@ -145,7 +159,10 @@ fn close_fails_waiters_and_later_acquires_and_returns_collected_permits() {
     assert!(poll(big.as_mut(), &waker).is_pending());
     sem.close();
     assert_eq!(wakes.0.load(SeqCst), 1);
-    assert!(matches!(poll(big.as_mut(), &waker), Poll::Ready(Err(AcquireError(())))));
+    assert!(matches!(
+        poll(big.as_mut(), &waker),
+        Poll::Ready(Err(AcquireError(())))
+    ));
     assert_eq!(sem.available_permits(), 1, "the collected permit came back");
     assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::Closed);
     let mut late = pin!(sem.acquire());
@@ -187,7 +204,11 @@ fn one_release_wakes_more_waiters_than_one_wake_batch_holds() {
         })
         .collect();
     drop(futures);
-    assert_eq!(sem.available_permits(), 50, "finished futures return nothing on drop");
+    assert_eq!(
+        sem.available_permits(),
+        50,
+        "finished futures return nothing on drop"
+    );
     drop(permits);
     assert_eq!(sem.available_permits(), 150);
 }
