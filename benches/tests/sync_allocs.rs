@@ -14,7 +14,11 @@ fn construction_and_contended_waits_allocate_nothing() {
     print!("{}", sync_allocs::markdown(&rows));
     for row in &rows {
         let (construction, waits) = row.blitz;
-        assert_eq!(construction.allocs, 0, "{}: construction allocated", row.what);
+        assert_eq!(
+            construction.allocs, 0,
+            "{}: construction allocated",
+            row.what
+        );
         assert_eq!(waits.allocs, 0, "{}: contended waits allocated", row.what);
     }
 }
