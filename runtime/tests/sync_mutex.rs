@@ -237,3 +237,17 @@ fn uncontended_lock_loop_yields_to_other_tasks() {
         assert!(*mutex.lock().await >= 1);
     });
 }
+
+/// A `map` closure that panics leaves the mutex unlocked (the guard unlocks as it unwinds).
+#[test]
+fn panicking_map_unlocks() {
+    common::quiet_expected_panics();
+    let mutex = Mutex::new(1);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        MutexGuard::map(mutex.try_lock().unwrap(), |_| -> &mut i32 {
+            panic!("{}: map closure", common::EXPECTED)
+        })
+    }));
+    assert!(outcome.is_err());
+    assert!(mutex.try_lock().is_ok());
+}

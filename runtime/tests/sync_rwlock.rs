@@ -238,3 +238,23 @@ fn owned_guards_move_between_tasks() {
         assert_eq!(seen, 3);
     });
 }
+
+/// A `map` closure that panics leaves the lock unlocked, for both guard kinds.
+#[test]
+fn panicking_map_unlocks() {
+    common::quiet_expected_panics();
+    let lock = RwLock::new(1);
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        blitz_io::sync::RwLockReadGuard::map(lock.try_read().unwrap(), |_| -> &i32 {
+            panic!("{}: read map closure", common::EXPECTED)
+        })
+    }));
+    assert!(read.is_err());
+    let write = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        RwLockWriteGuard::map(lock.try_write().unwrap(), |_| -> &mut i32 {
+            panic!("{}: write map closure", common::EXPECTED)
+        })
+    }));
+    assert!(write.is_err());
+    assert!(lock.try_write().is_ok());
+}

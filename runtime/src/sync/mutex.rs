@@ -338,10 +338,11 @@ impl<'a, T> MutexGuard<'a, T> {
         F: FnOnce(&mut T) -> &mut U,
     {
         let mutex = this.mutex;
-        core::mem::forget(this);
-        // SAFETY: we hold the lock (the forgotten guard's permit moves to the mapped guard),
-        // so no one else can access the data.
+        // SAFETY: `this` holds the lock, so no one else can access the data. `f` runs while
+        // `this` still owns the permit: if it panics, the guard unlocks as it unwinds.
         let data = f(unsafe { &mut *mutex.c.get() });
+        // The permit moves to the mapped guard.
+        core::mem::forget(this);
         MappedMutexGuard { s: &mutex.s, data }
     }
 
@@ -425,12 +426,14 @@ impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
     where
         F: FnOnce(&mut T) -> &mut U,
     {
-        let this = core::mem::ManuallyDrop::new(this);
+        let data: *mut T = &mut *this.data;
+        // SAFETY: `data` comes from the guard's own exclusive borrow, which is not used again
+        // (the guard is forgotten below). `f` runs while `this` still owns the permit: if it
+        // panics, the guard unlocks as it unwinds.
+        let data = f(unsafe { &mut *data });
         let s = this.s;
-        // SAFETY: `this` is never dropped or used again, so moving the reference out of it
-        // duplicates nothing; the lock passes to the new guard.
-        let data = unsafe { core::ptr::read(&this.data) };
-        MappedMutexGuard { s, data: f(data) }
+        core::mem::forget(this);
+        MappedMutexGuard { s, data }
     }
 }
 

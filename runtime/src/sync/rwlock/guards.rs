@@ -41,11 +41,10 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     where
         F: FnOnce(&T) -> &U,
     {
+        // `f` runs while `this` still holds the permit: if it panics, the guard unlocks.
+        let data = f(this.data);
         let this = ManuallyDrop::new(this);
-        RwLockReadGuard {
-            s: this.s,
-            data: f(this.data),
-        }
+        RwLockReadGuard { s: this.s, data }
     }
 }
 
@@ -84,11 +83,17 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         RwLockWriteGuard { s, permits, data }
     }
 
-    fn into_parts(this: Self) -> (&'a Batch, u32, &'a mut T) {
+    /// Applies `f` to the data while the guard still owns its permits (a panic in `f`
+    /// unlocks as it unwinds), then takes the guard apart without releasing them.
+    fn map_parts<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&mut T) -> &mut U,
+    ) -> (&'a Batch, u32, &'a mut U) {
+        let data: *mut T = &mut *this.data;
+        // SAFETY: `data` comes from the guard's own exclusive borrow, which is not used again
+        // (the guard is forgotten below), so the result may live as long as that borrow.
+        let data = f(unsafe { &mut *data });
         let this = ManuallyDrop::new(this);
-        // SAFETY: `this` is never dropped or used again, so moving the reference out of it
-        // duplicates nothing.
-        let data = unsafe { core::ptr::read(&this.data) };
         (this.s, this.permits, data)
     }
 
@@ -107,12 +112,8 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     where
         F: FnOnce(&mut T) -> &mut U,
     {
-        let (s, permits, data) = Self::into_parts(this);
-        RwLockMappedWriteGuard {
-            s,
-            permits,
-            data: f(data),
-        }
+        let (s, permits, data) = Self::map_parts(this, f);
+        RwLockMappedWriteGuard { s, permits, data }
     }
 
     /// Turns the write lock into a read lock without letting another writer in between.
@@ -127,7 +128,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// assert_eq!(*lock.try_read().unwrap(), *reader);
     /// ```
     pub fn downgrade(this: Self) -> RwLockReadGuard<'a, T> {
-        let (s, permits, data) = Self::into_parts(this);
+        let (s, permits, data) = Self::map_parts(this, |data| data);
         s.release(permits as usize - 1);
         RwLockReadGuard { s, data }
     }
@@ -183,14 +184,15 @@ impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {
     where
         F: FnOnce(&mut T) -> &mut U,
     {
+        let data: *mut T = &mut *this.data;
+        // SAFETY: as in `RwLockWriteGuard::map_parts`: the guard's own exclusive borrow, not
+        // used again; `f` runs while the guard still owns the permits.
+        let data = f(unsafe { &mut *data });
         let this = ManuallyDrop::new(this);
-        // SAFETY: `this` is never dropped or used again, so moving the reference out of it
-        // duplicates nothing.
-        let data = unsafe { core::ptr::read(&this.data) };
         RwLockMappedWriteGuard {
             s: this.s,
             permits: this.permits,
-            data: f(data),
+            data,
         }
     }
 }
