@@ -251,3 +251,19 @@ fn panicking_map_unlocks() {
     assert!(outcome.is_err());
     assert!(mutex.try_lock().is_ok());
 }
+
+/// The data may be unsized (`Mutex<[T]>`, `Mutex<dyn Trait>`), as with `std`'s mutex.
+#[test]
+fn unsized_data() {
+    let rt = common::current();
+    let slice: Arc<Mutex<[u32]>> = Arc::new(Mutex::new([1, 2, 3]));
+    slice.try_lock().unwrap()[0] = 5;
+    rt.block_on(async {
+        slice.lock().await[1] = 6;
+        let mut owned = slice.clone().lock_owned().await;
+        owned[2] = 7;
+    });
+    assert_eq!(&*slice.try_lock().unwrap(), [5, 6, 7]);
+    let shown: Box<Mutex<dyn std::fmt::Debug>> = Box::new(Mutex::new(4));
+    assert_eq!(format!("{:?}", &*shown.try_lock().unwrap()), "4");
+}

@@ -258,3 +258,16 @@ fn panicking_map_unlocks() {
     assert!(write.is_err());
     assert!(lock.try_write().is_ok());
 }
+
+/// The data may be unsized, as with `std`'s lock.
+#[test]
+fn unsized_data() {
+    let rt = common::current();
+    let lock: Arc<RwLock<[u32]>> = Arc::new(RwLock::new([1, 2]));
+    rt.block_on(async {
+        lock.write().await[0] = 3;
+        assert_eq!(lock.read().await.len(), 2);
+        lock.clone().write_owned().await[1] = 4;
+        assert_eq!(&*lock.clone().read_owned().await, [3, 4]);
+    });
+}

@@ -22,7 +22,8 @@ use super::semaphore::batch::{self, const_unless_loom, Batch};
 /// An async mutual-exclusion lock that owns the `T` it protects.
 ///
 /// Waiters get the lock in arrival order (FIFO, with direct hand-off from the unlocking task).
-/// Construction is `const` and allocates nothing; so does waiting. Hold the guard across
+/// Construction is `const` and allocates nothing; so does waiting. `T` may be unsized
+/// (`Arc<Mutex<[u8]>>`, `Box<Mutex<dyn Trait>>`). Hold the guard across
 /// `.await` points freely; for short critical sections with no `.await` inside, a blocking
 /// mutex (`std::sync::Mutex`) is usually cheaper.
 ///
@@ -47,16 +48,16 @@ use super::semaphore::batch::{self, const_unless_loom, Batch};
 ///     assert_eq!(*count.lock().await, 400);
 /// });
 /// ```
-pub struct Mutex<T> {
+pub struct Mutex<T: ?Sized> {
     s: Batch,
     c: StdUnsafeCell<T>,
 }
 
 // SAFETY: the mutex hands out `&mut T` to one guard at a time, possibly on another thread,
 // so sending or sharing it is sound exactly when `T` may move between threads.
-unsafe impl<T: Send> Send for Mutex<T> {}
+unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
 // SAFETY: as above: shared access only ever yields exclusive access to `T` through one guard.
-unsafe impl<T: Send> Sync for Mutex<T> {}
+unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 
 /// The mutex was locked: returned by [`Mutex::try_lock`] and the `RwLock` `try_` methods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +90,17 @@ impl<T> Mutex<T> {
         }
     }
 
+    /// Consumes the mutex and returns the data.
+    ///
+    /// ```
+    /// assert_eq!(blitz_io::sync::Mutex::new("x").into_inner(), "x");
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.c.into_inner()
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
     /// Locks the mutex if it is free and nobody waits for it.
     ///
     /// ```
@@ -203,15 +215,6 @@ impl<T> Mutex<T> {
     pub fn get_mut(&mut self) -> &mut T {
         self.c.get_mut()
     }
-
-    /// Consumes the mutex and returns the data.
-    ///
-    /// ```
-    /// assert_eq!(blitz_io::sync::Mutex::new("x").into_inner(), "x");
-    /// ```
-    pub fn into_inner(self) -> T {
-        self.c.into_inner()
-    }
 }
 
 impl<T: Default> Default for Mutex<T> {
@@ -226,7 +229,7 @@ impl<T> From<T> for Mutex<T> {
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for Mutex<T> {
+impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Mutex");
         match self.try_lock() {
@@ -239,12 +242,12 @@ impl<T: fmt::Debug> fmt::Debug for Mutex<T> {
 
 /// Future returned by [`Mutex::lock`].
 #[must_use = "futures do nothing unless polled"]
-pub struct Lock<'a, T> {
+pub struct Lock<'a, T: ?Sized> {
     acquire: batch::Acquire<'a>,
     mutex: &'a Mutex<T>,
 }
 
-impl<'a, T> Future for Lock<'a, T> {
+impl<'a, T: ?Sized> Future for Lock<'a, T> {
     type Output = MutexGuard<'a, T>;
 
     #[inline]
@@ -260,7 +263,7 @@ impl<'a, T> Future for Lock<'a, T> {
     }
 }
 
-impl<T> fmt::Debug for Lock<'_, T> {
+impl<T: ?Sized> fmt::Debug for Lock<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Lock")
             .field("acquire", &self.acquire)
@@ -270,13 +273,13 @@ impl<T> fmt::Debug for Lock<'_, T> {
 
 /// Future returned by [`Mutex::lock_owned`].
 #[must_use = "futures do nothing unless polled"]
-pub struct LockOwned<T> {
+pub struct LockOwned<T: ?Sized> {
     // Declared first so it is dropped before the `Arc` it borrows from.
     acquire: batch::Acquire<'static>,
     mutex: Arc<Mutex<T>>,
 }
 
-impl<T> Future for LockOwned<T> {
+impl<T: ?Sized> Future for LockOwned<T> {
     type Output = OwnedMutexGuard<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<OwnedMutexGuard<T>> {
@@ -291,7 +294,7 @@ impl<T> Future for LockOwned<T> {
     }
 }
 
-impl<T> fmt::Debug for LockOwned<T> {
+impl<T: ?Sized> fmt::Debug for LockOwned<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LockOwned")
             .field("acquire", &self.acquire)

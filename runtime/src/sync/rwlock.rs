@@ -32,7 +32,8 @@ const MAX_READS: u32 = u32::MAX >> 3;
 /// Any number of readers (up to the lock's maximum, [`RwLock::MAX_READERS`] unless set with
 /// [`with_max_readers`](Self::with_max_readers)) or one writer hold it at a time. Waiters are
 /// served in arrival order, and a waiting writer holds back the readers that come after it, so
-/// neither side starves. Construction is `const` and allocates nothing; so does waiting.
+/// neither side starves. Construction is `const` and allocates nothing; so does waiting. `T`
+/// may be unsized.
 ///
 /// ```
 /// use blitz_io::sync::RwLock;
@@ -48,7 +49,7 @@ const MAX_READS: u32 = u32::MAX >> 3;
 /// assert_eq!(*lock.read().await, 6);
 /// # });
 /// ```
-pub struct RwLock<T> {
+pub struct RwLock<T: ?Sized> {
     max_readers: u32,
     s: Batch,
     c: UnsafeCell<T>,
@@ -57,9 +58,9 @@ pub struct RwLock<T> {
 // SAFETY: a writer gets `&mut T` on whatever thread it runs on, so the lock may move or be
 // shared across threads only if `T: Send`; readers on several threads share `&T`, so sharing
 // also needs `T: Sync`.
-unsafe impl<T: Send> Send for RwLock<T> {}
+unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
 // SAFETY: as above.
-unsafe impl<T: Send + Sync> Sync for RwLock<T> {}
+unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 
 impl<T> RwLock<T> {
     /// The largest (and default) number of concurrent readers: `u32::MAX >> 3`.
@@ -114,6 +115,17 @@ impl<T> RwLock<T> {
         }
     }
 
+    /// Consumes the lock and returns the data.
+    ///
+    /// ```
+    /// assert_eq!(blitz_io::sync::RwLock::new(4).into_inner(), 4);
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.c.into_inner()
+    }
+}
+
+impl<T: ?Sized> RwLock<T> {
     /// Read-locks now if no writer holds or waits for the lock.
     ///
     /// ```
@@ -310,15 +322,6 @@ impl<T> RwLock<T> {
         self.c.get_mut()
     }
 
-    /// Consumes the lock and returns the data.
-    ///
-    /// ```
-    /// assert_eq!(blitz_io::sync::RwLock::new(4).into_inner(), 4);
-    /// ```
-    pub fn into_inner(self) -> T {
-        self.c.into_inner()
-    }
-
     fn data(&self) -> &T {
         // SAFETY: only called while the caller holds a read permit (or more), so no writer
         // has `&mut T`.
@@ -350,7 +353,7 @@ impl<T> From<T> for RwLock<T> {
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for RwLock<T> {
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("RwLock");
         match self.try_read() {
@@ -377,12 +380,12 @@ macro_rules! poll_lock {
 
 /// Future returned by [`RwLock::read`].
 #[must_use = "futures do nothing unless polled"]
-pub struct Read<'a, T> {
+pub struct Read<'a, T: ?Sized> {
     acquire: batch::Acquire<'a>,
     lock: &'a RwLock<T>,
 }
 
-impl<'a, T> Future for Read<'a, T> {
+impl<'a, T: ?Sized> Future for Read<'a, T> {
     type Output = RwLockReadGuard<'a, T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -395,12 +398,12 @@ impl<'a, T> Future for Read<'a, T> {
 
 /// Future returned by [`RwLock::write`].
 #[must_use = "futures do nothing unless polled"]
-pub struct Write<'a, T> {
+pub struct Write<'a, T: ?Sized> {
     acquire: batch::Acquire<'a>,
     lock: &'a RwLock<T>,
 }
 
-impl<'a, T> Future for Write<'a, T> {
+impl<'a, T: ?Sized> Future for Write<'a, T> {
     type Output = RwLockWriteGuard<'a, T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -410,13 +413,13 @@ impl<'a, T> Future for Write<'a, T> {
 
 /// Future returned by [`RwLock::read_owned`].
 #[must_use = "futures do nothing unless polled"]
-pub struct ReadOwned<T> {
+pub struct ReadOwned<T: ?Sized> {
     // Declared first so it is dropped before the `Arc` it borrows from.
     acquire: batch::Acquire<'static>,
     lock: Arc<RwLock<T>>,
 }
 
-impl<T> Future for ReadOwned<T> {
+impl<T: ?Sized> Future for ReadOwned<T> {
     type Output = OwnedRwLockReadGuard<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -428,13 +431,13 @@ impl<T> Future for ReadOwned<T> {
 
 /// Future returned by [`RwLock::write_owned`].
 #[must_use = "futures do nothing unless polled"]
-pub struct WriteOwned<T> {
+pub struct WriteOwned<T: ?Sized> {
     // Declared first so it is dropped before the `Arc` it borrows from.
     acquire: batch::Acquire<'static>,
     lock: Arc<RwLock<T>>,
 }
 
-impl<T> Future for WriteOwned<T> {
+impl<T: ?Sized> Future for WriteOwned<T> {
     type Output = OwnedRwLockWriteGuard<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -446,7 +449,7 @@ impl<T> Future for WriteOwned<T> {
 
 macro_rules! debug_future {
     ($($name:ident$(<$lt:lifetime>)?),*) => {$(
-        impl<T> fmt::Debug for $name<$($lt,)? T> {
+        impl<T: ?Sized> fmt::Debug for $name<$($lt,)? T> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_struct(stringify!($name)).field("acquire", &self.acquire).finish()
             }

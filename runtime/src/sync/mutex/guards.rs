@@ -19,13 +19,13 @@ use crate::sync::semaphore::batch::Batch;
 /// assert_eq!(*guard, [1, 2]);
 /// ```
 #[must_use = "dropping the guard unlocks the mutex at once"]
-pub struct MutexGuard<'a, T> {
+pub struct MutexGuard<'a, T: ?Sized> {
     mutex: &'a Mutex<T>,
     /// Send only if `T` is, Sync only if `T` is (the guard hands out `&T` and `&mut T`).
     _marker: PhantomData<&'a mut T>,
 }
 
-impl<'a, T> MutexGuard<'a, T> {
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
     pub(super) fn new(mutex: &'a Mutex<T>) -> Self {
         MutexGuard {
             mutex,
@@ -70,7 +70,7 @@ impl<'a, T> MutexGuard<'a, T> {
     }
 }
 
-impl<T> Deref for MutexGuard<'_, T> {
+impl<T: ?Sized> Deref for MutexGuard<'_, T> {
     type Target = T;
 
     #[inline]
@@ -80,7 +80,7 @@ impl<T> Deref for MutexGuard<'_, T> {
     }
 }
 
-impl<T> DerefMut for MutexGuard<'_, T> {
+impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
     #[inline]
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: the guard holds the lock, and `&mut self` makes this the only access.
@@ -88,20 +88,20 @@ impl<T> DerefMut for MutexGuard<'_, T> {
     }
 }
 
-impl<T> Drop for MutexGuard<'_, T> {
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
         self.mutex.s.release(1);
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }
 }
 
-impl<T: fmt::Display> fmt::Display for MutexGuard<'_, T> {
+impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&**self, f)
     }
@@ -185,18 +185,18 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for MappedMutexGuard<'_, T> {
 /// assert!(Arc::ptr_eq(guard.mutex(), &mutex));
 /// ```
 #[must_use = "dropping the guard unlocks the mutex at once"]
-pub struct OwnedMutexGuard<T> {
+pub struct OwnedMutexGuard<T: ?Sized> {
     mutex: Arc<Mutex<T>>,
     /// Removes the auto traits; the impls below restate them with `T`'s bounds.
     _marker: PhantomData<*mut T>,
 }
 
 // SAFETY: the guard gives `&mut T` on whichever thread holds it: moving it needs `T: Send`.
-unsafe impl<T: Send> Send for OwnedMutexGuard<T> {}
+unsafe impl<T: ?Sized + Send> Send for OwnedMutexGuard<T> {}
 // SAFETY: sharing the guard shares `&T`, so `T: Sync` too.
-unsafe impl<T: Send + Sync> Sync for OwnedMutexGuard<T> {}
+unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedMutexGuard<T> {}
 
-impl<T> OwnedMutexGuard<T> {
+impl<T: ?Sized> OwnedMutexGuard<T> {
     pub(super) fn new(mutex: Arc<Mutex<T>>) -> Self {
         OwnedMutexGuard {
             mutex,
@@ -217,7 +217,7 @@ impl<T> OwnedMutexGuard<T> {
     }
 }
 
-impl<T> Deref for OwnedMutexGuard<T> {
+impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
@@ -226,20 +226,20 @@ impl<T> Deref for OwnedMutexGuard<T> {
     }
 }
 
-impl<T> DerefMut for OwnedMutexGuard<T> {
+impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: the guard holds the lock, and `&mut self` makes this the only access.
         unsafe { &mut *self.mutex.c.get() }
     }
 }
 
-impl<T> Drop for OwnedMutexGuard<T> {
+impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
     fn drop(&mut self) {
         self.mutex.s.release(1);
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
+impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }

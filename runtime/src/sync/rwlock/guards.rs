@@ -226,7 +226,7 @@ impl<T: ?Sized> Drop for RwLockMappedWriteGuard<'_, T> {
 /// assert!(Arc::ptr_eq(guard.rwlock(), &lock));
 /// ```
 #[must_use = "dropping the guard unlocks at once"]
-pub struct OwnedRwLockReadGuard<T> {
+pub struct OwnedRwLockReadGuard<T: ?Sized> {
     lock: Arc<RwLock<T>>,
     _marker: PhantomData<*const T>,
 }
@@ -241,22 +241,22 @@ pub struct OwnedRwLockReadGuard<T> {
 /// assert!(Arc::ptr_eq(guard.rwlock(), &lock));
 /// ```
 #[must_use = "dropping the guard unlocks at once"]
-pub struct OwnedRwLockWriteGuard<T> {
+pub struct OwnedRwLockWriteGuard<T: ?Sized> {
     lock: Arc<RwLock<T>>,
     _marker: PhantomData<*mut T>,
 }
 
 // SAFETY: the owned guards hold an `Arc<RwLock<T>>` and give `&T` (and, for the write guard,
 // `&mut T`) on whichever thread holds them; like the `Arc`, they need `T: Send + Sync`.
-unsafe impl<T: Send + Sync> Send for OwnedRwLockReadGuard<T> {}
+unsafe impl<T: ?Sized + Send + Sync> Send for OwnedRwLockReadGuard<T> {}
 // SAFETY: as above.
-unsafe impl<T: Send + Sync> Sync for OwnedRwLockReadGuard<T> {}
+unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedRwLockReadGuard<T> {}
 // SAFETY: as above.
-unsafe impl<T: Send + Sync> Send for OwnedRwLockWriteGuard<T> {}
+unsafe impl<T: ?Sized + Send + Sync> Send for OwnedRwLockWriteGuard<T> {}
 // SAFETY: as above.
-unsafe impl<T: Send + Sync> Sync for OwnedRwLockWriteGuard<T> {}
+unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedRwLockWriteGuard<T> {}
 
-impl<T> OwnedRwLockReadGuard<T> {
+impl<T: ?Sized> OwnedRwLockReadGuard<T> {
     pub(super) fn new(lock: Arc<RwLock<T>>) -> Self {
         OwnedRwLockReadGuard {
             lock,
@@ -277,7 +277,7 @@ impl<T> OwnedRwLockReadGuard<T> {
     }
 }
 
-impl<T> OwnedRwLockWriteGuard<T> {
+impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
     pub(super) fn new(lock: Arc<RwLock<T>>) -> Self {
         OwnedRwLockWriteGuard {
             lock,
@@ -298,7 +298,7 @@ impl<T> OwnedRwLockWriteGuard<T> {
     }
 }
 
-impl<T> Deref for OwnedRwLockReadGuard<T> {
+impl<T: ?Sized> Deref for OwnedRwLockReadGuard<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
@@ -306,7 +306,7 @@ impl<T> Deref for OwnedRwLockReadGuard<T> {
     }
 }
 
-impl<T> Deref for OwnedRwLockWriteGuard<T> {
+impl<T: ?Sized> Deref for OwnedRwLockWriteGuard<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
@@ -315,28 +315,28 @@ impl<T> Deref for OwnedRwLockWriteGuard<T> {
     }
 }
 
-impl<T> DerefMut for OwnedRwLockWriteGuard<T> {
+impl<T: ?Sized> DerefMut for OwnedRwLockWriteGuard<T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: the guard holds every permit, and `&mut self` makes this the only access.
         unsafe { &mut *self.lock.c.get() }
     }
 }
 
-impl<T> Drop for OwnedRwLockReadGuard<T> {
+impl<T: ?Sized> Drop for OwnedRwLockReadGuard<T> {
     fn drop(&mut self) {
         self.lock.s.release(1);
     }
 }
 
-impl<T> Drop for OwnedRwLockWriteGuard<T> {
+impl<T: ?Sized> Drop for OwnedRwLockWriteGuard<T> {
     fn drop(&mut self) {
         self.lock.s.release(self.lock.max_readers as usize);
     }
 }
 
 macro_rules! debug_guard {
-    ($($name:ident$(<$lt:lifetime>)?: $($bound:ident)?),*) => {$(
-        impl<T: fmt::Debug $(+ ?$bound)?> fmt::Debug for $name<$($lt,)? T> {
+    ($($name:ident$(<$lt:lifetime>)?),*) => {$(
+        impl<T: ?Sized + fmt::Debug> fmt::Debug for $name<$($lt,)? T> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 fmt::Debug::fmt(&**self, f)
             }
@@ -344,9 +344,9 @@ macro_rules! debug_guard {
     )*};
 }
 debug_guard!(
-    RwLockReadGuard<'_>: Sized,
-    RwLockWriteGuard<'_>: Sized,
-    RwLockMappedWriteGuard<'_>: Sized,
-    OwnedRwLockReadGuard:,
-    OwnedRwLockWriteGuard:
+    RwLockReadGuard<'_>,
+    RwLockWriteGuard<'_>,
+    RwLockMappedWriteGuard<'_>,
+    OwnedRwLockReadGuard,
+    OwnedRwLockWriteGuard
 );
