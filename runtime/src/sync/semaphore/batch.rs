@@ -144,6 +144,11 @@ impl Batch {
 
     #[cold]
     fn release_slow(&self, n: usize) {
+        if n > MAX_PERMITS {
+            // Refuse before handing anything out: the waiters can never absorb more than the
+            // maximum, so the leftover would overflow the word once they are served.
+            too_many_permits(0, n);
+        }
         let waiters = self.waiters.lock();
         self.release_locked(n, waiters);
     }

@@ -221,6 +221,21 @@ fn add_permits_beyond_the_maximum_panics() {
 }
 
 #[test]
+fn add_permits_beyond_the_maximum_with_waiters_panics_before_serving_them() {
+    let sem = Semaphore::new(0);
+    let (wakes, waker) = counter();
+    let mut acquire = pin!(sem.acquire());
+    assert!(poll(acquire.as_mut(), &waker).is_pending());
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        sem.add_permits(Semaphore::MAX_PERMITS + 1)
+    }));
+    assert!(outcome.is_err());
+    assert_eq!(wakes.0.load(SeqCst), 0, "nothing was handed out");
+    sem.add_permits(1);
+    assert!(poll(acquire.as_mut(), &waker).is_ready());
+}
+
+#[test]
 #[should_panic(expected = "MAX_PERMITS")]
 fn new_beyond_the_maximum_panics() {
     let _ = Semaphore::new(Semaphore::MAX_PERMITS + 1);
