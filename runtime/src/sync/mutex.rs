@@ -189,6 +189,28 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
+    /// [`blocking_lock`](Self::blocking_lock) for a shared mutex: the guard keeps the `Arc`.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a blitz-io runtime; use `lock_owned().await` there.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let mutex = Arc::new(blitz_io::sync::Mutex::new(1));
+    /// let mut guard = mutex.clone().blocking_lock_owned();
+    /// std::thread::spawn(move || *guard += 1).join().unwrap();
+    /// assert_eq!(*mutex.blocking_lock(), 2);
+    /// ```
+    #[track_caller]
+    pub fn blocking_lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
+        crate::runtime::context::assert_may_block(
+            "Mutex::blocking_lock_owned",
+            "use `mutex.lock_owned().await` inside async code",
+        );
+        crate::runtime::park::block_on_thread(self.lock_owned())
+    }
+
     /// [`try_lock`](Self::try_lock) for a shared mutex.
     ///
     /// ```

@@ -58,6 +58,34 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
         MappedMutexGuard { s: &mutex.s, data }
     }
 
+    /// Like [`map`](Self::map), but `f` may decline (return `None`), and then the original
+    /// guard comes back unchanged.
+    ///
+    /// ```
+    /// use blitz_io::sync::{Mutex, MutexGuard};
+    ///
+    /// let mutex = Mutex::new(vec![1, 2]);
+    /// let first = MutexGuard::try_map(mutex.try_lock().unwrap(), |v| v.first_mut());
+    /// assert_eq!(*first.ok().unwrap(), 1);
+    /// let guard = mutex.try_lock().unwrap();
+    /// let tenth = MutexGuard::try_map(guard, |v| v.get_mut(9));
+    /// assert_eq!(tenth.err().unwrap().len(), 2);
+    /// ```
+    pub fn try_map<U: ?Sized, F>(this: Self, f: F) -> Result<MappedMutexGuard<'a, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let mutex = this.mutex;
+        // SAFETY: as in `map`: `this` holds the lock while `f` runs.
+        match f(unsafe { &mut *mutex.c.get() }) {
+            Some(data) => {
+                core::mem::forget(this);
+                Ok(MappedMutexGuard { s: &mutex.s, data })
+            }
+            None => Err(this),
+        }
+    }
+
     /// The mutex this guard locks.
     ///
     /// ```
