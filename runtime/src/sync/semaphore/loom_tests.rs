@@ -1,5 +1,6 @@
 //! loom models of the semaphore core: hand-off between a releaser and a waiter, a queued waiter
-//! dropped while permits are being handed to it, and close racing an acquire. Each model ends
+//! dropped while permits are being handed to it, close racing an acquire, and the two locks
+//! built on it. Each model ends
 //! by checking that every permit is back in the pool (none leaked, none duplicated) and that no
 //! waiter was left without a wake (a lost wake shows up as a loom deadlock).
 
@@ -11,7 +12,7 @@ use loom::thread;
 
 use super::{Semaphore, TryAcquireError};
 use crate::loom::sync::Arc;
-use crate::sync::Mutex;
+use crate::sync::{Mutex, RwLock};
 
 /// Wakes a loom thread parked in [`block_on`].
 struct Unpark(thread::Thread);
@@ -70,7 +71,7 @@ fn acquire_versus_release_hand_off() {
 /// Two waiters queue; a release races the first waiter's drop. Whether the permit reached the
 /// first waiter before it was dropped or not, it ends with the second.
 #[test]
-fn dropped_waiter_passes_handed_permits_on() {
+fn release_races_drop_of_a_queued_waiter() {
     loom::model(|| {
         let sem = Arc::new(Semaphore::new(0));
         let mut first = Box::pin(sem.acquire());
@@ -78,10 +79,7 @@ fn dropped_waiter_passes_handed_permits_on() {
 
         let second = {
             let sem = sem.clone();
-            thread::spawn(move || {
-                let permit = block_on(sem.acquire()).unwrap();
-                permit.forget();
-            })
+            thread::spawn(move || block_on(sem.acquire()).unwrap().forget())
         };
         let releaser = {
             let sem = sem.clone();
@@ -90,12 +88,27 @@ fn dropped_waiter_passes_handed_permits_on() {
         drop(first);
         releaser.join().unwrap();
         second.join().unwrap();
-        assert_eq!(
-            sem.available_permits(),
-            0,
-            "the one permit went to the second waiter"
-        );
+        assert_eq!(sem.available_permits(), 0, "the one permit went to the second waiter");
         assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
+    });
+}
+
+/// The first waiter is handed the permit and then dropped without seeing it, while a second
+/// waiter queues up on another thread: the permit is passed on, never lost.
+#[test]
+fn waiter_dropped_after_being_handed_permits_passes_them_on() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let mut first = Box::pin(sem.acquire_many(2));
+        assert!(poll_once(first.as_mut()).is_pending());
+        let second = {
+            let sem = sem.clone();
+            thread::spawn(move || block_on(sem.acquire()).unwrap().forget())
+        };
+        sem.add_permits(2); // all to the front waiter, which now owes nothing
+        drop(first);
+        second.join().unwrap();
+        assert_eq!(sem.available_permits(), 1, "one permit passed on, one back in the pool");
     });
 }
 
@@ -137,5 +150,32 @@ fn mutex_lock_hand_off() {
         *block_on(mutex.lock()) += 1;
         other.join().unwrap();
         assert_eq!(*mutex.try_lock().unwrap(), 2);
+    });
+}
+
+/// A writer collects permits while a reader leaves and a second reader arrives: the writer is
+/// alone when it writes, and every reader sees either the old or the new value, whole.
+#[test]
+fn rwlock_writer_excludes_readers() {
+    loom::model(|| {
+        let lock = Arc::new(RwLock::with_max_readers((0usize, 0usize), 2));
+        let first = lock.try_read().unwrap();
+        let writer = {
+            let lock = lock.clone();
+            thread::spawn(move || {
+                let mut pair = block_on(lock.write());
+                pair.0 += 1;
+                pair.1 += 1;
+            })
+        };
+        let reader = {
+            let lock = lock.clone();
+            thread::spawn(move || *block_on(lock.read()))
+        };
+        drop(first);
+        writer.join().unwrap();
+        let seen = reader.join().unwrap();
+        assert!(seen == (0, 0) || seen == (1, 1), "{seen:?}");
+        assert_eq!(*lock.try_write().unwrap(), (1, 1));
     });
 }
