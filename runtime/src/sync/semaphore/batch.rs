@@ -209,9 +209,11 @@ impl Batch {
             }
             // The last touch of the node: from here its owner may free it.
             waiter.remaining.store(0, Release);
-            if n == 0 {
+            if n == 0 && !waiters.is_empty() {
                 break;
             }
+            // Otherwise go round: with permits left, the next waiter is served; with an empty
+            // queue, WAITERS is cleared so the next release takes the lock-free path again.
         }
         drop(waiters);
         wakes.wake_all();

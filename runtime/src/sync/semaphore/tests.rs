@@ -292,3 +292,17 @@ fn debug_output_shows_the_count() {
     let sem = Semaphore::new(2);
     assert!(format!("{sem:?}").contains("permits: 2"));
 }
+
+#[test]
+fn handing_off_to_the_last_waiter_restores_the_lock_free_path() {
+    let sem = Semaphore::new(1);
+    let held = sem.try_acquire().unwrap();
+    let (_, waker) = counter();
+    let mut acquire = pin!(sem.acquire());
+    assert!(poll(acquire.as_mut(), &waker).is_pending());
+    assert!(format!("{sem:?}").contains("waiters: true"));
+    drop(held);
+    // The queue emptied in the same hand-off: the next release needs no lock.
+    assert!(format!("{sem:?}").contains("waiters: false"), "{sem:?}");
+    assert!(poll(acquire.as_mut(), &waker).is_ready());
+}
