@@ -88,7 +88,11 @@ fn release_races_drop_of_a_queued_waiter() {
         drop(first);
         releaser.join().unwrap();
         second.join().unwrap();
-        assert_eq!(sem.available_permits(), 0, "the one permit went to the second waiter");
+        assert_eq!(
+            sem.available_permits(),
+            0,
+            "the one permit went to the second waiter"
+        );
         assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
     });
 }
@@ -108,7 +112,11 @@ fn waiter_dropped_after_being_handed_permits_passes_them_on() {
         sem.add_permits(2); // all to the front waiter, which now owes nothing
         drop(first);
         second.join().unwrap();
-        assert_eq!(sem.available_permits(), 1, "one permit passed on, one back in the pool");
+        assert_eq!(
+            sem.available_permits(),
+            1,
+            "one permit passed on, one back in the pool"
+        );
     });
 }
 
