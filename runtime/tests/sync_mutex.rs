@@ -267,3 +267,40 @@ fn unsized_data() {
     let shown: Box<Mutex<dyn std::fmt::Debug>> = Box::new(Mutex::new(4));
     assert_eq!(format!("{:?}", &*shown.try_lock().unwrap()), "4");
 }
+
+/// Regression for the Zig original's double unlock, which admitted two holders: here only a
+/// guard unlocks, once, and one unlock admits exactly one waiter.
+#[test]
+fn one_unlock_admits_exactly_one_waiter() {
+    let mutex = Mutex::new(0);
+    let (first_wakes, first_waker) = counting_waker();
+    let (second_wakes, second_waker) = counting_waker();
+    let held = mutex.try_lock().unwrap();
+    let mut first = pin!(mutex.lock());
+    let mut second = pin!(mutex.lock());
+    assert!(first
+        .as_mut()
+        .poll(&mut Context::from_waker(&first_waker))
+        .is_pending());
+    assert!(second
+        .as_mut()
+        .poll(&mut Context::from_waker(&second_waker))
+        .is_pending());
+    drop(held);
+    assert_eq!(first_wakes.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(second_wakes.load(std::sync::atomic::Ordering::SeqCst), 0);
+    let Poll::Ready(guard) = first.as_mut().poll(&mut Context::from_waker(&first_waker)) else {
+        panic!("the first waiter holds the lock")
+    };
+    assert!(second
+        .as_mut()
+        .poll(&mut Context::from_waker(&second_waker))
+        .is_pending());
+    assert!(mutex.try_lock().is_err());
+    drop(guard);
+    assert_eq!(second_wakes.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert!(second
+        .as_mut()
+        .poll(&mut Context::from_waker(&second_waker))
+        .is_ready());
+}
