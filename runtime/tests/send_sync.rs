@@ -21,9 +21,9 @@ use blitz_io::runtime::{
 };
 use blitz_io::sync::{
     Acquire, AcquireError, AcquireOwned, Lock, LockOwned, MappedMutexGuard, Mutex, MutexGuard,
-    OwnedMutexGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, OwnedSemaphorePermit, Read,
-    ReadOwned, RwLock, RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard, Semaphore,
-    SemaphorePermit, TryAcquireError, TryLockError, Write, WriteOwned,
+    OwnedMutexGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, OwnedSemaphorePermit, RwLock,
+    RwLockMappedWriteGuard, RwLockRead, RwLockReadGuard, RwLockReadOwned, RwLockWrite,
+    RwLockWriteGuard, RwLockWriteOwned, Semaphore, SemaphorePermit, TryAcquireError, TryLockError,
 };
 use blitz_io::task::{
     self, AbortHandle, Id, JoinAll, JoinError, JoinHandle, JoinSet, Unconstrained, YieldNow,
@@ -231,8 +231,8 @@ assert_type!(OwnedRwLockReadGuard<u32>: Send, Sync, Unpin);
 assert_type!(OwnedRwLockReadGuard<Cell<u32>>: !Send, !Sync, Unpin);
 assert_type!(OwnedRwLockWriteGuard<u32>: Send, Sync, Unpin);
 assert_type!(OwnedRwLockWriteGuard<Cell<u32>>: !Send, !Sync, Unpin);
-assert_type!(Read<'static, u32>: Send, Sync, !Unpin);
-assert_type!(Write<'static, u32>: Send, Sync, !Unpin);
-assert_type!(ReadOwned<u32>: Send, Sync, !Unpin);
-assert_type!(WriteOwned<u32>: Send, Sync, !Unpin);
-assert_type!(Read<'static, Cell<u32>>: !Send, !Sync, !Unpin);
+assert_type!(RwLockRead<'static, u32>: Send, Sync, !Unpin);
+assert_type!(RwLockWrite<'static, u32>: Send, Sync, !Unpin);
+assert_type!(RwLockReadOwned<u32>: Send, Sync, !Unpin);
+assert_type!(RwLockWriteOwned<u32>: Send, Sync, !Unpin);
+assert_type!(RwLockRead<'static, Cell<u32>>: !Send, !Sync, !Unpin);

@@ -17,8 +17,8 @@ pub use mutex::{
     Lock, LockOwned, MappedMutexGuard, Mutex, MutexGuard, OwnedMutexGuard, TryLockError,
 };
 pub use rwlock::{
-    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, Read, ReadOwned, RwLock, RwLockMappedWriteGuard,
-    RwLockReadGuard, RwLockWriteGuard, Write, WriteOwned,
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard, RwLockRead,
+    RwLockReadGuard, RwLockReadOwned, RwLockWrite, RwLockWriteGuard, RwLockWriteOwned,
 };
 pub use semaphore::{
     Acquire, AcquireError, AcquireOwned, OwnedSemaphorePermit, Semaphore, SemaphorePermit,

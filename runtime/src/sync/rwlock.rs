@@ -171,8 +171,8 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(lock.read().await.len(), 2);
     /// # });
     /// ```
-    pub fn read(&self) -> Read<'_, T> {
-        Read {
+    pub fn read(&self) -> RwLockRead<'_, T> {
+        RwLockRead {
             acquire: batch::Acquire::new(&self.s, 1),
             lock: self,
         }
@@ -193,8 +193,8 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(*lock.read().await, 9);
     /// # });
     /// ```
-    pub fn write(&self) -> Write<'_, T> {
-        Write {
+    pub fn write(&self) -> RwLockWrite<'_, T> {
+        RwLockWrite {
             acquire: batch::Acquire::new(&self.s, self.max_readers),
             lock: self,
         }
@@ -253,8 +253,8 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(blitz_io::task::spawn(async move { *guard }).await.unwrap(), 1);
     /// # });
     /// ```
-    pub fn read_owned(self: Arc<Self>) -> ReadOwned<T> {
-        ReadOwned {
+    pub fn read_owned(self: Arc<Self>) -> RwLockReadOwned<T> {
+        RwLockReadOwned {
             acquire: batch::Acquire::new(self.static_batch(), 1),
             lock: self,
         }
@@ -275,8 +275,8 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(*lock.read().await, 2);
     /// # });
     /// ```
-    pub fn write_owned(self: Arc<Self>) -> WriteOwned<T> {
-        WriteOwned {
+    pub fn write_owned(self: Arc<Self>) -> RwLockWriteOwned<T> {
+        RwLockWriteOwned {
             acquire: batch::Acquire::new(self.static_batch(), self.max_readers),
             lock: self,
         }
@@ -380,12 +380,12 @@ macro_rules! poll_lock {
 
 /// Future returned by [`RwLock::read`].
 #[must_use = "futures do nothing unless polled"]
-pub struct Read<'a, T: ?Sized> {
+pub struct RwLockRead<'a, T: ?Sized> {
     acquire: batch::Acquire<'a>,
     lock: &'a RwLock<T>,
 }
 
-impl<'a, T: ?Sized> Future for Read<'a, T> {
+impl<'a, T: ?Sized> Future for RwLockRead<'a, T> {
     type Output = RwLockReadGuard<'a, T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -398,12 +398,12 @@ impl<'a, T: ?Sized> Future for Read<'a, T> {
 
 /// Future returned by [`RwLock::write`].
 #[must_use = "futures do nothing unless polled"]
-pub struct Write<'a, T: ?Sized> {
+pub struct RwLockWrite<'a, T: ?Sized> {
     acquire: batch::Acquire<'a>,
     lock: &'a RwLock<T>,
 }
 
-impl<'a, T: ?Sized> Future for Write<'a, T> {
+impl<'a, T: ?Sized> Future for RwLockWrite<'a, T> {
     type Output = RwLockWriteGuard<'a, T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -413,13 +413,13 @@ impl<'a, T: ?Sized> Future for Write<'a, T> {
 
 /// Future returned by [`RwLock::read_owned`].
 #[must_use = "futures do nothing unless polled"]
-pub struct ReadOwned<T: ?Sized> {
+pub struct RwLockReadOwned<T: ?Sized> {
     // Declared first so it is dropped before the `Arc` it borrows from.
     acquire: batch::Acquire<'static>,
     lock: Arc<RwLock<T>>,
 }
 
-impl<T: ?Sized> Future for ReadOwned<T> {
+impl<T: ?Sized> Future for RwLockReadOwned<T> {
     type Output = OwnedRwLockReadGuard<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -431,13 +431,13 @@ impl<T: ?Sized> Future for ReadOwned<T> {
 
 /// Future returned by [`RwLock::write_owned`].
 #[must_use = "futures do nothing unless polled"]
-pub struct WriteOwned<T: ?Sized> {
+pub struct RwLockWriteOwned<T: ?Sized> {
     // Declared first so it is dropped before the `Arc` it borrows from.
     acquire: batch::Acquire<'static>,
     lock: Arc<RwLock<T>>,
 }
 
-impl<T: ?Sized> Future for WriteOwned<T> {
+impl<T: ?Sized> Future for RwLockWriteOwned<T> {
     type Output = OwnedRwLockWriteGuard<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -456,4 +456,9 @@ macro_rules! debug_future {
         }
     )*};
 }
-debug_future!(Read<'_>, Write<'_>, ReadOwned, WriteOwned);
+debug_future!(
+    RwLockRead<'_>,
+    RwLockWrite<'_>,
+    RwLockReadOwned,
+    RwLockWriteOwned
+);
