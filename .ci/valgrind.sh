@@ -13,9 +13,10 @@ fi
 # Integration test binaries worth running under memcheck (small iteration counts).
 INTEGRATION=(task_abort task_panic task_join task_join_set task_local rt_shutdown blocking_pool
     machine_derive machine_size channel_watch channel_broadcast select
-    sync_notify sync_barrier sync_once_cell sync_cancellation)
-# Tests that loop many rounds read this and run a fiftieth of them.
-export BLITZ_UNDER_VALGRIND=1
+    sync_notify sync_barrier sync_once_cell sync_cancellation
+    sync_mutex sync_rwlock sync_semaphore)
+# Tests that loop many rounds read this and run a fraction of them.
+export BLITZ_VALGRIND=1
 
 args=(--lib)
 for name in "${INTEGRATION[@]}"; do
@@ -44,7 +45,8 @@ for binary in "${binaries[@]}"; do
     # --fair-sched=yes: valgrind runs one thread at a time, and by default a thread that
     # waits by yielding in a loop (as tests' `yield_until` does) can keep the lock and starve
     # the worker it waits for.
-    if ! RUST_BACKTRACE=0 valgrind -q --fair-sched=yes --error-exitcode=1 --leak-check=full \
+    # BLITZ_VALGRIND: tests that loop (the sync stress tests) shrink their iteration counts.
+    if ! BLITZ_VALGRIND=1 RUST_BACKTRACE=0 valgrind -q --fair-sched=yes --error-exitcode=1 --leak-check=full \
         --errors-for-leak-kinds=definite --show-leak-kinds=definite \
         "$binary" --test-threads=1 -q; then
         status=1

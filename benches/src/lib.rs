@@ -15,6 +15,8 @@
 //!   untimed allocation pass of `compare`.
 //! - [`chart`] draws the SVG chart of the time ratios.
 //! - [`memory`] measures idle-task heap cost and handle/future sizes for the Memory section.
+//! - [`sync_allocs`] counts the sync primitives' own allocations (construction, contended
+//!   waits) for the Memory section.
 //! - [`report`] turns rounds into statistics, verdicts, the markdown table and the JSON file.
 
 pub mod alloc;
@@ -23,6 +25,7 @@ pub mod measure;
 pub mod memory;
 pub mod report;
 pub mod runtimes;
+pub mod sync_allocs;
 pub mod workloads;
 
 pub use workloads::{all, Background, Class, Flavor, Workload};

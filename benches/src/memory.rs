@@ -58,6 +58,8 @@ pub struct Memory {
     pub idle: Vec<IdleTasks>,
     /// Sizes of handles and futures.
     pub sizes: Vec<SizeRow>,
+    /// The sync primitives' own allocations.
+    pub sync: Vec<crate::sync_allocs::SyncAllocs>,
 }
 
 macro_rules! idle_tasks {
@@ -124,6 +126,20 @@ pub fn sizes() -> Vec<SizeRow> {
     let blitz_barrier_wait = size_of_val(&blitz_barrier.wait());
     let tokio_barrier_wait = size_of_val(&tokio_barrier.wait());
     let blitz_cancelled = size_of_val(&blitz_io::sync::CancellationToken::new().cancelled());
+    let blitz_mutex = blitz_io::sync::Mutex::new(());
+    let blitz_lock = size_of_val(&blitz_mutex.lock());
+    let (blitz_rwlock, tokio_rwlock) = (
+        blitz_io::sync::RwLock::new(()),
+        tokio::sync::RwLock::new(()),
+    );
+    let (blitz_sem, tokio_sem) = (
+        blitz_io::sync::Semaphore::new(1),
+        tokio::sync::Semaphore::new(1),
+    );
+    let blitz_write = size_of_val(&blitz_rwlock.write());
+    let tokio_write = size_of_val(&tokio_rwlock.write());
+    let blitz_acquire = size_of_val(&blitz_sem.acquire());
+    let tokio_acquire = size_of_val(&tokio_sem.acquire());
     let row = |what, blitz, tokio| SizeRow {
         what,
         blitz: Some(blitz),
@@ -204,7 +220,18 @@ pub fn sizes() -> Vec<SizeRow> {
             note: "n/a (Tokio's token is in `tokio-util`, not a dependency here)",
         },
         not_yet("`time::sleep` future (`Sleep`)", Some(tokio_sleep), ""),
-        not_yet("`Mutex<()>::lock()` future", Some(tokio_lock), ""),
+        row("`Mutex<()>::lock()` future", blitz_lock, tokio_lock),
+        row("`RwLock<()>::write()` future", blitz_write, tokio_write),
+        row(
+            "`Semaphore::acquire()` future",
+            blitz_acquire,
+            tokio_acquire,
+        ),
+        row(
+            "`Mutex<()>`",
+            size_of::<blitz_io::sync::Mutex<()>>(),
+            size_of::<tokio::sync::Mutex<()>>(),
+        ),
         not_yet("`mpsc::Receiver<()>::recv()` future", Some(tokio_recv), ""),
         not_yet(
             "`TcpListener::accept()` future",
@@ -227,6 +254,7 @@ pub fn measure() -> Memory {
     Memory {
         idle,
         sizes: sizes(),
+        sync: crate::sync_allocs::measure(),
     }
 }
 
@@ -278,6 +306,9 @@ impl Memory {
             let _ = writeln!(out, "| {} | {blitz} | {tokio} |", row.what);
         }
         out.push('\n');
+        if !self.sync.is_empty() {
+            out.push_str(&crate::sync_allocs::markdown(&self.sync));
+        }
         out
     }
 
@@ -300,7 +331,8 @@ impl Memory {
             .iter()
             .map(|r| json!({ "type": r.what, "blitz": r.blitz, "tokio": r.tokio }))
             .collect();
-        json!({ "idle_tasks": idle, "sizes": sizes })
+        let sync = crate::sync_allocs::json(&self.sync);
+        json!({ "idle_tasks": idle, "sizes": sizes, "sync_allocations": sync })
     }
 }
 
@@ -320,6 +352,7 @@ mod tests {
                 tokio: AllocCount::default(),
             }],
             sizes: sizes(),
+            sync: Vec::new(),
         };
         let md = memory.markdown();
         assert!(md.starts_with("## Memory"));

@@ -604,6 +604,15 @@ pub fn benchmarks_md(
          both sides (blitz-io has no channels yet). Tokio runtimes are built as in Tokio's \
          benchmark (`enable_all()` for the `rt_multi_threaded.rs` cases, which with this \
          workspace's features enables the time driver only).\n\
+         - The `sync_*` workloads are the Zig original's sync cases at its parameters, each \
+         side on its own primitives (`benches/src/workloads/sync_try.rs`, \
+         `sync_contended.rs`): 1M `try_lock`/`try_read`/`try_write`/`try_acquire` + release \
+         on one thread, 1M uncontended `lock().await` inside `block_on` (current-thread), and \
+         `mutex_contended` (4 tasks x 2 500 `lock().await`), `rwlock_contended` (4 readers + \
+         2 writers x 2 500) and `semaphore_contended` (8 tasks x 1 250 `acquire().await`, 2 \
+         permits) spawned from `block_on` on 4 and 2 workers. The contended rows' allocations \
+         are their task spawns (plus the handle `Vec` and the shared `Arc`); the primitives' \
+         own allocations are in the Memory section's sync table.\n\
          - Every iteration checks its own result (all tasks ran, all handles joined, all yields \
          done); a failed check marks the workload FAILED and the run exits non-zero.\n\
          - Per workload: iterations per round are calibrated so a round takes about {target} \

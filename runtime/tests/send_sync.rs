@@ -21,6 +21,12 @@ use blitz_io::runtime::{
     Backend, BuildError, Builder, Config, EnterGuard, Handle, RuntimeFlavor, RuntimeMetrics,
     TryCurrentError,
 };
+use blitz_io::sync::{
+    Acquire, AcquireError, AcquireOwned, Lock, LockOwned, MappedMutexGuard, Mutex, MutexGuard,
+    OwnedMutexGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, OwnedSemaphorePermit, RwLock,
+    RwLockMappedWriteGuard, RwLockRead, RwLockReadGuard, RwLockReadOwned, RwLockWrite,
+    RwLockWriteGuard, RwLockWriteOwned, Semaphore, SemaphorePermit, TryAcquireError, TryLockError,
+};
 use blitz_io::task::{
     self, AbortHandle, Dump, Id, JoinAll, JoinError, JoinHandle, JoinSet, TaskDump, TaskState,
     Unconstrained, YieldNow,
@@ -277,3 +283,52 @@ assert_type!(WaitForCancellationFuture<'static>: Send, Sync, !Unpin);
 assert_type!(WaitForCancellationFutureOwned: Send, Sync, !Unpin);
 assert_type!(CancelDropGuard: Send, Sync, Unpin);
 assert_value!(CancellationToken::new().run_until_cancelled(async { 1u8 }) => Send, Sync, !Unpin);
+
+// Sync. Waiting futures embed a pinned queue node: `!Unpin`, but Send and Sync. Lock types
+// follow std's rules: a mutex needs only `T: Send`; a read-write lock also shares `&T`, so it
+// needs `T: Sync` to be `Sync`; guards are Sync only if `&T` may be shared.
+assert_type!(Semaphore: Send, Sync, Unpin);
+assert_type!(SemaphorePermit<'static>: Send, Sync, Unpin);
+assert_type!(OwnedSemaphorePermit: Send, Sync, Unpin);
+assert_type!(Acquire<'static>: Send, Sync, !Unpin);
+assert_type!(AcquireOwned: Send, Sync, !Unpin);
+assert_type!(AcquireError: Send, Sync, Unpin);
+assert_type!(TryAcquireError: Send, Sync, Unpin);
+assert_type!(TryLockError: Send, Sync, Unpin);
+
+assert_type!(Mutex<u32>: Send, Sync, Unpin);
+assert_type!(Mutex<Cell<u32>>: Send, Sync, Unpin);
+assert_type!(Mutex<Rc<u32>>: !Send, !Sync, Unpin);
+assert_type!(Mutex<[u8]>: Send, Sync);
+assert_type!(MutexGuard<'static, [u8]>: Send, Sync, Unpin);
+assert_type!(MutexGuard<'static, u32>: Send, Sync, Unpin);
+assert_type!(MutexGuard<'static, Cell<u32>>: Send, !Sync, Unpin);
+assert_type!(MappedMutexGuard<'static, u32>: Send, Sync, Unpin);
+assert_type!(MappedMutexGuard<'static, Cell<u32>>: Send, !Sync, Unpin);
+assert_type!(OwnedMutexGuard<u32>: Send, Sync, Unpin);
+assert_type!(OwnedMutexGuard<Cell<u32>>: Send, !Sync, Unpin);
+assert_type!(OwnedMutexGuard<Rc<u32>>: !Send, !Sync, Unpin);
+assert_type!(Lock<'static, u32>: Send, Sync, !Unpin);
+assert_type!(Lock<'static, Cell<u32>>: Send, Sync, !Unpin);
+assert_type!(Lock<'static, Rc<u32>>: !Send, !Sync, !Unpin);
+assert_type!(LockOwned<u32>: Send, Sync, !Unpin);
+assert_type!(LockOwned<Rc<u32>>: !Send, !Sync, !Unpin);
+
+assert_type!(RwLock<u32>: Send, Sync, Unpin);
+assert_type!(RwLock<Cell<u32>>: Send, !Sync, Unpin);
+assert_type!(RwLock<Rc<u32>>: !Send, !Sync, Unpin);
+assert_type!(RwLock<[u8]>: Send, Sync);
+assert_type!(RwLockReadGuard<'static, u32>: Send, Sync, Unpin);
+assert_type!(RwLockReadGuard<'static, Cell<u32>>: !Send, !Sync, Unpin);
+assert_type!(RwLockWriteGuard<'static, u32>: Send, Sync, Unpin);
+assert_type!(RwLockWriteGuard<'static, Cell<u32>>: Send, !Sync, Unpin);
+assert_type!(RwLockMappedWriteGuard<'static, u32>: Send, Sync, Unpin);
+assert_type!(OwnedRwLockReadGuard<u32>: Send, Sync, Unpin);
+assert_type!(OwnedRwLockReadGuard<Cell<u32>>: !Send, !Sync, Unpin);
+assert_type!(OwnedRwLockWriteGuard<u32>: Send, Sync, Unpin);
+assert_type!(OwnedRwLockWriteGuard<Cell<u32>>: !Send, !Sync, Unpin);
+assert_type!(RwLockRead<'static, u32>: Send, Sync, !Unpin);
+assert_type!(RwLockWrite<'static, u32>: Send, Sync, !Unpin);
+assert_type!(RwLockReadOwned<u32>: Send, Sync, !Unpin);
+assert_type!(RwLockWriteOwned<u32>: Send, Sync, !Unpin);
+assert_type!(RwLockRead<'static, Cell<u32>>: !Send, !Sync, !Unpin);

@@ -13,7 +13,7 @@ use blitz_io::task;
 
 /// Full-size loop counts, or small ones under valgrind (`.ci/valgrind.sh` sets the variable).
 fn scaled(full: usize) -> usize {
-    if std::env::var_os("BLITZ_UNDER_VALGRIND").is_some() {
+    if std::env::var_os("BLITZ_VALGRIND").is_some() {
         (full / 50).max(2)
     } else {
         full

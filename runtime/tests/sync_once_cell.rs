@@ -10,7 +10,7 @@ use blitz_io::sync::OnceCell;
 use blitz_io::task;
 
 fn scaled(full: usize) -> usize {
-    if std::env::var_os("BLITZ_UNDER_VALGRIND").is_some() {
+    if std::env::var_os("BLITZ_VALGRIND").is_some() {
         (full / 50).max(2)
     } else {
         full

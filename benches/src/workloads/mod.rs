@@ -41,8 +41,10 @@ mod ping_pong;
 mod remote_spawn;
 mod spawn_many_local;
 mod sync_barrier;
+mod sync_contended;
 mod sync_notify;
 mod sync_once_cell;
+mod sync_try;
 mod threaded_spawn;
 mod yield_many;
 
@@ -130,6 +132,14 @@ enum Kind {
     SyncOnceCellSet,
     SyncNotify,
     SyncBarrier,
+    SyncMutexTry,
+    SyncRwLockReadTry,
+    SyncRwLockWriteTry,
+    SyncSemaphoreTry,
+    SyncMutexLock,
+    SyncMutexContended,
+    SyncRwLockContended,
+    SyncSemaphoreContended,
 }
 
 /// One benchmark workload at one flavour and worker count.
@@ -248,6 +258,76 @@ pub fn all() -> Vec<Workload> {
         tokio_enable_all: false,
         kind: Kind::CtSpawnManyLocal,
     });
+    let sync_one_thread = [
+        (Kind::SyncMutexTry, "sync_mutex_try", "try_lock + unlock"),
+        (
+            Kind::SyncRwLockReadTry,
+            "sync_rwlock_read_try",
+            "try_read + unlock",
+        ),
+        (
+            Kind::SyncRwLockWriteTry,
+            "sync_rwlock_write_try",
+            "try_write + unlock",
+        ),
+        (
+            Kind::SyncSemaphoreTry,
+            "sync_semaphore_try",
+            "try_acquire + release",
+        ),
+        (
+            Kind::SyncMutexLock,
+            "sync_mutex_lock",
+            "lock().await + unlock",
+        ),
+    ];
+    for (kind, name, op) in sync_one_thread {
+        list.push(Workload {
+            name,
+            class: Class::NeverParks,
+            flavor: Flavor::CurrentThread,
+            ops_per_iter: sync_try::OPS as u64,
+            op,
+            origin: "the Zig original's sync cases (1M ops, 1 thread)",
+            tokio_enable_all: false,
+            kind,
+        });
+    }
+    let sync_contended = [
+        (
+            Kind::SyncMutexContended,
+            "sync_mutex_contended",
+            (sync_contended::MUTEX_TASKS * sync_contended::MUTEX_OPS) as u64,
+            "lock().await + unlock",
+        ),
+        (
+            Kind::SyncRwLockContended,
+            "sync_rwlock_contended",
+            ((sync_contended::RW_READERS + sync_contended::RW_WRITERS) * sync_contended::RW_OPS)
+                as u64,
+            "read or write + unlock",
+        ),
+        (
+            Kind::SyncSemaphoreContended,
+            "sync_semaphore_contended",
+            (sync_contended::SEM_TASKS * sync_contended::SEM_OPS) as u64,
+            "acquire().await + release",
+        ),
+    ];
+    for (kind, name, ops, op) in sync_contended {
+        for workers in [4, 2] {
+            list.push(Workload {
+                name,
+                class: Class::MtThroughput,
+                flavor: Flavor::MultiThread(workers),
+                ops_per_iter: ops,
+                op,
+                origin: "the Zig original's contended sync cases",
+                tokio_enable_all: true,
+                kind,
+            });
+        }
+    }
     list.push(Workload {
         name: "threaded_scheduler_spawn",
         class: Class::ParkDominated,
@@ -389,6 +469,14 @@ impl Workload {
             Kind::SyncOnceCellSet => sync_once_cell::set_blitz(rt),
             Kind::SyncNotify => sync_notify::run_blitz(rt),
             Kind::SyncBarrier => sync_barrier::run_blitz(rt),
+            Kind::SyncMutexTry => sync_try::blitz::mutex_try(rt),
+            Kind::SyncRwLockReadTry => sync_try::blitz::rwlock_read_try(rt),
+            Kind::SyncRwLockWriteTry => sync_try::blitz::rwlock_write_try(rt),
+            Kind::SyncSemaphoreTry => sync_try::blitz::semaphore_try(rt),
+            Kind::SyncMutexLock => sync_try::blitz::mutex_lock(rt),
+            Kind::SyncMutexContended => sync_contended::blitz::mutex(rt),
+            Kind::SyncRwLockContended => sync_contended::blitz::rwlock(rt),
+            Kind::SyncSemaphoreContended => sync_contended::blitz::semaphore(rt),
         }
     }
 
@@ -416,6 +504,14 @@ impl Workload {
             Kind::SyncOnceCellSet => sync_once_cell::set_tokio(rt),
             Kind::SyncNotify => sync_notify::run_tokio(rt),
             Kind::SyncBarrier => sync_barrier::run_tokio(rt),
+            Kind::SyncMutexTry => sync_try::tokio_side::mutex_try(rt),
+            Kind::SyncRwLockReadTry => sync_try::tokio_side::rwlock_read_try(rt),
+            Kind::SyncRwLockWriteTry => sync_try::tokio_side::rwlock_write_try(rt),
+            Kind::SyncSemaphoreTry => sync_try::tokio_side::semaphore_try(rt),
+            Kind::SyncMutexLock => sync_try::tokio_side::mutex_lock(rt),
+            Kind::SyncMutexContended => sync_contended::tokio_side::mutex(rt),
+            Kind::SyncRwLockContended => sync_contended::tokio_side::rwlock(rt),
+            Kind::SyncSemaphoreContended => sync_contended::tokio_side::semaphore(rt),
         }
     }
 }

@@ -321,3 +321,25 @@ pub(crate) fn hold_until(flag: &Flag) {
         std::thread::yield_now();
     }
 }
+
+/// `n`, or a fiftieth of it (at least 1) when `BLITZ_VALGRIND` is set: `.ci/valgrind.sh` sets
+/// it so stress loops stay valgrind-sized.
+pub(crate) fn scaled(n: usize) -> usize {
+    if std::env::var_os("BLITZ_VALGRIND").is_some() {
+        (n / 50).max(1)
+    } else {
+        n
+    }
+}
+
+/// A waker that counts its wakes, for futures polled by hand.
+pub(crate) fn counting_waker() -> (Arc<AtomicUsize>, Waker) {
+    struct Count(Arc<AtomicUsize>);
+    impl std::task::Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+    let count = Arc::new(AtomicUsize::new(0));
+    (count.clone(), Waker::from(Arc::new(Count(count))))
+}
