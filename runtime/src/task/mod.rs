@@ -54,7 +54,7 @@
 
 mod abort;
 mod combine;
-mod coop;
+pub(crate) mod coop;
 mod error;
 mod harness;
 mod id;
@@ -73,6 +73,8 @@ pub(crate) mod loom_tests;
 use std::future::Future;
 use std::panic::Location;
 
+/// The seed's `task.sleep(d)`: the same function as [`time::sleep`](crate::time::sleep).
+pub use crate::time::sleep;
 pub use abort::AbortHandle;
 pub use combine::{join_all, race, select, JoinAll, JoinTuple};
 pub(crate) use coop::{budget, has_budget_remaining, Budget};
