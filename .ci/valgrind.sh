@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the runtime's tests of its unsafe cores under valgrind memcheck: the crate's unit tests
 # (task core, schedulers, queues, intrusive list, wake batch) and the integration tests that
-# drive abort, panic and shutdown paths. Definite leaks and every memory error fail the run.
+# drive abort, panic and shutdown paths, and the timer tests (entries unlinked from the shared
+# wheel on drop, from any thread). Definite leaks and every memory error fail the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +12,10 @@ if ! command -v valgrind >/dev/null 2>&1; then
 fi
 
 # Integration test binaries worth running under memcheck (small iteration counts).
-INTEGRATION=(task_abort task_panic task_join task_join_set task_local rt_shutdown blocking_pool)
+INTEGRATION=(task_abort task_panic task_join task_join_set task_local rt_shutdown blocking_pool
+    time_sleep time_timeout time_interval time_pause)
+# Tests that scale with it (e.g. 100k concurrent sleeps) use small counts under valgrind.
+export BLITZ_VALGRIND=1
 
 args=(--lib)
 for name in "${INTEGRATION[@]}"; do

@@ -74,7 +74,7 @@ impl Driver {
     /// The first tick at or after `deadline` (rounded up to the next millisecond).
     pub(crate) fn tick_at_or_after(&self, deadline: StdInstant) -> u64 {
         let since = deadline.saturating_duration_since(self.base);
-        let ms = since.as_millis() + u128::from(since.subsec_nanos() % 1_000_000 != 0);
+        let ms = since.as_millis() + u128::from(!since.subsec_nanos().is_multiple_of(1_000_000));
         ms.min(u128::from(MAX_TICK)) as u64
     }
 
@@ -211,6 +211,15 @@ impl Driver {
         self.inner.lock().parked = None;
         self.process();
         parked
+    }
+
+    /// Pauses the clock on a tick edge, so whole-millisecond sleeps end exactly on ticks.
+    #[track_caller]
+    pub(crate) fn pause(&self) {
+        self.clock.pause();
+        let now = self.clock.now();
+        self.clock
+            .advance_to(self.instant_of(self.tick_at_or_after(now)));
     }
 
     /// Claims the right to park with the wheel's timeout; false if another thread has it.

@@ -83,6 +83,9 @@ fn current_runtime(what: &str) -> scheduler::Handle {
 /// Pauses the runtime's clock: [`Instant::now`] stands still until [`advance`] moves it or
 /// the scheduler auto-advances to the next timer when every task is idle.
 ///
+/// The clock stops at the timer's next millisecond tick (less than 1 ms ahead), so that
+/// `sleep(d)` followed by `advance(d)` completes for any whole number of milliseconds `d`.
+///
 /// # Panics
 /// Outside a current-thread runtime, or when time is already paused.
 ///
@@ -101,7 +104,7 @@ fn current_runtime(what: &str) -> scheduler::Handle {
 /// ```
 #[track_caller]
 pub fn pause() {
-    current_runtime("pause").time().clock().pause();
+    current_runtime("pause").time().pause();
 }
 
 /// Resumes a paused clock; it runs on from where it stood.

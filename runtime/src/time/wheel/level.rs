@@ -85,6 +85,6 @@ impl Level {
     /// Takes every entry of `slot` out, as a detached list.
     pub(super) fn take_slot(&mut self, slot: usize) -> LinkedList<EntryLink> {
         self.occupied &= !(1 << slot);
-        core::mem::replace(&mut self.slots[slot], LinkedList::new())
+        core::mem::take(&mut self.slots[slot])
     }
 }
