@@ -358,3 +358,33 @@ fn sleep_created_on_a_worker_dropped_elsewhere() {
         time::sleep(10 * MS).await;
     });
 }
+
+/// Regression: the worker holding the timer fired due timers *before* parking; the woken task
+/// went to its own queue, and it then slept on it without a timeout (the wheel was empty).
+/// A task sleeping in a loop on the multi-thread runtime hung within a few dozen sleeps.
+#[test]
+fn sequential_sleeps_in_one_task_on_the_multi_thread_runtime() {
+    let rounds = if std::env::var_os("BLITZ_VALGRIND").is_some() {
+        20
+    } else {
+        300
+    };
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let runner = std::thread::spawn(move || {
+        let rt = common::multi(2);
+        rt.block_on(async {
+            task::spawn(async move {
+                for i in 0..rounds {
+                    time::sleep(Duration::from_millis(1 + i % 3)).await;
+                }
+            })
+            .await
+            .unwrap();
+        });
+        done_tx.send(()).unwrap();
+    });
+    done_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("a task sleeping in a loop on the multi-thread runtime hung");
+    runner.join().unwrap();
+}

@@ -179,8 +179,11 @@ impl Driver {
     /// Parks the calling scheduler thread until the next timer is due (or it is unparked),
     /// then fires what is due. On a paused clock with nothing else to do, jumps the clock to
     /// the next deadline instead of sleeping (auto-advance).
+    ///
+    /// Due timers are fired only *after* the park: a wake fired before it could queue a task
+    /// on the parking worker itself, which would then sleep on it. An overdue timer just makes
+    /// the timeout zero.
     pub(crate) fn park(&self, parker: &Parker, spin: bool) -> Parked {
-        self.process();
         let mut inner = self.inner.lock();
         let next = inner.wheel.next_expiration();
         if self.clock.is_paused() {
