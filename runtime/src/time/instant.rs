@@ -31,7 +31,7 @@ pub struct Instant {
 impl Instant {
     /// The current instant of the runtime's clock (the OS clock outside a runtime).
     pub fn now() -> Instant {
-        let paused = context::with_current(|handle| handle.map(|h| h.time().clock().now()));
+        let paused = context::with_current_ref(|handle| handle.map(|h| h.time().clock().now()));
         Instant::from_std(paused.unwrap_or_else(StdInstant::now))
     }
 

@@ -67,13 +67,13 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 
 #[track_caller]
 fn current_handle() -> scheduler::Handle {
-    context::with_current(|handle| match handle {
-        Some(handle) => handle.clone(),
+    match context::current_handle() {
+        Some(handle) => handle,
         None => panic!(
             "timers need a blitz-io runtime: {}",
             context::NO_RUNTIME_MESSAGE
         ),
-    })
+    }
 }
 
 /// Future returned by [`sleep`] and [`sleep_until`]; completes at its deadline.
