@@ -30,14 +30,15 @@ pub(crate) const NOWHERE: u16 = u16::MAX;
 /// Location of an entry that is due and waits in the wheel's pending list.
 pub(crate) const PENDING: u16 = u16::MAX - 1;
 
-/// The node a timer future embeds.
+/// The node a timer future embeds. `repr(C)`: words first, in a fixed order (see `Sleep`).
+#[repr(C)]
 pub(crate) struct TimerEntry {
     pointers: Pointers<TimerEntry>,
     /// The tick the timer is due at. Wheel lock.
     when: UnsafeCell<u64>,
+    pub(crate) state: EntryState,
     /// `level * 64 + slot`, [`PENDING`] or [`NOWHERE`]. Wheel lock.
     location: UnsafeCell<u16>,
-    pub(crate) state: EntryState,
 }
 
 // SAFETY: the links, `when` and `location` are only accessed under the owning driver's wheel
@@ -116,6 +117,7 @@ unsafe impl Link for EntryLink {
 }
 
 /// The state word and waker slot shared by the poller and the driver.
+#[repr(C)]
 pub(crate) struct EntryState {
     state: AtomicUsize,
     waker: UnsafeCell<Option<Waker>>,
