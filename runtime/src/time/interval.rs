@@ -53,6 +53,17 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
 
 /// What an [`Interval`] does with ticks it missed by a period or more.
 ///
+/// ```
+/// use std::time::Duration;
+/// use blitz_io::time::{self, MissedTickBehavior};
+///
+/// blitz_io::run(async {
+///     let mut interval = time::interval(Duration::from_millis(1));
+///     interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
+///     interval.tick().await;
+/// });
+/// ```
+///
 /// With a 10 ms period, ticks due at 10, 20, 30, ... and the task busy until 35:
 /// - `Burst` fires the ticks of 10, 20, 30 back to back, then 40, 50, ...;
 /// - `Delay` fires one tick at 35, then 45, 55, ... (the schedule shifts);
@@ -88,6 +99,19 @@ impl MissedTickBehavior {
 }
 
 /// Ticks of [`interval`] / [`interval_at`].
+///
+/// ```
+/// use std::time::Duration;
+/// use blitz_io::time;
+///
+/// let rt = blitz_io::runtime::Builder::new_current_thread().start_paused(true).build().unwrap();
+/// rt.block_on(async {
+///     let mut heartbeat = time::interval(Duration::from_secs(30));
+///     let first = heartbeat.tick().await;
+///     let second = heartbeat.tick().await; // the paused clock jumps straight there
+///     assert_eq!(second - first, heartbeat.period());
+/// });
+/// ```
 #[derive(Debug)]
 pub struct Interval {
     delay: Pin<Box<Sleep>>,

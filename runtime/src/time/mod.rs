@@ -111,6 +111,16 @@ pub fn pause() {
 ///
 /// # Panics
 /// Outside a current-thread runtime, or when time is not paused.
+///
+/// ```
+/// use blitz_io::time;
+///
+/// let rt = blitz_io::runtime::Builder::new_current_thread().start_paused(true).build().unwrap();
+/// rt.block_on(async {
+///     time::resume();
+///     time::sleep(std::time::Duration::from_millis(1)).await; // on the real clock
+/// });
+/// ```
 #[track_caller]
 pub fn resume() {
     current_runtime("resume").time().clock().resume();
@@ -121,6 +131,19 @@ pub fn resume() {
 ///
 /// # Panics
 /// Outside a current-thread runtime, or when time is not paused.
+///
+/// ```
+/// use std::time::Duration;
+/// use blitz_io::{task, time};
+///
+/// let rt = blitz_io::runtime::Builder::new_current_thread().start_paused(true).build().unwrap();
+/// rt.block_on(async {
+///     let reminder = task::spawn(time::sleep(Duration::from_secs(60)));
+///     task::yield_now().await; // let it start sleeping
+///     time::advance(Duration::from_secs(60)).await;
+///     assert!(reminder.is_finished());
+/// });
+/// ```
 #[track_caller]
 pub fn advance(duration: Duration) -> impl std::future::Future<Output = ()> {
     let handle = current_runtime("advance");

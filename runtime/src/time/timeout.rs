@@ -62,6 +62,17 @@ pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::Int
 }
 
 /// Future returned by [`timeout`] and [`timeout_at`].
+///
+/// ```
+/// use std::time::Duration;
+/// use blitz_io::time::{self, Timeout};
+///
+/// blitz_io::run(async {
+///     let guarded: Timeout<_> = time::timeout(Duration::from_secs(1), async { "fast" });
+///     println!("gives up at {:?}", guarded.deadline());
+///     assert_eq!(guarded.await, Ok("fast"));
+/// });
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Timeout<F> {
     inner: F,
