@@ -388,3 +388,57 @@ fn sequential_sleeps_in_one_task_on_the_multi_thread_runtime() {
         .expect("a task sleeping in a loop on the multi-thread runtime hung");
     runner.join().unwrap();
 }
+
+/// Drives a future on a plain thread (not a runtime thread), parking between polls.
+fn block_on_plain<F: Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut Context::from_waker(&waker)) {
+            return output;
+        }
+        std::thread::park();
+    }
+}
+
+/// The thread that sleeps for the wheel waits until its earliest timer; a timer registered
+/// later with an earlier deadline (here from a plain thread) must wake it, on both flavours.
+/// End to end, so it only catches a missing wake when the registration lands after the park
+/// (usually); the driver's unit test checks that case deterministically.
+#[test]
+fn an_earlier_timer_wakes_the_thread_parked_for_a_later_one() {
+    for rt in [common::current(), common::multi(2)] {
+        let handle = rt.handle().clone();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let runner = std::thread::spawn(move || {
+            rt.block_on(async move {
+                // The runtime's only timer for now: whoever parks for the wheel sleeps ~1 h.
+                let far = task::spawn(time::sleep(HOUR));
+                task::yield_now().await;
+                let sleeper = std::thread::spawn(move || {
+                    let _entered = handle.enter();
+                    let start = std::time::Instant::now();
+                    block_on_plain(time::sleep(5 * MS));
+                    start.elapsed()
+                });
+                // The runtime idles meanwhile: its block_on future waits for a blocking job.
+                let slept = task::spawn_blocking(move || sleeper.join().unwrap())
+                    .await
+                    .unwrap();
+                far.abort();
+                done_tx.send(slept).unwrap();
+            });
+        });
+        let slept = done_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the earlier timer never fired: the parked thread was not woken");
+        assert!(slept >= 5 * MS && slept < 5 * SEC, "{slept:?}");
+        runner.join().unwrap();
+    }
+}

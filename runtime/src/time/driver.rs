@@ -234,3 +234,54 @@ impl Driver {
         self.token.store(false, Release);
     }
 }
+
+#[cfg(all(test, not(blitz_loom)))]
+mod tests {
+    use std::pin::pin;
+    use std::ptr::NonNull;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use super::Driver;
+    use crate::runtime::park::Parker;
+    use crate::time::wheel::entry::TimerEntry;
+
+    /// A thread parked for the wheel until a far deadline is woken by a nearer timer
+    /// registered afterwards (deterministic: the test waits until the park is recorded).
+    #[test]
+    fn an_earlier_timer_unparks_the_thread_parked_for_the_wheel() {
+        let driver = Arc::new(Driver::new(false));
+        let far = pin!(TimerEntry::new());
+        let near = pin!(TimerEntry::new());
+        let far = NonNull::from(&*far);
+        let near = NonNull::from(&*near);
+        // SAFETY: both entries are pinned on this stack frame and unregistered before it ends;
+        // the parking thread never touches them.
+        unsafe { driver.schedule(far, driver.now_tick() + 3_600_000) };
+        let (parked_tx, parked_rx) = std::sync::mpsc::channel();
+        let parking = {
+            let driver = driver.clone();
+            std::thread::spawn(move || {
+                let parker = Parker::new();
+                let start = Instant::now();
+                driver.park(&parker, false);
+                let _ = parked_tx.send(start.elapsed());
+            })
+        };
+        while driver.inner.lock().parked.is_none() {
+            std::thread::yield_now();
+        }
+        // SAFETY: as above.
+        unsafe { driver.schedule(near, driver.now_tick() + 5) };
+        let parked_for = parked_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the parked thread was not woken by the earlier timer");
+        assert!(parked_for < Duration::from_secs(5), "{parked_for:?}");
+        parking.join().unwrap();
+        // SAFETY: as above.
+        unsafe {
+            driver.unregister(far);
+            driver.unregister(near);
+        }
+    }
+}
