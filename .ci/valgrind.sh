@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the runtime's tests of its unsafe cores under valgrind memcheck: the crate's unit tests
 # (task core, schedulers, queues, intrusive list, wake batch) and the integration tests that
-# drive abort, panic and shutdown paths. Definite leaks and every memory error fail the run.
+# drive abort, panic and shutdown paths, and the timer tests (entries unlinked from the shared
+# wheel on drop, from any thread). Definite leaks and every memory error fail the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,8 +15,9 @@ fi
 INTEGRATION=(task_abort task_panic task_join task_join_set task_local rt_shutdown blocking_pool
     machine_derive machine_size channel_watch channel_broadcast select
     sync_notify sync_barrier sync_once_cell sync_cancellation
-    sync_mutex sync_rwlock sync_semaphore)
-# Tests that loop many rounds read this and run a fraction of them.
+    sync_mutex sync_rwlock sync_semaphore
+    time_sleep time_timeout time_interval time_pause)
+# Tests that loop many rounds (or hold 100k sleeps) read this and run a fraction of them.
 export BLITZ_VALGRIND=1
 
 args=(--lib)

@@ -4,8 +4,8 @@
 //! Tokio's multi-thread benchmarks (`rt_multi_threaded.rs`) build their runtime with
 //! `enable_all()`; its current-thread and `spawn.rs` benchmarks do not. The workload table
 //! records which, and [`tokio()`] follows it. With this workspace's Tokio features (no `net`),
-//! `enable_all()` turns on the time driver only. blitz-io has no drivers yet, so it takes no
-//! such switch.
+//! `enable_all()` turns on the time driver only. blitz-io's time driver is always on (an idle
+//! wheel costs nothing per task), so it takes no such switch.
 
 use crate::workloads::Flavor;
 

@@ -12,7 +12,8 @@
 //!   through a bitmap, and a cooperative budget of 128 polls per task poll ([`task::consume_budget`]);
 //!   a current-thread flavour offers the same API on one thread;
 //! - the **blocking pool** ([`task::spawn_blocking`]) for work that would stall a worker;
-//! - the I/O and time drivers (later issues), reached through the scheduler's park abstraction.
+//! - the **time driver** ([`time`]): a hierarchical timer wheel advanced through the
+//!   scheduler's park abstraction; the I/O driver (a later issue) will be reached the same way.
 //!
 //! ```
 //! let answer = blitz_io::run(async {
@@ -38,6 +39,7 @@ pub mod runtime;
 mod select;
 pub mod sync;
 pub mod task;
+pub mod time;
 
 pub use runtime::{run, Runtime};
 
@@ -104,9 +106,14 @@ pub mod __private {
         CurrentThread,
     }
 
-    /// Builds the runtime for `#[blitz_io::main]` / `#[blitz_io::test]`.
+    /// Builds the runtime for `#[blitz_io::main]` / `#[blitz_io::test]`; `start_paused` is
+    /// the hook for `#[blitz_io::test(start_paused = true)]` (current-thread only).
     #[track_caller]
-    pub fn entry_runtime(flavor: EntryFlavor, workers: Option<usize>) -> crate::Runtime {
+    pub fn entry_runtime(
+        flavor: EntryFlavor,
+        workers: Option<usize>,
+        start_paused: bool,
+    ) -> crate::Runtime {
         let builder = match flavor {
             EntryFlavor::MultiThread => crate::runtime::Builder::new_multi_thread(),
             EntryFlavor::CurrentThread => crate::runtime::Builder::new_current_thread(),
@@ -115,7 +122,7 @@ pub mod __private {
             Some(workers) => builder.worker_threads(workers),
             None => builder,
         };
-        match builder.build() {
+        match builder.start_paused(start_paused).build() {
             Ok(runtime) => runtime,
             Err(error) => panic!("the runtime for this entry point could not start: {error}"),
         }

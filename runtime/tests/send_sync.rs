@@ -14,6 +14,7 @@ use std::marker::{PhantomData, PhantomPinned};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use blitz_io::channel::{broadcast, watch};
 use blitz_io::machine::{EnumMachine, Machine, StateMachine, Transition};
@@ -31,6 +32,7 @@ use blitz_io::task::{
     self, AbortHandle, Dump, Id, JoinAll, JoinError, JoinHandle, JoinSet, TaskDump, TaskState,
     Unconstrained, YieldNow,
 };
+use blitz_io::time;
 use blitz_io::Runtime;
 
 macro_rules! check_trait {
@@ -332,3 +334,19 @@ assert_type!(RwLockWrite<'static, u32>: Send, Sync, !Unpin);
 assert_type!(RwLockReadOwned<u32>: Send, Sync, !Unpin);
 assert_type!(RwLockWriteOwned<u32>: Send, Sync, !Unpin);
 assert_type!(RwLockRead<'static, Cell<u32>>: !Send, !Sync, !Unpin);
+
+// Time. A Sleep embeds its wheel entry (shared with the driver under its lock), so it is
+// `!Unpin`; so is a Timeout, which holds one inline. An Interval boxes its Sleep.
+assert_type!(time::Sleep: Send, Sync, !Unpin);
+assert_type!(time::Timeout<YieldNow>: Send, Sync, !Unpin);
+assert_type!(time::Timeout<BoxFutureSend>: Send, !Sync, !Unpin);
+assert_type!(time::Timeout<Local>: !Send, !Sync, !Unpin);
+assert_type!(time::Interval: Send, Sync, Unpin);
+assert_type!(time::Instant: Send, Sync, Unpin);
+assert_type!(time::MissedTickBehavior: Send, Sync, Unpin);
+assert_type!(time::error::Elapsed: Send, Sync, Unpin);
+assert_value!(time::sleep(Duration::ZERO) => Send, Sync, !Unpin);
+assert_value!(task::sleep(Duration::ZERO) => Send, Sync, !Unpin);
+assert_value!(time::timeout(Duration::ZERO, async {}) => Send, Sync, !Unpin);
+assert_value!(time::interval(Duration::from_millis(1)).tick() => Send, !Unpin);
+assert_value!(time::advance(Duration::ZERO) => Send, Sync);

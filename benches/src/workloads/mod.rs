@@ -17,8 +17,8 @@
 //!   that load once per runtime and stops it (waiting until every background task has left)
 //!   before shutting the runtime down.
 //!
-//! One workload is blitz-io's own: `spawn_blocking_many` measures the blocking pool's per-job
-//! cost. Classes follow the targets of the foundation issue: current-thread spawn,
+//! Blitz-io's own workloads: `spawn_blocking_many` measures the blocking pool's per-job cost;
+//! `timeout_ready`, `timeout_cancel`, `sleep_fire` and `sleep_many` the timers (see `time`). Classes follow the targets of the foundation issue: current-thread spawn,
 //! `chained_spawn` and `yield_many` never park; `spawn_many_local`, `remote_busy1`,
 //! `ping_pong` are multi-thread throughput; `threaded_scheduler_spawn`, `remote_idle` and
 //! `remote_busy2` are park-dominated.
@@ -46,6 +46,7 @@ mod sync_notify;
 mod sync_once_cell;
 mod sync_try;
 mod threaded_spawn;
+mod time;
 mod yield_many;
 
 use std::fmt;
@@ -140,6 +141,10 @@ enum Kind {
     SyncMutexContended,
     SyncRwLockContended,
     SyncSemaphoreContended,
+    TimeoutReady,
+    TimeoutCancel,
+    SleepFire,
+    SleepMany,
 }
 
 /// One benchmark workload at one flavour and worker count.
@@ -359,6 +364,64 @@ pub fn all() -> Vec<Workload> {
         kind: Kind::WatchSendBorrow,
     });
     list.extend(sync_b());
+    let timer = |kind, name, class, flavor, ops, op, origin| Workload {
+        name,
+        class,
+        flavor,
+        ops_per_iter: ops,
+        op,
+        origin,
+        // Tokio's timers need its time driver.
+        tokio_enable_all: true,
+        kind,
+    };
+    list.extend([
+        timer(
+            Kind::TimeoutReady,
+            "timeout_ready",
+            Class::NeverParks,
+            Flavor::CurrentThread,
+            time::TIMEOUTS as u64,
+            "timeout (create+drop)",
+            "blitz-io's own (time issue): timeout create+drop without firing",
+        ),
+        timer(
+            Kind::TimeoutCancel,
+            "timeout_cancel",
+            Class::NeverParks,
+            Flavor::CurrentThread,
+            time::TIMEOUTS as u64,
+            "timeout (register+cancel)",
+            "blitz-io's own (time issue): timer inserted, then dropped",
+        ),
+        timer(
+            Kind::TimeoutCancel,
+            "timeout_cancel",
+            Class::MtThroughput,
+            Flavor::MultiThread(2),
+            time::TIMEOUTS as u64,
+            "timeout (register+cancel)",
+            "blitz-io's own (time issue): every worker inserts and unlinks at once",
+        ),
+        timer(
+            Kind::SleepFire,
+            "sleep_fire",
+            Class::ParkDominated,
+            Flavor::MultiThread(2),
+            time::FIRE_SLEEPS as u64,
+            "1 ms sleep",
+            "blitz-io's own (time issue): sleep create+fire",
+        ),
+        timer(
+            Kind::SleepMany,
+            "sleep_many",
+            Class::MtThroughput,
+            Flavor::MultiThread(2),
+            time::MANY_SLEEPS as u64,
+            "concurrent sleep",
+            "blitz-io's own (time issue): 200k concurrent sleeps (1M by hand: see the Timers section)",
+        ),
+    ]);
     list
 }
 
@@ -477,6 +540,13 @@ impl Workload {
             Kind::SyncMutexContended => sync_contended::blitz::mutex(rt),
             Kind::SyncRwLockContended => sync_contended::blitz::rwlock(rt),
             Kind::SyncSemaphoreContended => sync_contended::blitz::semaphore(rt),
+            Kind::TimeoutReady => time::blitz::timeout_ready(rt),
+            Kind::TimeoutCancel => match self.flavor {
+                Flavor::CurrentThread => time::blitz::timeout_cancel(rt),
+                Flavor::MultiThread(n) => time::blitz::timeout_cancel_parallel(rt, n),
+            },
+            Kind::SleepFire => time::blitz::sleep_fire(rt),
+            Kind::SleepMany => time::blitz::sleep_many(rt),
         }
     }
 
@@ -512,6 +582,13 @@ impl Workload {
             Kind::SyncMutexContended => sync_contended::tokio_side::mutex(rt),
             Kind::SyncRwLockContended => sync_contended::tokio_side::rwlock(rt),
             Kind::SyncSemaphoreContended => sync_contended::tokio_side::semaphore(rt),
+            Kind::TimeoutReady => time::tokio_side::timeout_ready(rt),
+            Kind::TimeoutCancel => match self.flavor {
+                Flavor::CurrentThread => time::tokio_side::timeout_cancel(rt),
+                Flavor::MultiThread(n) => time::tokio_side::timeout_cancel_parallel(rt, n),
+            },
+            Kind::SleepFire => time::tokio_side::sleep_fire(rt),
+            Kind::SleepMany => time::tokio_side::sleep_many(rt),
         }
     }
 }

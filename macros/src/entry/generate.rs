@@ -31,7 +31,7 @@ pub(crate) fn entry(kind: Kind, config: &Config, function: syn::ItemFn) -> Token
         #(#attrs)*
         #vis #sig {
             let body = async move #block;
-            #krate::__private::entry_runtime(#flavor, #workers).block_on(body)
+            #krate::__private::entry_runtime(#flavor, #workers, false).block_on(body)
         }
     }
 }

@@ -97,6 +97,9 @@ pub enum BuildError {
         /// Why it is unavailable.
         reason: String,
     },
+    /// `start_paused(true)` on a multi-thread runtime: paused time needs the current-thread
+    /// scheduler.
+    StartPausedMultiThread,
     /// The OS refused to start a thread.
     ThreadSpawn(io::Error),
 }
@@ -118,6 +121,9 @@ impl fmt::Display for BuildError {
             BuildError::BackendUnavailable { backend, reason } => {
                 write!(f, "backend {backend} is unavailable: {reason}")
             }
+            BuildError::StartPausedMultiThread => f.write_str(
+                "start_paused(true) needs a current-thread runtime (Builder::new_current_thread)",
+            ),
             BuildError::ThreadSpawn(error) => {
                 write!(f, "could not start a runtime thread: {error}")
             }
@@ -195,6 +201,8 @@ pub(crate) struct SchedulerConfig {
     /// (current-thread).
     pub(crate) global_queue_interval: Option<u32>,
     pub(crate) disable_lifo_slot: bool,
+    /// The time driver's clock starts paused.
+    pub(crate) start_paused: bool,
 }
 
 /// Builds a [`Runtime`] with custom settings.
@@ -217,6 +225,7 @@ pub struct Builder {
     event_interval: u32,
     global_queue_interval: Option<u32>,
     disable_lifo_slot: bool,
+    start_paused: bool,
 }
 
 impl Builder {
@@ -241,6 +250,7 @@ impl Builder {
             event_interval: 61,
             global_queue_interval: None,
             disable_lifo_slot: false,
+            start_paused: false,
         }
     }
 
@@ -324,6 +334,29 @@ impl Builder {
         self
     }
 
+    /// Starts the runtime with its clock paused (see [`time::pause`](crate::time::pause)):
+    /// time moves only through [`time::advance`](crate::time::advance) and auto-advance to
+    /// the next timer when every task is idle. Current-thread runtimes only; `build` returns
+    /// [`BuildError::StartPausedMultiThread`] otherwise.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = blitz_io::runtime::Builder::new_current_thread()
+    ///     .start_paused(true)
+    ///     .build()
+    ///     .unwrap();
+    /// let slept = rt.block_on(async {
+    ///     let start = blitz_io::time::Instant::now();
+    ///     blitz_io::time::sleep(Duration::from_secs(60)).await;
+    ///     start.elapsed()
+    /// });
+    /// assert_eq!(slept, Duration::from_secs(60));
+    /// ```
+    pub fn start_paused(mut self, paused: bool) -> Builder {
+        self.start_paused = paused;
+        self
+    }
+
     /// Checks the settings and starts the runtime.
     pub fn build(self) -> Result<Runtime, BuildError> {
         let config = &self.config;
@@ -342,6 +375,9 @@ impl Builder {
         if self.global_queue_interval == Some(0) {
             return Err(BuildError::ZeroGlobalQueueInterval);
         }
+        if self.start_paused && self.flavor == RuntimeFlavor::MultiThread {
+            return Err(BuildError::StartPausedMultiThread);
+        }
         check_backend(config.backend)?;
         let num_workers = match config.num_workers {
             0 => std::thread::available_parallelism()
@@ -359,6 +395,7 @@ impl Builder {
             event_interval: self.event_interval,
             global_queue_interval: self.global_queue_interval,
             disable_lifo_slot: self.disable_lifo_slot,
+            start_paused: self.start_paused,
         };
         Runtime::from_parts(self.flavor, num_workers, config, scheduler, threads)
             .map_err(BuildError::ThreadSpawn)
@@ -385,6 +422,7 @@ impl fmt::Debug for Builder {
             .field("event_interval", &self.event_interval)
             .field("global_queue_interval", &self.global_queue_interval)
             .field("disable_lifo_slot", &self.disable_lifo_slot)
+            .field("start_paused", &self.start_paused)
             .finish_non_exhaustive()
     }
 }

@@ -57,6 +57,29 @@ thread_local! {
     };
 }
 
+/// A clone of the current runtime's handle, if any (one reference-count increment).
+pub(crate) fn current_handle() -> Option<scheduler::Handle> {
+    CONTEXT
+        .try_with(|cx| cx.handle.borrow().clone())
+        .ok()
+        .flatten()
+}
+
+/// Calls `f` with a borrow of the current runtime's handle, without cloning it. `f` must not
+/// enter or leave a runtime (it runs with the context borrowed).
+pub(crate) fn with_current_ref<R>(f: impl FnOnce(Option<&scheduler::Handle>) -> R) -> R {
+    let mut f = Some(f);
+    let borrowed = CONTEXT.try_with(|cx| {
+        let f = f.take().expect("called once");
+        f(cx.handle.borrow().as_ref())
+    });
+    match borrowed {
+        Ok(result) => result,
+        // The thread-local is gone (thread exit): no runtime.
+        Err(_) => (f.take().expect("not called yet"))(None),
+    }
+}
+
 /// Calls `f` with the current runtime's handle, if any.
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&scheduler::Handle>) -> R) -> R {
     match CONTEXT.try_with(|cx| {

@@ -7,9 +7,10 @@
 //! benchmarks' CPU-per-op column. The sleep itself is a mutex/condvar pair (futex-based on
 //! Linux, and portable elsewhere) behind an atomic fast path.
 //!
-//! Later drivers plug in here: parking with a deadline serves the timer wheel, and parking
-//! inside the I/O driver (epoll_wait / io_uring_enter) replaces the condvar for the thread
-//! that holds the driver; the schedulers only ever call `park`, `park_timeout` and `unpark`.
+//! Drivers plug in here: the time driver parks with a timeout until the next deadline
+//! (`park_for`), and parking inside the I/O driver (epoll_wait / io_uring_enter) will replace
+//! the condvar for the thread that holds it; the schedulers only ever call `park`, `park_for`
+//! and `unpark`.
 
 use std::future::Future;
 use std::pin::pin;
@@ -85,9 +86,19 @@ impl Parker {
     }
 
     /// As [`park`](Self::park), but returns after `timeout` at the latest.
-    #[allow(dead_code)] // The timer wheel parks with a deadline.
+    #[allow(dead_code)] // The drivers park through `park_for`; kept for symmetry and tests.
     pub(crate) fn park_timeout(&self, timeout: Duration) -> Parked {
         self.park_inner(Some(timeout), true)
+    }
+
+    /// Parks for at most `timeout` (`None`: until unparked), spinning first if `spin`.
+    pub(crate) fn park_for(&self, timeout: Option<Duration>, spin: bool) -> Parked {
+        self.park_inner(timeout, spin)
+    }
+
+    /// True when a wake is waiting to be consumed by the next park.
+    pub(crate) fn is_notified(&self) -> bool {
+        self.inner.state.load(SeqCst) == NOTIFIED
     }
 
     fn park_inner(&self, timeout: Option<Duration>, spin: bool) -> Parked {

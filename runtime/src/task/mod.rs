@@ -74,6 +74,8 @@ pub(crate) mod loom_tests;
 use std::future::{Future, IntoFuture};
 use std::panic::Location;
 
+/// The seed's `task.sleep(d)`: the same function as [`time::sleep`](crate::time::sleep).
+pub use crate::time::sleep;
 pub use abort::AbortHandle;
 pub use combine::{join_all, race, select, JoinAll, JoinTuple};
 pub(crate) use coop::has_budget_remaining as coop_has_budget_remaining;

@@ -10,6 +10,7 @@ use crate::loom::sync::{Condvar, Mutex};
 use crate::runtime::builder::ThreadOptions;
 use crate::runtime::{context, scheduler};
 use crate::task::{self, Id, JoinHandle, Notified};
+use crate::time::clock::AutoAdvanceInhibitor;
 
 /// Spawns jobs onto the pool; held by the scheduler handle.
 #[derive(Clone)]
@@ -130,7 +131,13 @@ impl Spawner {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let job = BlockingJob(Some(function));
+        // A paused clock must not jump ahead while this job is queued or running: the tasks
+        // waiting for it look idle to the scheduler.
+        let inhibitor = AutoAdvanceInhibitor::new(runtime);
+        let job = BlockingJob(Some(move || {
+            let _inhibitor = inhibitor;
+            function()
+        }));
         let (notified, join) = task::new_blocking_task(job, Id::next(), location);
         if let Err(job) = self.push(notified, runtime) {
             // Shut down (or no thread could be started): the job never runs and its handle

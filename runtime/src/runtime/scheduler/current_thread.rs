@@ -4,8 +4,9 @@
 //! threads (wakes from the blocking pool, spawns through a `Handle`) go to a mutex-guarded
 //! injection queue and unpark the driving thread. `block_on` alternates between the main
 //! future (when its waker fired) and up to `event_interval` queued tasks, checking the
-//! injection queue first every `global_queue_interval` ticks, and parks when nothing is
-//! runnable. Only one thread drives the scheduler at a time; a second concurrent `block_on`
+//! injection queue first every `global_queue_interval` ticks, and parks in the time driver
+//! (until the next timer, or at once to the next one on a paused clock) when nothing is
+//! runnable; between batches it fires due timers. Only one thread drives the scheduler at a time; a second concurrent `block_on`
 //! just waits for its own future while the first thread runs the tasks.
 
 use std::cell::RefCell;
@@ -25,6 +26,7 @@ use crate::runtime::park::{Parked, Parker, Unparker, WakingParker};
 use crate::runtime::scheduler::{self, Defer};
 use crate::task::owned::OwnedTasks;
 use crate::task::{self, Notified};
+use crate::time;
 
 /// State shared by the driving thread and every handle.
 pub(crate) struct Handle {
@@ -36,6 +38,7 @@ pub(crate) struct Handle {
     config: SchedulerConfig,
     pub(crate) blocking: blocking::Spawner,
     pub(crate) metrics: SchedulerMetrics,
+    pub(crate) time: time::driver::Driver,
 }
 
 /// The part only the driving thread touches; parked here between `block_on` calls.
@@ -67,6 +70,7 @@ impl CurrentThread {
             owned: OwnedTasks::new(1),
             woken: AtomicBool::new(false),
             unparker: parker.unparker(),
+            time: time::driver::Driver::new(config.start_paused),
             config,
             blocking,
             metrics: SchedulerMetrics::new(1),
@@ -196,8 +200,9 @@ impl Context {
             if idle && self.defer.is_empty() && !handle.woken.load(Acquire) {
                 self.park(metrics);
             } else {
-                // Drivers are polled here with a zero timeout once they exist. Then the tasks
-                // that yielded go to the back of the queue.
+                // Fire the timers that are due, then the tasks that yielded go to the back of
+                // the queue.
+                handle.time.process();
                 let mut core = self.core.borrow_mut();
                 let core = core.as_mut().expect("current-thread core missing");
                 self.defer.drain(|task| core.tasks.push_back(task));
@@ -239,8 +244,9 @@ impl Context {
             .borrow_mut()
             .take()
             .expect("current-thread core missing");
-        // Wakes that arrive while parked come from other threads, so no local queue is needed.
-        if core.parker.park() == Parked::Slept {
+        // Wakes that arrive while parked (from other threads, or from timers fired by the
+        // time driver here) go through the injection queue: the core is out of reach.
+        if self.handle.time.park(&core.parker, true) == Parked::Slept {
             metrics.sleeps.incr();
         }
         metrics.unparks.incr();

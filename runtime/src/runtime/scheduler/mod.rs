@@ -110,6 +110,14 @@ impl Handle {
         }
     }
 
+    /// The runtime's time driver.
+    pub(crate) fn time(&self) -> &crate::time::driver::Driver {
+        match self {
+            Handle::MultiThread(h) => &h.time,
+            Handle::CurrentThread(h) => &h.time,
+        }
+    }
+
     pub(crate) fn metrics(&self) -> &SchedulerMetrics {
         match self {
             Handle::MultiThread(h) => &h.metrics,

@@ -23,7 +23,11 @@
 //! (adaptive: about 200 µs worth of polls, clamped to [2, 127]), otherwise the LIFO slot, then
 //! its queue, then a batch from the injection queue; with nothing local it steals half of a
 //! random victim's queue, and only then parks. Every `event_interval` ticks it does maintenance
-//! (driver poll, yielded tasks re-queued, shutdown check).
+//! (due timers fired, yielded tasks re-queued, shutdown check).
+//!
+//! Timers: one parked worker at a time holds the time driver's token and sleeps until the next
+//! deadline (a timer registered with an earlier one unparks it); the others sleep without a
+//! timeout. Timers it fires wake their tasks onto its own queue, so it leaves the park loop.
 
 mod idle;
 pub(crate) mod queue;
@@ -64,6 +68,7 @@ pub(crate) struct Handle {
     max_spinners: usize,
     pub(crate) blocking: blocking::Spawner,
     pub(crate) metrics: SchedulerMetrics,
+    pub(crate) time: crate::time::driver::Driver,
 }
 
 /// What other threads can reach of a worker.
@@ -102,6 +107,7 @@ impl MultiThread {
             idle: idle::Idle::new(num_workers),
             owned: OwnedTasks::new(num_workers * 4),
             shutdown: AtomicBool::new(false),
+            time: crate::time::driver::Driver::new(config.start_paused),
             config,
             exited: Mutex::new(0),
             exited_condvar: Condvar::new(),

@@ -262,7 +262,9 @@ impl Context {
 
     /// Polls the drivers without blocking, then queues the tasks that yielded.
     fn park_yield(&self, mut core: Box<Core>) -> Box<Core> {
-        // The I/O and timer drivers are polled here with a zero timeout once they exist.
+        // Due timers wake their tasks through the injection queue (the core is held here).
+        // The I/O driver will be polled here with a zero timeout once it exists.
+        self.handle.time.process();
         let mut moved = 0usize;
         self.defer.drain(|task| {
             moved += 1;
@@ -286,14 +288,18 @@ impl Context {
         }
         metrics.parks.incr();
         *self.core.borrow_mut() = Some(core);
+        let time = &self.handle.time;
+        let holds_timer = time.try_acquire_token();
         loop {
-            let parked = if self.handle.try_start_spinning() {
-                let parked = self.parker.park();
-                self.handle.stop_spinning();
-                parked
-            } else {
-                self.parker.park_without_spinning()
+            let spin = self.handle.try_start_spinning();
+            let parked = match (holds_timer, spin) {
+                (true, _) => time.park(&self.parker, spin),
+                (false, true) => self.parker.park(),
+                (false, false) => self.parker.park_without_spinning(),
             };
+            if spin {
+                self.handle.stop_spinning();
+            }
             if parked == Parked::Slept {
                 metrics.sleeps.incr();
             }
@@ -303,7 +309,14 @@ impl Context {
             if !idle.is_parked(self.index) {
                 break;
             }
+            // Timers fired while parked wake their tasks onto this worker's queue.
+            if holds_timer && self.core.borrow().as_ref().is_some_and(|c| c.has_tasks()) {
+                break;
+            }
             // A spurious wake: still registered as a sleeper, so sleep again.
+        }
+        if holds_timer {
+            time.release_token();
         }
         let mut core = self.take_core();
         metrics.unparks.incr();
@@ -332,6 +345,10 @@ impl Context {
 }
 
 impl Core {
+    fn has_tasks(&self) -> bool {
+        self.lifo_slot.is_some() || !self.run_queue.is_empty()
+    }
+
     /// Ends a batch of polls: retunes the global-queue interval and keeps the countdown to the
     /// next global check within it.
     fn end_batch(&mut self, handle: &Handle) {

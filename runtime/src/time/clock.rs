@@ -1,0 +1,128 @@
+//! The runtime's clock: the OS monotonic clock, or a paused one that moves only when told.
+//!
+//! Unpaused, `now` is `std::time::Instant::now()` plus an offset (the time `advance` added
+//! before a `resume`). Paused, `now` is a frozen instant that [`time::advance`] moves forward
+//! and the scheduler moves straight to the next timer's deadline when every task is idle
+//! (auto-advance). Auto-advance is held off while work the clock cannot see runs: each
+//! `spawn_blocking` job holds an inhibitor from its spawn until it has run (or was cancelled). (With an I/O driver, a task waiting on a socket
+//! counts as idle, so a paused clock skips ahead of a peer that answers in real time.)
+//!
+//! [`time::advance`]: crate::time::advance
+
+use std::time::{Duration, Instant as StdInstant};
+
+use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+use crate::loom::sync::Mutex;
+use crate::runtime::scheduler;
+
+pub(crate) struct Clock {
+    /// Fast path: false while the clock is the plain OS clock (not paused, no offset).
+    adjusted: AtomicBool,
+    state: Mutex<State>,
+    /// Running jobs that hold off auto-advance.
+    inhibitors: AtomicUsize,
+}
+
+struct State {
+    /// `Some(now)` while paused.
+    frozen: Option<StdInstant>,
+    /// Added to the OS clock while not paused.
+    offset: Duration,
+}
+
+impl Clock {
+    pub(crate) fn new(start_paused: bool) -> Clock {
+        let frozen = start_paused.then(StdInstant::now);
+        Clock {
+            adjusted: AtomicBool::new(start_paused),
+            state: Mutex::new(State {
+                frozen,
+                offset: Duration::ZERO,
+            }),
+            inhibitors: AtomicUsize::new(0),
+        }
+    }
+
+    pub(crate) fn now(&self) -> StdInstant {
+        if !self.adjusted.load(Acquire) {
+            return StdInstant::now();
+        }
+        let state = self.state.lock();
+        match state.frozen {
+            Some(frozen) => frozen,
+            None => StdInstant::now() + state.offset,
+        }
+    }
+
+    pub(crate) fn is_paused(&self) -> bool {
+        self.adjusted.load(Acquire) && self.state.lock().frozen.is_some()
+    }
+
+    /// # Panics
+    /// When already paused.
+    #[track_caller]
+    pub(crate) fn pause(&self) {
+        let mut state = self.state.lock();
+        assert!(state.frozen.is_none(), "time is already paused");
+        state.frozen = Some(StdInstant::now() + state.offset);
+        self.adjusted.store(true, Release);
+    }
+
+    /// # Panics
+    /// When not paused.
+    #[track_caller]
+    pub(crate) fn resume(&self) {
+        let mut state = self.state.lock();
+        let frozen = state.frozen.take().expect("time is not paused");
+        // Continue from the frozen instant, never going back.
+        state.offset = frozen.saturating_duration_since(StdInstant::now());
+        self.adjusted.store(!state.offset.is_zero(), Release);
+    }
+
+    /// Moves a paused clock forward by `by`.
+    ///
+    /// # Panics
+    /// When not paused.
+    #[track_caller]
+    pub(crate) fn advance(&self, by: Duration) -> StdInstant {
+        let mut state = self.state.lock();
+        let frozen = state
+            .frozen
+            .as_mut()
+            .expect("time is not paused: call `time::pause()` before `time::advance`");
+        *frozen = crate::time::instant::saturating_add(*frozen, by);
+        *frozen
+    }
+
+    /// Moves a paused clock to `to`, if that is later (auto-advance). False when not paused.
+    pub(crate) fn advance_to(&self, to: StdInstant) -> bool {
+        let mut state = self.state.lock();
+        match state.frozen.as_mut() {
+            Some(frozen) => {
+                *frozen = (*frozen).max(to);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn is_auto_advance_inhibited(&self) -> bool {
+        self.inhibitors.load(SeqCst) != 0
+    }
+}
+
+/// Holds off auto-advance of a runtime's clock while alive (a queued or running blocking job).
+pub(crate) struct AutoAdvanceInhibitor(scheduler::Handle);
+
+impl AutoAdvanceInhibitor {
+    pub(crate) fn new(runtime: &scheduler::Handle) -> AutoAdvanceInhibitor {
+        runtime.time().clock().inhibitors.fetch_add(1, SeqCst);
+        AutoAdvanceInhibitor(runtime.clone())
+    }
+}
+
+impl Drop for AutoAdvanceInhibitor {
+    fn drop(&mut self) {
+        self.0.time().clock().inhibitors.fetch_sub(1, SeqCst);
+    }
+}
