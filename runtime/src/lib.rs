@@ -31,6 +31,7 @@
 pub(crate) mod loom;
 pub(crate) mod util;
 
+pub mod channel;
 pub mod future;
 pub mod machine;
 pub mod runtime;

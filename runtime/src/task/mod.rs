@@ -76,7 +76,7 @@ use std::panic::Location;
 
 pub use abort::AbortHandle;
 pub use combine::{join_all, race, select, JoinAll, JoinTuple};
-pub(crate) use coop::{budget, has_budget_remaining, Budget};
+pub(crate) use coop::{budget, has_budget_remaining, poll_proceed, Budget};
 pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use dump::{Dump, TaskDump, TaskState};
 pub use error::JoinError;

@@ -1,0 +1,194 @@
+//! The bounded queue: Dmitry Vyukov's bounded MPMC array queue, with a close mark.
+//!
+//! Every slot carries a sequence number that says whose turn it is. For position `pos` (which
+//! only grows; the slot is `pos % cap`), a slot with sequence `2 * pos` is free for the sender
+//! that claims `pos`, and `2 * pos + 1` means it holds the value for the receiver that claims
+//! `pos`; that receiver hands the slot to the next lap by storing `2 * (pos + cap)`. (Vyukov
+//! uses `pos`, `pos + 1` and `pos + cap`, which collide when `cap == 1`.) Senders claim a
+//! position with a CAS on `tail`, receivers on `head`, and a slot's value is touched only by the
+//! one thread whose claim matched its sequence, so no lock is needed.
+//!
+//! `tail` stores `pos << 1 | CLOSED`: closing sets the low bit, after which no sender can claim
+//! a position (its CAS would have to carry the bit over), so "closed and empty" is exactly
+//! `head == tail >> 1` with the bit set, and every value claimed before the close is delivered.
+//! A claimed slot whose value is not written yet reads as empty; its sender wakes a receiver
+//! once it is written.
+
+use core::mem::MaybeUninit;
+
+use crate::loom::cell::UnsafeCell;
+use crate::loom::sync::atomic::{fence, AtomicUsize, Ordering};
+
+use super::queue::{Pop, Push};
+
+const CLOSED: usize = 1;
+
+struct Slot<T> {
+    seq: AtomicUsize,
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
+pub(super) struct Ring<T> {
+    head: CachePadded<AtomicUsize>,
+    tail: CachePadded<AtomicUsize>,
+    slots: Box<[Slot<T>]>,
+}
+
+// SAFETY: values move from sender threads to receiver threads (hence `T: Send`), and each
+// slot's value is accessed only by the one thread whose claimed position matches the slot's
+// sequence number; `&T` is never handed out, so `T: Sync` is not required.
+unsafe impl<T: Send> Send for Ring<T> {}
+// SAFETY: as above: the sequence numbers give each access to a value exclusive ownership.
+unsafe impl<T: Send> Sync for Ring<T> {}
+
+/// Keeps `head` and `tail` on separate cache lines so senders and receivers don't contend.
+#[repr(align(128))]
+struct CachePadded<T>(T);
+
+impl<T> core::ops::Deref for CachePadded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> Ring<T> {
+    pub(super) fn new(cap: usize) -> Ring<T> {
+        let slots = (0..cap)
+            .map(|i| Slot {
+                seq: AtomicUsize::new(2 * i),
+                value: UnsafeCell::new(MaybeUninit::uninit()),
+            })
+            .collect();
+        Ring {
+            head: CachePadded(AtomicUsize::new(0)),
+            tail: CachePadded(AtomicUsize::new(0)),
+            slots,
+        }
+    }
+
+    pub(super) fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn slot(&self, pos: usize) -> &Slot<T> {
+        &self.slots[pos % self.slots.len()]
+    }
+
+    pub(super) fn push(&self, value: T) -> Push<T> {
+        let mut tail = self.tail.load(Ordering::Relaxed);
+        loop {
+            if tail & CLOSED != 0 {
+                return Push::Closed(value);
+            }
+            let pos = tail >> 1;
+            let slot = self.slot(pos);
+            let seq = slot.seq.load(Ordering::Acquire);
+            if seq == 2 * pos {
+                match self.tail.compare_exchange_weak(
+                    tail,
+                    tail + 2,
+                    Ordering::SeqCst,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        // SAFETY: our CAS claimed `pos`, and the slot's sequence says its
+                        // previous value was taken: nobody else touches the cell until we
+                        // publish it with the store below.
+                        slot.value.with_mut(|v| unsafe { (*v).write(value) });
+                        slot.seq.store(2 * pos + 1, Ordering::Release);
+                        return Push::Done;
+                    }
+                    Err(current) => tail = current,
+                }
+            } else if (seq.wrapping_sub(2 * pos) as isize) < 0 {
+                // The slot still holds last lap's value: full, unless `head` moved meanwhile.
+                fence(Ordering::SeqCst);
+                let head = self.head.load(Ordering::Relaxed);
+                if head.wrapping_add(self.slots.len()) == pos {
+                    return Push::Full(value);
+                }
+                crate::loom::spin_hint();
+                tail = self.tail.load(Ordering::Relaxed);
+            } else {
+                // Another sender claimed `pos` first.
+                tail = self.tail.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    pub(super) fn pop(&self) -> Pop<T> {
+        let mut head = self.head.load(Ordering::Relaxed);
+        loop {
+            let slot = self.slot(head);
+            let seq = slot.seq.load(Ordering::Acquire);
+            if seq == 2 * head + 1 {
+                match self.head.compare_exchange_weak(
+                    head,
+                    head + 1,
+                    Ordering::SeqCst,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        // SAFETY: our CAS claimed `head`, and the sequence says its sender has
+                        // written the value: it is ours to move out, once.
+                        let value = slot.value.with(|v| unsafe { (*v).assume_init_read() });
+                        slot.seq
+                            .store(2 * (head + self.slots.len()), Ordering::Release);
+                        return Pop::Value(value);
+                    }
+                    Err(current) => head = current,
+                }
+            } else if (seq.wrapping_sub(2 * head + 1) as isize) < 0 {
+                // Not written yet: empty, closed, or a sender (or last lap's receiver) is
+                // between its claim and its store.
+                fence(Ordering::SeqCst);
+                let tail = self.tail.load(Ordering::Relaxed);
+                if tail >> 1 != head {
+                    return Pop::Empty; // in flight: its sender wakes a receiver when done
+                }
+                let now = self.head.load(Ordering::Relaxed);
+                if now != head {
+                    head = now;
+                    continue;
+                }
+                return if tail & CLOSED != 0 {
+                    Pop::Closed
+                } else {
+                    Pop::Empty
+                };
+            } else {
+                // Another receiver took `head` first.
+                head = self.head.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Marks the ring closed; returns whether this call closed it.
+    pub(super) fn close(&self) -> bool {
+        self.tail.fetch_or(CLOSED, Ordering::SeqCst) & CLOSED == 0
+    }
+
+    pub(super) fn is_closed(&self) -> bool {
+        self.tail.load(Ordering::SeqCst) & CLOSED != 0
+    }
+
+    pub(super) fn len(&self) -> usize {
+        loop {
+            let tail = self.tail.load(Ordering::SeqCst) >> 1;
+            let head = self.head.load(Ordering::SeqCst);
+            if self.tail.load(Ordering::SeqCst) >> 1 == tail {
+                return tail.saturating_sub(head);
+            }
+        }
+    }
+}
+
+impl<T> Drop for Ring<T> {
+    fn drop(&mut self) {
+        // Values still buffered when the last handle goes: drop each once.
+        while let Pop::Value(value) = self.pop() {
+            drop(value);
+        }
+    }
+}
