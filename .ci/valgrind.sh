@@ -11,7 +11,7 @@ if ! command -v valgrind >/dev/null 2>&1; then
 fi
 
 # Integration test binaries worth running under memcheck (small iteration counts).
-INTEGRATION=(task_abort task_panic task_join task_join_set task_local rt_shutdown blocking_pool machine_derive machine_size)
+INTEGRATION=(task_abort task_panic task_join task_join_set task_local rt_shutdown blocking_pool machine_derive machine_size channel_mpmc channel_oneshot)
 
 args=(--lib)
 for name in "${INTEGRATION[@]}"; do

@@ -53,11 +53,11 @@ fn stress(make: fn() -> (Sender<(usize, usize)>, Receiver<(usize, usize)>), work
         let (tx, rx) = make();
         for id in 0..PRODUCERS {
             let tx = tx.clone();
-            blitz_io::task::spawn(async move {
+            drop(blitz_io::task::spawn(async move {
                 for seq in 0..per {
                     tx.send((id, seq)).await.unwrap();
                 }
-            });
+            }));
         }
         drop(tx);
         let consumers: Vec<_> = (0..CONSUMERS)
@@ -312,11 +312,11 @@ fn the_receiver_is_a_stream() {
     let rt = common::current();
     rt.block_on(async {
         let (tx, rx) = mpmc::bounded(2);
-        blitz_io::task::spawn(async move {
+        drop(blitz_io::task::spawn(async move {
             for i in 0..10 {
                 tx.send(i).await.unwrap();
             }
-        });
+        }));
         let all: Vec<i32> = rx.collect().await;
         assert_eq!(all, (0..10).collect::<Vec<_>>());
     });
