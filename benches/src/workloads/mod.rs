@@ -31,6 +31,9 @@
 mod blocking_many;
 mod busy;
 mod chained_spawn;
+mod channel_api;
+mod channel_mpmc;
+mod channel_oneshot;
 mod ct_spawn_many;
 mod ping_pong;
 mod remote_spawn;
@@ -116,6 +119,18 @@ enum Kind {
     CtSpawnManyLocal,
     ThreadedSchedulerSpawn,
     SpawnBlockingMany,
+    ChanTrySend100k,
+    ChanFillDrain100k,
+    ChanRoundtripCap1,
+    ChanOneshot,
+    ChanMpmc4p4c,
+    ChanUncontendedBounded,
+    ChanUncontendedUnbounded,
+    ChanContentionBounded,
+    ChanContentionBoundedFull,
+    ChanContentionBoundedRecvMany,
+    ChanContentionUnbounded,
+    ChanRequestReply,
 }
 
 /// One benchmark workload at one flavour and worker count.
@@ -244,7 +259,58 @@ pub fn all() -> Vec<Workload> {
         tokio_enable_all: false,
         kind: Kind::ThreadedSchedulerSpawn,
     });
+    channel_workloads(&mut list);
     list
+}
+
+/// The `chan_*` rows: blitz-io's channels against Tokio's.
+fn channel_workloads(list: &mut Vec<Workload>) {
+    use channel_mpmc::{BIG, CONTENTION_TASKS, MPMC_MESSAGES, PER_TASK, ROUND_TRIPS};
+    let mpsc = "sync_mpsc.rs";
+    let rows: [(Kind, &str, Class, Flavor, usize, &str, &str); 13] = [
+        (Kind::ChanTrySend100k, "chan_try_send_100k", Class::NeverParks, Flavor::CurrentThread,
+            BIG, "try_send", "Zig original: send 100k into cap 100k"),
+        (Kind::ChanFillDrain100k, "chan_fill_drain_100k", Class::NeverParks,
+            Flavor::CurrentThread, BIG, "try_send + try_recv", "Zig original: recv 100k"),
+        (Kind::ChanRoundtripCap1, "chan_roundtrip_cap1", Class::NeverParks,
+            Flavor::CurrentThread, ROUND_TRIPS, "round trip", "Zig original: roundtrip cap 1"),
+        (Kind::ChanOneshot, "chan_oneshot", Class::NeverParks, Flavor::CurrentThread,
+            channel_oneshot::ONESHOTS, "create + send + recv",
+            "Zig original: oneshot create+send+recv"),
+        (Kind::ChanMpmc4p4c, "chan_mpmc_4p4c", Class::MtThroughput, Flavor::MultiThread(4),
+            MPMC_MESSAGES, "message",
+            "Zig original: MPMC 4+4, cap 1000 (Tokio: mpsc + shared receiver in a Mutex)"),
+        (Kind::ChanUncontendedBounded, "chan_uncontended_bounded", Class::NeverParks,
+            Flavor::MultiThread(4), PER_TASK, "send + recv", mpsc),
+        (Kind::ChanUncontendedUnbounded, "chan_uncontended_unbounded", Class::NeverParks,
+            Flavor::MultiThread(4), PER_TASK, "send + recv", mpsc),
+        (Kind::ChanContentionBounded, "chan_contention_bounded", Class::MtThroughput,
+            Flavor::MultiThread(4), CONTENTION_TASKS * PER_TASK, "message", mpsc),
+        (Kind::ChanContentionBoundedFull, "chan_contention_bounded_full", Class::MtThroughput,
+            Flavor::MultiThread(4), CONTENTION_TASKS * PER_TASK, "message", mpsc),
+        (Kind::ChanContentionBoundedRecvMany, "chan_contention_bounded_recv_many",
+            Class::MtThroughput, Flavor::MultiThread(4), CONTENTION_TASKS * PER_TASK, "message",
+            mpsc),
+        (Kind::ChanContentionUnbounded, "chan_contention_unbounded", Class::MtThroughput,
+            Flavor::MultiThread(4), CONTENTION_TASKS * PER_TASK, "message", mpsc),
+        (Kind::ChanRequestReply, "chan_request_reply", Class::NeverParks, Flavor::CurrentThread,
+            channel_oneshot::REQUESTS, "request + reply", "sync_mpsc_oneshot.rs"),
+        (Kind::ChanRequestReply, "chan_request_reply", Class::ParkDominated,
+            Flavor::MultiThread(1), channel_oneshot::REQUESTS, "request + reply",
+            "sync_mpsc_oneshot.rs"),
+    ];
+    for (kind, name, class, flavor, ops, op, origin) in rows {
+        list.push(Workload {
+            name,
+            class,
+            flavor,
+            ops_per_iter: ops as u64,
+            op,
+            origin,
+            tokio_enable_all: false,
+            kind,
+        });
+    }
 }
 
 impl Workload {
@@ -301,6 +367,7 @@ impl Workload {
             Kind::CtSpawnManyLocal => ct_spawn_many::run_blitz(rt),
             Kind::ThreadedSchedulerSpawn => threaded_spawn::run_blitz(rt),
             Kind::SpawnBlockingMany => blocking_many::run_blitz(rt),
+            kind => run_channel_blitz(kind, rt),
         }
     }
 
@@ -322,9 +389,38 @@ impl Workload {
             Kind::CtSpawnManyLocal => ct_spawn_many::run_tokio(rt),
             Kind::ThreadedSchedulerSpawn => threaded_spawn::run_tokio(rt),
             Kind::SpawnBlockingMany => blocking_many::run_tokio(rt),
+            kind => run_channel_tokio(kind, rt),
         }
     }
 }
+
+macro_rules! run_channel {
+    ($name:ident, $side:ident, $Runtime:ty) => {
+        fn $name(kind: Kind, rt: &$Runtime) {
+            use channel_mpmc::$side as m;
+            use channel_oneshot::$side as o;
+            match kind {
+                Kind::ChanTrySend100k => m::try_send_100k(rt),
+                Kind::ChanFillDrain100k => m::fill_drain_100k(rt),
+                Kind::ChanRoundtripCap1 => m::roundtrip_cap1(rt),
+                Kind::ChanOneshot => o::create_send_recv(rt),
+                Kind::ChanMpmc4p4c => m::mpmc_4p4c(rt),
+                Kind::ChanUncontendedBounded => m::uncontended_bounded(rt),
+                Kind::ChanUncontendedUnbounded => m::uncontended_unbounded(rt),
+                Kind::ChanContentionBounded => m::contention_bounded(rt, 1_000_000, false),
+                Kind::ChanContentionBoundedFull => m::contention_bounded(rt, 100, false),
+                Kind::ChanContentionBoundedRecvMany => {
+                    m::contention_bounded(rt, 1_000_000, true)
+                }
+                Kind::ChanContentionUnbounded => m::contention_unbounded(rt),
+                Kind::ChanRequestReply => o::request_reply(rt),
+                other => unreachable!("{other:?} is not a channel workload"),
+            }
+        }
+    };
+}
+run_channel!(run_channel_blitz, blitz, blitz_io::Runtime);
+run_channel!(run_channel_tokio, tokio, tokio::runtime::Runtime);
 
 /// Background load running on a runtime while a workload is measured.
 ///

@@ -2,7 +2,7 @@
 //! waiting senders and receivers, and wake forwarding from a dropped, notified receiver.
 
 use std::future::Future;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Waker};
 
 use loom::future::block_on;
 use loom::thread;
