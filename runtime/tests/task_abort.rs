@@ -316,7 +316,9 @@ fn abort_handle_last_reference_frees_the_output() {
     drop(handle);
     // `is_finished` turns true when the task completes, a moment before the worker drops
     // the detached output, so wait for the drop itself.
-    rt.block_on(common::yield_until("the output is dropped", || drops.get() == 1));
+    rt.block_on(common::yield_until("the output is dropped", || {
+        drops.get() == 1
+    }));
     assert!(abort.is_finished());
     drop(abort);
     assert_eq!(drops.get(), 1);
