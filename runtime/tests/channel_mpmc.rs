@@ -187,7 +187,10 @@ fn dropped_send_futures_deliver_nothing_at_every_point() {
     drop(woken);
     assert_eq!(drops.get(), 4);
     assert_eq!(next_count.0.load(SeqCst), 1);
-    assert!(matches!(poll_once(next.as_mut(), &next_waker), Poll::Ready(Ok(()))));
+    assert!(matches!(
+        poll_once(next.as_mut(), &next_waker),
+        Poll::Ready(Ok(()))
+    ));
     // Exactly one value is in the channel: `next`'s.
     assert_eq!(rx.len(), 1);
     drop(rx.try_recv().unwrap());

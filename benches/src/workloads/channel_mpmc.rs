@@ -181,7 +181,12 @@ macro_rules! workloads {
                 }
                 sum
             });
-            assert_eq!(sum, CONTENTION_TASKS * sum_to(PER_TASK), "{}: contention", $side);
+            assert_eq!(
+                sum,
+                CONTENTION_TASKS * sum_to(PER_TASK),
+                "{}: contention",
+                $side
+            );
         }
 
         pub(crate) fn contention_unbounded(rt: &$Runtime) {

@@ -71,7 +71,10 @@ fn wake_forwarding_when_a_woken_receiver_is_dropped() {
         let receiver = thread::spawn(move || block_on(rx2.recv()));
         let mut dropped = Box::pin(rx.recv());
         let mut cx = Context::from_waker(Waker::noop());
-        assert!(dropped.as_mut().poll(&mut cx).is_pending(), "nothing sent yet");
+        assert!(
+            dropped.as_mut().poll(&mut cx).is_pending(),
+            "nothing sent yet"
+        );
         let sender = thread::spawn(move || tx.try_send(9).unwrap());
         drop(dropped);
         sender.join().unwrap();

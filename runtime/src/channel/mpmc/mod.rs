@@ -59,7 +59,7 @@ mod loom_tests;
 mod tests;
 
 pub use error::{RecvError, SendError, TryRecvError, TrySendError};
-pub use receiver::{Recv, RecvMany, Receiver};
+pub use receiver::{Receiver, Recv, RecvMany};
 pub use sender::{Send, Sender};
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};

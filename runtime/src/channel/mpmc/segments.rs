@@ -68,7 +68,10 @@ impl<T> Segments<T> {
             let block = inner.spare.take().unwrap_or_else(Block::new);
             inner.blocks.push_back(block);
         }
-        let block = inner.blocks.back_mut().expect("a block with room was just ensured");
+        let block = inner
+            .blocks
+            .back_mut()
+            .expect("a block with room was just ensured");
         block.values[block.write] = Some(value);
         block.write += 1;
         self.len.fetch_add(1, Ordering::SeqCst);

@@ -142,7 +142,11 @@ fn close_wakes_every_waiter_with_an_error() {
         assert!(poll(recv.as_mut(), &waker).is_pending());
     }
     tx.close();
-    assert_eq!(count.0.load(SeqCst), 40, "more waiters than one wake batch holds");
+    assert_eq!(
+        count.0.load(SeqCst),
+        40,
+        "more waiters than one wake batch holds"
+    );
     for recv in &mut receivers {
         assert_eq!(poll(recv.as_mut(), &waker), Poll::Ready(Err(RecvError)));
     }
@@ -180,6 +184,9 @@ fn stream_yields_values_then_ends() {
         Poll::Ready(Some(7))
     );
     drop(tx);
-    assert_eq!(std::pin::Pin::new(&mut rx).poll_next(&mut cx), Poll::Ready(None));
+    assert_eq!(
+        std::pin::Pin::new(&mut rx).poll_next(&mut cx),
+        Poll::Ready(None)
+    );
     assert!(rx.is_terminated());
 }

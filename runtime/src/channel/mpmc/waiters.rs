@@ -190,7 +190,9 @@ impl Waiters {
         loop {
             let mut list = self.list.lock();
             while batch.can_push() {
-                let Some(waiter) = list.pop_front() else { break };
+                let Some(waiter) = list.pop_front() else {
+                    break;
+                };
                 self.count.fetch_sub(1, Ordering::Relaxed);
                 // SAFETY: as in `notify_one_slow`.
                 if let Some(waker) = unsafe { Self::mark_notified(waiter.0) } {
