@@ -44,7 +44,10 @@ fn poll_once<F: Future>(future: std::pin::Pin<&mut F>, waker: &Waker) -> Poll<F:
 /// `producers` tasks each send `per` values `(id, seq)`; `consumers` tasks receive until
 /// closed, each checking that it sees every producer's values in increasing order. Every value
 /// is received exactly once: the count and the sum match.
-fn stress(make: fn() -> (Sender<(usize, usize)>, Receiver<(usize, usize)>), workers: usize) {
+/// A producer's id and the value's sequence number within that producer.
+type Tagged = (usize, usize);
+
+fn stress(make: fn() -> (Sender<Tagged>, Receiver<Tagged>), workers: usize) {
     const PRODUCERS: usize = 4;
     const CONSUMERS: usize = 4;
     let per = scaled(5_000);

@@ -21,6 +21,9 @@ pub(super) enum Pop<T> {
     Closed,
 }
 
+// One per channel, inside its `Arc`: the ring's cache-line padding makes it large, and boxing
+// it would put a pointer chase on every send and receive.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Queue<T> {
     Bounded(Ring<T>),
     Unbounded(Segments<T>),
