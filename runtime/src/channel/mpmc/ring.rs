@@ -13,6 +13,11 @@
 //! `head == tail >> 1` with the bit set, and every value claimed before the close is delivered.
 //! A claimed slot whose value is not written yet reads as empty; its sender wakes a receiver
 //! once it is written.
+//!
+//! Slot `i` stores its sequence minus `2 * i`, so a fresh ring is all zero bytes and is
+//! allocated zeroed: for a large capacity the allocator hands out untouched pages and the
+//! ring's memory is only written as positions are first used (Tokio gets the same effect by
+//! allocating blocks lazily).
 
 use core::mem::MaybeUninit;
 
@@ -54,25 +59,40 @@ impl<T> core::ops::Deref for CachePadded<T> {
 
 impl<T> Ring<T> {
     pub(super) fn new(cap: usize) -> Ring<T> {
-        let slots = (0..cap)
-            .map(|i| Slot {
-                seq: AtomicUsize::new(2 * i),
-                value: UnsafeCell::new(MaybeUninit::uninit()),
-            })
-            .collect();
         Ring {
             head: CachePadded(AtomicUsize::new(0)),
             tail: CachePadded(AtomicUsize::new(0)),
-            slots,
+            slots: Self::zeroed_slots(cap),
         }
+    }
+
+    #[cfg(not(blitz_loom))]
+    fn zeroed_slots(cap: usize) -> Box<[Slot<T>]> {
+        let slots = Box::<[Slot<T>]>::new_zeroed_slice(cap);
+        // SAFETY: all-zero bytes are a valid `Slot`: a zero `AtomicUsize` (stored sequence 0,
+        // i.e. "free for lap 0") and a `MaybeUninit` value, which may hold any bytes.
+        unsafe { slots.assume_init() }
+    }
+
+    /// loom's atomics are not plain integers: build each slot.
+    #[cfg(blitz_loom)]
+    fn zeroed_slots(cap: usize) -> Box<[Slot<T>]> {
+        (0..cap)
+            .map(|_| Slot {
+                seq: AtomicUsize::new(0),
+                value: UnsafeCell::new(MaybeUninit::uninit()),
+            })
+            .collect()
     }
 
     pub(super) fn capacity(&self) -> usize {
         self.slots.len()
     }
 
-    fn slot(&self, pos: usize) -> &Slot<T> {
-        &self.slots[pos % self.slots.len()]
+    /// The slot of `pos` and the offset its stored sequence numbers are relative to.
+    fn slot(&self, pos: usize) -> (&Slot<T>, usize) {
+        let index = pos % self.slots.len();
+        (&self.slots[index], 2 * index)
     }
 
     pub(super) fn push(&self, value: T) -> Push<T> {
@@ -82,8 +102,8 @@ impl<T> Ring<T> {
                 return Push::Closed(value);
             }
             let pos = tail >> 1;
-            let slot = self.slot(pos);
-            let seq = slot.seq.load(Ordering::Acquire);
+            let (slot, base) = self.slot(pos);
+            let seq = slot.seq.load(Ordering::Acquire).wrapping_add(base);
             if seq == 2 * pos {
                 match self.tail.compare_exchange_weak(
                     tail,
@@ -96,7 +116,8 @@ impl<T> Ring<T> {
                         // previous value was taken: nobody else touches the cell until we
                         // publish it with the store below.
                         slot.value.with_mut(|v| unsafe { (*v).write(value) });
-                        slot.seq.store(2 * pos + 1, Ordering::Release);
+                        slot.seq
+                            .store((2 * pos + 1).wrapping_sub(base), Ordering::Release);
                         return Push::Done;
                     }
                     Err(current) => tail = current,
@@ -120,8 +141,8 @@ impl<T> Ring<T> {
     pub(super) fn pop(&self) -> Pop<T> {
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
-            let slot = self.slot(head);
-            let seq = slot.seq.load(Ordering::Acquire);
+            let (slot, base) = self.slot(head);
+            let seq = slot.seq.load(Ordering::Acquire).wrapping_add(base);
             if seq == 2 * head + 1 {
                 match self.head.compare_exchange_weak(
                     head,
@@ -133,8 +154,9 @@ impl<T> Ring<T> {
                         // SAFETY: our CAS claimed `head`, and the sequence says its sender has
                         // written the value: it is ours to move out, once.
                         let value = slot.value.with(|v| unsafe { (*v).assume_init_read() });
+                        let next_lap = 2 * (head + self.slots.len());
                         slot.seq
-                            .store(2 * (head + self.slots.len()), Ordering::Release);
+                            .store(next_lap.wrapping_sub(base), Ordering::Release);
                         return Pop::Value(value);
                     }
                     Err(current) => head = current,
