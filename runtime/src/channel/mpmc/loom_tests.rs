@@ -81,3 +81,19 @@ fn wake_forwarding_when_a_woken_receiver_is_dropped() {
         assert_eq!(receiver.join().unwrap(), Ok(9));
     });
 }
+
+/// Two senders race to allocate the same lazily allocated chunk; one install wins, the other
+/// frees its copy, and both values arrive.
+#[test]
+fn senders_race_to_allocate_a_chunk() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(2);
+        let tx2 = tx.clone();
+        let other = thread::spawn(move || tx2.try_send(2).unwrap());
+        tx.try_send(1).unwrap();
+        other.join().unwrap();
+        let mut got = [rx.try_recv().unwrap(), rx.try_recv().unwrap()];
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
+    });
+}

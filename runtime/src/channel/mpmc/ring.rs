@@ -14,19 +14,26 @@
 //! A claimed slot whose value is not written yet reads as empty; its sender wakes a receiver
 //! once it is written.
 //!
-//! Slot `i` stores its sequence minus `2 * i`, so a fresh ring is all zero bytes and is
-//! allocated zeroed: for a large capacity the allocator hands out untouched pages and the
-//! ring's memory is only written as positions are first used (Tokio gets the same effect by
-//! allocating blocks lazily).
+//! Slot `i` stores its sequence minus `2 * i`, so a fresh slot is all zero bytes. The slots
+//! live in chunks of [`CHUNK`] that are allocated zeroed the first time a sender reaches them:
+//! a channel with a large capacity costs memory only as far as its backlog has ever reached
+//! (Tokio gets the same effect with lazily allocated blocks). A missing chunk reads as "never
+//! written", i.e. free for the first lap.
 
 use core::mem::MaybeUninit;
 
 use crate::loom::cell::UnsafeCell;
-use crate::loom::sync::atomic::{fence, AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
 
 use super::queue::{Pop, Push};
 
 const CLOSED: usize = 1;
+
+/// Slots per lazily allocated chunk.
+#[cfg(not(blitz_loom))]
+const CHUNK: usize = 1024;
+#[cfg(blitz_loom)]
+const CHUNK: usize = 2;
 
 struct Slot<T> {
     seq: AtomicUsize,
@@ -36,7 +43,9 @@ struct Slot<T> {
 pub(super) struct Ring<T> {
     head: CachePadded<AtomicUsize>,
     tail: CachePadded<AtomicUsize>,
-    slots: Box<[Slot<T>]>,
+    cap: usize,
+    /// Chunk `c` holds slots `c * CHUNK ..` (the last one is shorter); null until first used.
+    chunks: Box<[AtomicPtr<Slot<T>>]>,
 }
 
 // SAFETY: values move from sender threads to receiver threads (hence `T: Send`), and each
@@ -62,22 +71,33 @@ impl<T> Ring<T> {
         Ring {
             head: CachePadded(AtomicUsize::new(0)),
             tail: CachePadded(AtomicUsize::new(0)),
-            slots: Self::zeroed_slots(cap),
+            cap,
+            chunks: (0..cap.div_ceil(CHUNK))
+                .map(|_| AtomicPtr::new(core::ptr::null_mut()))
+                .collect(),
         }
     }
 
+    pub(super) fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    fn chunk_len(&self, chunk: usize) -> usize {
+        CHUNK.min(self.cap - chunk * CHUNK)
+    }
+
     #[cfg(not(blitz_loom))]
-    fn zeroed_slots(cap: usize) -> Box<[Slot<T>]> {
-        let slots = Box::<[Slot<T>]>::new_zeroed_slice(cap);
+    fn new_chunk(len: usize) -> Box<[Slot<T>]> {
+        let slots = Box::<[Slot<T>]>::new_zeroed_slice(len);
         // SAFETY: all-zero bytes are a valid `Slot`: a zero `AtomicUsize` (stored sequence 0,
-        // i.e. "free for lap 0") and a `MaybeUninit` value, which may hold any bytes.
+        // i.e. "free for the first lap") and a `MaybeUninit` value, which may hold any bytes.
         unsafe { slots.assume_init() }
     }
 
     /// loom's atomics are not plain integers: build each slot.
     #[cfg(blitz_loom)]
-    fn zeroed_slots(cap: usize) -> Box<[Slot<T>]> {
-        (0..cap)
+    fn new_chunk(len: usize) -> Box<[Slot<T>]> {
+        (0..len)
             .map(|_| Slot {
                 seq: AtomicUsize::new(0),
                 value: UnsafeCell::new(MaybeUninit::uninit()),
@@ -85,14 +105,48 @@ impl<T> Ring<T> {
             .collect()
     }
 
-    pub(super) fn capacity(&self) -> usize {
-        self.slots.len()
+    /// The slot of `pos` (if its chunk exists) and the offset its stored sequence numbers are
+    /// relative to.
+    #[inline]
+    fn slot(&self, pos: usize) -> (Option<&Slot<T>>, usize) {
+        let index = pos % self.cap;
+        let chunk = self.chunks[index / CHUNK].load(Ordering::Acquire);
+        // SAFETY: a non-null chunk pointer was installed by `slot_or_allocate` from a boxed
+        // slice of `chunk_len` slots, which lives until the ring is dropped, and
+        // `index % CHUNK` is within it.
+        let slot = (!chunk.is_null()).then(|| unsafe { &*chunk.add(index % CHUNK) });
+        (slot, 2 * index)
     }
 
-    /// The slot of `pos` and the offset its stored sequence numbers are relative to.
-    fn slot(&self, pos: usize) -> (&Slot<T>, usize) {
-        let index = pos % self.slots.len();
-        (&self.slots[index], 2 * index)
+    /// As [`Ring::slot`], allocating the slot's chunk if no sender has done so yet.
+    #[inline]
+    fn slot_or_allocate(&self, pos: usize) -> (&Slot<T>, usize) {
+        match self.slot(pos) {
+            (Some(slot), base) => (slot, base),
+            (None, base) => (self.allocate(pos % self.cap / CHUNK, pos), base),
+        }
+    }
+
+    #[cold]
+    fn allocate(&self, chunk: usize, pos: usize) -> &Slot<T> {
+        let fresh = Box::into_raw(Self::new_chunk(self.chunk_len(chunk))).cast::<Slot<T>>();
+        let installed = match self.chunks[chunk].compare_exchange(
+            core::ptr::null_mut(),
+            fresh,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => fresh,
+            Err(theirs) => {
+                let len = self.chunk_len(chunk);
+                // SAFETY: `fresh` came from `Box::into_raw` of a slice of `len` slots just
+                // above and was never shared (our install failed).
+                drop(unsafe { Box::from_raw(core::ptr::slice_from_raw_parts_mut(fresh, len)) });
+                theirs
+            }
+        };
+        // SAFETY: `installed` is a live chunk of this ring (see `slot`).
+        unsafe { &*installed.add(pos % self.cap % CHUNK) }
     }
 
     pub(super) fn push(&self, value: T) -> Push<T> {
@@ -102,7 +156,7 @@ impl<T> Ring<T> {
                 return Push::Closed(value);
             }
             let pos = tail >> 1;
-            let (slot, base) = self.slot(pos);
+            let (slot, base) = self.slot_or_allocate(pos);
             let seq = slot.seq.load(Ordering::Acquire).wrapping_add(base);
             if seq == 2 * pos {
                 match self.tail.compare_exchange_weak(
@@ -126,7 +180,7 @@ impl<T> Ring<T> {
                 // The slot still holds last lap's value: full, unless `head` moved meanwhile.
                 fence(Ordering::SeqCst);
                 let head = self.head.load(Ordering::Relaxed);
-                if head.wrapping_add(self.slots.len()) == pos {
+                if head.wrapping_add(self.cap) == pos {
                     return Push::Full(value);
                 }
                 crate::loom::spin_hint();
@@ -142,7 +196,10 @@ impl<T> Ring<T> {
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
             let (slot, base) = self.slot(head);
-            let seq = slot.seq.load(Ordering::Acquire).wrapping_add(base);
+            // A missing chunk was never written: free for the first lap.
+            let seq = slot
+                .map_or(0, |s| s.seq.load(Ordering::Acquire))
+                .wrapping_add(base);
             if seq == 2 * head + 1 {
                 match self.head.compare_exchange_weak(
                     head,
@@ -151,10 +208,12 @@ impl<T> Ring<T> {
                     Ordering::Relaxed,
                 ) {
                     Ok(_) => {
+                        // An odd sequence was read from a real slot (a missing one reads even).
+                        let slot = slot.expect("a written slot's chunk exists");
                         // SAFETY: our CAS claimed `head`, and the sequence says its sender has
                         // written the value: it is ours to move out, once.
                         let value = slot.value.with(|v| unsafe { (*v).assume_init_read() });
-                        let next_lap = 2 * (head + self.slots.len());
+                        let next_lap = 2 * (head + self.cap);
                         slot.seq
                             .store(next_lap.wrapping_sub(base), Ordering::Release);
                         return Pop::Value(value);
@@ -211,6 +270,15 @@ impl<T> Drop for Ring<T> {
         // Values still buffered when the last handle goes: drop each once.
         while let Pop::Value(value) = self.pop() {
             drop(value);
+        }
+        for (chunk, ptr) in self.chunks.iter().enumerate() {
+            let ptr = ptr.load(Ordering::Acquire);
+            if !ptr.is_null() {
+                let len = self.chunk_len(chunk);
+                // SAFETY: installed chunks come from `Box::into_raw` of `len` slots; nothing
+                // refers to them any more (`&mut self`), and each is freed once.
+                drop(unsafe { Box::from_raw(core::ptr::slice_from_raw_parts_mut(ptr, len)) });
+            }
         }
     }
 }

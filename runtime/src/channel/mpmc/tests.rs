@@ -190,3 +190,29 @@ fn stream_yields_values_then_ends() {
     );
     assert!(rx.is_terminated());
 }
+
+#[test]
+fn lazily_allocated_chunks_wrap_and_drop_cleanly() {
+    let cap = 2 * 1024 + 5; // three chunks, the last one short
+    let (tx, rx) = bounded(cap);
+    for lap in 0..3 {
+        for i in 0..cap {
+            tx.try_send(lap * cap + i).unwrap();
+        }
+        assert!(tx.try_send(0).is_err(), "full at exactly cap");
+        for i in 0..cap - 7 {
+            assert_eq!(rx.try_recv(), Ok(lap * cap + i));
+        }
+        for i in cap - 7..cap {
+            assert_eq!(rx.try_recv(), Ok(lap * cap + i));
+        }
+    }
+    // Leave values in two chunks and drop the channel with them.
+    let drops = StdArc::new(());
+    let (tx, rx) = bounded(cap);
+    for _ in 0..1500 {
+        tx.try_send(drops.clone()).unwrap();
+    }
+    drop((tx, rx));
+    assert_eq!(StdArc::strong_count(&drops), 1);
+}
