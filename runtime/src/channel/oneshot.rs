@@ -140,12 +140,12 @@ impl<T> Sender<T> {
     /// ```
     pub fn send(mut self, value: T) -> Result<(), T> {
         let cell = self.cell.take().expect("a Sender is only consumed by send");
-        if cell.state.load(Acquire) & RX_CLOSED != 0 {
+        let mut state = cell.state.load(Acquire);
+        if state & RX_CLOSED != 0 {
             return Err(value);
         }
         // SAFETY: the slot is the sender's until `SENT` is set, and only one `send` runs.
         cell.value.with_mut(|v| unsafe { *v = Some(value) });
-        let mut state = cell.state.load(Acquire);
         loop {
             if state & RX_CLOSED != 0 {
                 // SAFETY: `SENT` was never set, so the slot is still ours.
