@@ -114,6 +114,7 @@ enum Kind {
     SpawnManyRemoteBusy1,
     SpawnManyRemoteBusy2,
     PingPong,
+    PingPongOwnOneshot,
     YieldMany,
     ChainedSpawn,
     CtSpawnManyLocal,
@@ -267,7 +268,7 @@ pub fn all() -> Vec<Workload> {
 fn channel_workloads(list: &mut Vec<Workload>) {
     use channel_mpmc::{BIG, CONTENTION_TASKS, MPMC_MESSAGES, PER_TASK, ROUND_TRIPS};
     let mpsc = "sync_mpsc.rs";
-    let rows: [(Kind, &str, Class, Flavor, usize, &str, &str); 13] = [
+    let rows: [(Kind, &str, Class, Flavor, usize, &str, &str); 15] = [
         (
             Kind::ChanTrySend100k,
             "chan_try_send_100k",
@@ -368,6 +369,24 @@ fn channel_workloads(list: &mut Vec<Workload>) {
             mpsc,
         ),
         (
+            Kind::PingPongOwnOneshot,
+            "ping_pong_own_oneshot",
+            Class::MtThroughput,
+            Flavor::MultiThread(4),
+            ping_pong::NUM_PINGS,
+            "ping-pong",
+            "rt_multi_threaded.rs: rt_multi_ping_pong, blitz-io side on its own oneshot",
+        ),
+        (
+            Kind::PingPongOwnOneshot,
+            "ping_pong_own_oneshot",
+            Class::MtThroughput,
+            Flavor::MultiThread(2),
+            ping_pong::NUM_PINGS,
+            "ping-pong",
+            "rt_multi_threaded.rs: rt_multi_ping_pong, blitz-io side on its own oneshot",
+        ),
+        (
             Kind::ChanRequestReply,
             "chan_request_reply",
             Class::NeverParks,
@@ -449,6 +468,7 @@ impl Workload {
                 remote_spawn::run_blitz(rt, remote_spawn::NUM_SPAWN_BUSY2)
             }
             Kind::PingPong => ping_pong::run_blitz(rt),
+            Kind::PingPongOwnOneshot => ping_pong::run_blitz_own_oneshot(rt),
             Kind::YieldMany => yield_many::run_blitz(rt),
             Kind::ChainedSpawn => chained_spawn::run_blitz(rt),
             Kind::CtSpawnManyLocal => ct_spawn_many::run_blitz(rt),
@@ -470,7 +490,7 @@ impl Workload {
             Kind::SpawnManyRemoteBusy2 => {
                 remote_spawn::run_tokio(rt, remote_spawn::NUM_SPAWN_BUSY2)
             }
-            Kind::PingPong => ping_pong::run_tokio(rt),
+            Kind::PingPong | Kind::PingPongOwnOneshot => ping_pong::run_tokio(rt),
             Kind::YieldMany => yield_many::run_tokio(rt),
             Kind::ChainedSpawn => chained_spawn::run_tokio(rt),
             Kind::CtSpawnManyLocal => ct_spawn_many::run_tokio(rt),
