@@ -634,7 +634,13 @@ pub fn benchmarks_md(
          `tokio::sync`. Multi-thread workloads run at 4 workers (Tokio's \
          parameter) and 2 (this machine's cores). Where Tokio's benchmark signals completion \
          with `std::sync::mpsc` both sides use it; `ping_pong` uses `tokio::sync::oneshot` on \
-         both sides (blitz-io has no channels yet). Tokio runtimes are built as in Tokio's \
+         both sides. The `chan_*` rows compare the channels themselves: blitz-io's \
+         `channel::mpmc` and `channel::oneshot` against `tokio::sync::mpsc` and \
+         `tokio::sync::oneshot` (Tokio has no MPMC channel: `chan_mpmc_4p4c` shares one mpsc \
+         receiver behind a `tokio::sync::Mutex` on the Tokio side), on the Zig original's \
+         channel cases and Tokio's `benches/sync_mpsc.rs` and `benches/sync_mpsc_oneshot.rs` \
+         (`request_reply`; its parks/op column is the number to watch). Their allocation \
+         columns include creating the channel once per iteration. Tokio runtimes are built as in Tokio's \
          benchmark (`enable_all()` for the `rt_multi_threaded.rs` cases, which with this \
          workspace's features enables the time driver only).\n\
          - The `sync_*` workloads are the Zig original's sync cases at its parameters, each \

@@ -350,3 +350,40 @@ assert_value!(task::sleep(Duration::ZERO) => Send, Sync, !Unpin);
 assert_value!(time::timeout(Duration::ZERO, async {}) => Send, Sync, !Unpin);
 assert_value!(time::interval(Duration::from_millis(1)).tick() => Send, !Unpin);
 assert_value!(time::advance(Duration::ZERO) => Send, Sync);
+
+// Channels. The handles share a channel that only moves values between threads, so `T: Send`
+// makes them Send and Sync; a waiting future embeds its waiter node, so it is !Unpin. A `Send`
+// future holds the value it has yet to deliver, so it is Sync only when `T` is.
+mod channels {
+    use super::*;
+    use blitz_io::channel::{mpmc, oneshot};
+
+    assert_type!(mpmc::Sender<u32>: Send, Sync, Unpin);
+    assert_type!(mpmc::Sender<Cell<u32>>: Send, Sync, Unpin);
+    assert_type!(mpmc::Sender<Rc<u32>>: !Send, !Sync, Unpin);
+    assert_type!(mpmc::Receiver<u32>: Send, Sync, Unpin);
+    assert_type!(mpmc::Receiver<Cell<u32>>: Send, Sync, Unpin);
+    assert_type!(mpmc::Receiver<Rc<u32>>: !Send, !Sync, Unpin);
+    assert_type!(mpmc::Send<'static, u32>: Send, Sync, !Unpin);
+    assert_type!(mpmc::Send<'static, Cell<u32>>: Send, !Sync, !Unpin);
+    assert_type!(mpmc::Send<'static, Rc<u32>>: !Send, !Sync, !Unpin);
+    assert_type!(mpmc::Recv<'static, u32>: Send, Sync, !Unpin);
+    assert_type!(mpmc::Recv<'static, Cell<u32>>: Send, Sync, !Unpin);
+    assert_type!(mpmc::Recv<'static, Rc<u32>>: !Send, !Sync, !Unpin);
+    assert_type!(mpmc::RecvMany<'static, u32>: Send, Sync, !Unpin);
+    assert_type!(mpmc::RecvMany<'static, Cell<u32>>: Send, !Sync, !Unpin);
+    assert_type!(mpmc::SendError<u32>: Send, Sync, Unpin);
+    assert_type!(mpmc::TrySendError<u32>: Send, Sync, Unpin);
+    assert_type!(mpmc::RecvError: Send, Sync, Unpin);
+    assert_type!(mpmc::TryRecvError: Send, Sync, Unpin);
+
+    assert_type!(oneshot::Sender<u32>: Send, Sync, Unpin);
+    assert_type!(oneshot::Sender<Cell<u32>>: Send, Sync, Unpin);
+    assert_type!(oneshot::Sender<Rc<u32>>: !Send, !Sync, Unpin);
+    assert_type!(oneshot::Receiver<u32>: Send, Sync, Unpin);
+    assert_type!(oneshot::Receiver<Cell<u32>>: Send, Sync, Unpin);
+    assert_type!(oneshot::Receiver<Rc<u32>>: !Send, !Sync, Unpin);
+    assert_type!(oneshot::Closed<'static, u32>: Send, Sync, Unpin);
+    assert_type!(oneshot::RecvError: Send, Sync, Unpin);
+    assert_type!(oneshot::TryRecvError: Send, Sync, Unpin);
+}

@@ -35,7 +35,10 @@
 mod blocking_many;
 mod busy;
 mod chained_spawn;
+mod channel_api;
 mod channel_broadcast_watch;
+mod channel_mpmc;
+mod channel_oneshot;
 mod ct_spawn_many;
 mod ping_pong;
 mod remote_spawn;
@@ -122,6 +125,7 @@ enum Kind {
     SpawnManyRemoteBusy1,
     SpawnManyRemoteBusy2,
     PingPong,
+    PingPongOwnOneshot,
     YieldMany,
     ChainedSpawn,
     CtSpawnManyLocal,
@@ -145,6 +149,18 @@ enum Kind {
     TimeoutCancel,
     SleepFire,
     SleepMany,
+    ChanTrySend100k,
+    ChanFillDrain100k,
+    ChanRoundtripCap1,
+    ChanOneshot,
+    ChanMpmc4p4c,
+    ChanUncontendedBounded,
+    ChanUncontendedUnbounded,
+    ChanContentionBounded,
+    ChanContentionBoundedFull,
+    ChanContentionBoundedRecvMany,
+    ChanContentionUnbounded,
+    ChanRequestReply,
 }
 
 /// One benchmark workload at one flavour and worker count.
@@ -422,6 +438,7 @@ pub fn all() -> Vec<Workload> {
             "blitz-io's own (time issue): 200k concurrent sleeps (1M by hand: see the Timers section)",
         ),
     ]);
+    channel_workloads(&mut list);
     list
 }
 
@@ -470,6 +487,161 @@ fn sync_b() -> Vec<Workload> {
             "Zig harness rust_bench/src/main.rs: bench_barrier",
         ),
     ]
+}
+
+/// The `chan_*` rows: blitz-io's channels against Tokio's.
+fn channel_workloads(list: &mut Vec<Workload>) {
+    use channel_mpmc::{BIG, CONTENTION_TASKS, MPMC_MESSAGES, PER_TASK, ROUND_TRIPS};
+    let mpsc = "sync_mpsc.rs";
+    let rows: [(Kind, &str, Class, Flavor, usize, &str, &str); 15] = [
+        (
+            Kind::ChanTrySend100k,
+            "chan_try_send_100k",
+            Class::NeverParks,
+            Flavor::CurrentThread,
+            BIG,
+            "try_send",
+            "Zig original: send 100k into cap 100k",
+        ),
+        (
+            Kind::ChanFillDrain100k,
+            "chan_fill_drain_100k",
+            Class::NeverParks,
+            Flavor::CurrentThread,
+            BIG,
+            "try_send + try_recv",
+            "Zig original: recv 100k",
+        ),
+        (
+            Kind::ChanRoundtripCap1,
+            "chan_roundtrip_cap1",
+            Class::NeverParks,
+            Flavor::CurrentThread,
+            ROUND_TRIPS,
+            "round trip",
+            "Zig original: roundtrip cap 1",
+        ),
+        (
+            Kind::ChanOneshot,
+            "chan_oneshot",
+            Class::NeverParks,
+            Flavor::CurrentThread,
+            channel_oneshot::ONESHOTS,
+            "create + send + recv",
+            "Zig original: oneshot create+send+recv",
+        ),
+        (
+            Kind::ChanMpmc4p4c,
+            "chan_mpmc_4p4c",
+            Class::MtThroughput,
+            Flavor::MultiThread(4),
+            MPMC_MESSAGES,
+            "message",
+            "Zig original: MPMC 4+4, cap 1000 (Tokio: mpsc + shared receiver in a Mutex)",
+        ),
+        (
+            Kind::ChanUncontendedBounded,
+            "chan_uncontended_bounded",
+            Class::NeverParks,
+            Flavor::MultiThread(4),
+            PER_TASK,
+            "send + recv",
+            mpsc,
+        ),
+        (
+            Kind::ChanUncontendedUnbounded,
+            "chan_uncontended_unbounded",
+            Class::NeverParks,
+            Flavor::MultiThread(4),
+            PER_TASK,
+            "send + recv",
+            mpsc,
+        ),
+        (
+            Kind::ChanContentionBounded,
+            "chan_contention_bounded",
+            Class::MtThroughput,
+            Flavor::MultiThread(4),
+            CONTENTION_TASKS * PER_TASK,
+            "message",
+            mpsc,
+        ),
+        (
+            Kind::ChanContentionBoundedFull,
+            "chan_contention_bounded_full",
+            Class::MtThroughput,
+            Flavor::MultiThread(4),
+            CONTENTION_TASKS * PER_TASK,
+            "message",
+            mpsc,
+        ),
+        (
+            Kind::ChanContentionBoundedRecvMany,
+            "chan_contention_bounded_recv_many",
+            Class::MtThroughput,
+            Flavor::MultiThread(4),
+            CONTENTION_TASKS * PER_TASK,
+            "message",
+            mpsc,
+        ),
+        (
+            Kind::ChanContentionUnbounded,
+            "chan_contention_unbounded",
+            Class::MtThroughput,
+            Flavor::MultiThread(4),
+            CONTENTION_TASKS * PER_TASK,
+            "message",
+            mpsc,
+        ),
+        (
+            Kind::PingPongOwnOneshot,
+            "ping_pong_own_oneshot",
+            Class::MtThroughput,
+            Flavor::MultiThread(4),
+            ping_pong::NUM_PINGS,
+            "ping-pong",
+            "rt_multi_threaded.rs: rt_multi_ping_pong, blitz-io side on its own oneshot",
+        ),
+        (
+            Kind::PingPongOwnOneshot,
+            "ping_pong_own_oneshot",
+            Class::MtThroughput,
+            Flavor::MultiThread(2),
+            ping_pong::NUM_PINGS,
+            "ping-pong",
+            "rt_multi_threaded.rs: rt_multi_ping_pong, blitz-io side on its own oneshot",
+        ),
+        (
+            Kind::ChanRequestReply,
+            "chan_request_reply",
+            Class::NeverParks,
+            Flavor::CurrentThread,
+            channel_oneshot::REQUESTS,
+            "request + reply",
+            "sync_mpsc_oneshot.rs",
+        ),
+        (
+            Kind::ChanRequestReply,
+            "chan_request_reply",
+            Class::ParkDominated,
+            Flavor::MultiThread(1),
+            channel_oneshot::REQUESTS,
+            "request + reply",
+            "sync_mpsc_oneshot.rs",
+        ),
+    ];
+    for (kind, name, class, flavor, ops, op, origin) in rows {
+        list.push(Workload {
+            name,
+            class,
+            flavor,
+            ops_per_iter: ops as u64,
+            op,
+            origin,
+            tokio_enable_all: false,
+            kind,
+        });
+    }
 }
 
 impl Workload {
@@ -521,6 +693,7 @@ impl Workload {
                 remote_spawn::run_blitz(rt, remote_spawn::NUM_SPAWN_BUSY2)
             }
             Kind::PingPong => ping_pong::run_blitz(rt),
+            Kind::PingPongOwnOneshot => ping_pong::run_blitz_own_oneshot(rt),
             Kind::YieldMany => yield_many::run_blitz(rt),
             Kind::ChainedSpawn => chained_spawn::run_blitz(rt),
             Kind::CtSpawnManyLocal => ct_spawn_many::run_blitz(rt),
@@ -547,6 +720,7 @@ impl Workload {
             },
             Kind::SleepFire => time::blitz::sleep_fire(rt),
             Kind::SleepMany => time::blitz::sleep_many(rt),
+            kind => run_channel_blitz(kind, rt),
         }
     }
 
@@ -562,7 +736,7 @@ impl Workload {
             Kind::SpawnManyRemoteBusy2 => {
                 remote_spawn::run_tokio(rt, remote_spawn::NUM_SPAWN_BUSY2)
             }
-            Kind::PingPong => ping_pong::run_tokio(rt),
+            Kind::PingPong | Kind::PingPongOwnOneshot => ping_pong::run_tokio(rt),
             Kind::YieldMany => yield_many::run_tokio(rt),
             Kind::ChainedSpawn => chained_spawn::run_tokio(rt),
             Kind::CtSpawnManyLocal => ct_spawn_many::run_tokio(rt),
@@ -589,9 +763,36 @@ impl Workload {
             },
             Kind::SleepFire => time::tokio_side::sleep_fire(rt),
             Kind::SleepMany => time::tokio_side::sleep_many(rt),
+            kind => run_channel_tokio(kind, rt),
         }
     }
 }
+
+macro_rules! run_channel {
+    ($name:ident, $side:ident, $Runtime:ty) => {
+        fn $name(kind: Kind, rt: &$Runtime) {
+            use channel_mpmc::$side as m;
+            use channel_oneshot::$side as o;
+            match kind {
+                Kind::ChanTrySend100k => m::try_send_100k(rt),
+                Kind::ChanFillDrain100k => m::fill_drain_100k(rt),
+                Kind::ChanRoundtripCap1 => m::roundtrip_cap1(rt),
+                Kind::ChanOneshot => o::create_send_recv(rt),
+                Kind::ChanMpmc4p4c => m::mpmc_4p4c(rt),
+                Kind::ChanUncontendedBounded => m::uncontended_bounded(rt),
+                Kind::ChanUncontendedUnbounded => m::uncontended_unbounded(rt),
+                Kind::ChanContentionBounded => m::contention_bounded(rt, 1_000_000, false),
+                Kind::ChanContentionBoundedFull => m::contention_bounded(rt, 100, false),
+                Kind::ChanContentionBoundedRecvMany => m::contention_bounded(rt, 1_000_000, true),
+                Kind::ChanContentionUnbounded => m::contention_unbounded(rt),
+                Kind::ChanRequestReply => o::request_reply(rt),
+                other => unreachable!("{other:?} is not a channel workload"),
+            }
+        }
+    };
+}
+run_channel!(run_channel_blitz, blitz, blitz_io::Runtime);
+run_channel!(run_channel_tokio, tokio, tokio::runtime::Runtime);
 
 /// Background load running on a runtime while a workload is measured.
 ///

@@ -5,13 +5,14 @@
 //! `block_on` future through a `std::sync::mpsc::sync_channel(1000)`. Tokio's oneshot is used on
 //! both sides (it needs no Tokio runtime).
 //!
+//! An extra row, `ping_pong_own_oneshot`, runs the same body with blitz-io's own
+//! `channel::oneshot` on the blitz-io side (Tokio's side is unchanged).
+//!
 //! Check: the signal arrived and the countdown is exactly zero (all 1 000 round trips
 //! completed).
 
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{mpsc, Arc};
-
-use tokio::sync::oneshot;
 
 use super::recv_or_fail;
 
@@ -19,7 +20,7 @@ use super::recv_or_fail;
 pub(crate) const NUM_PINGS: usize = 1_000;
 
 macro_rules! workload {
-    ($run:ident, $Runtime:ty, $spawn:path, $side:literal) => {
+    ($run:ident, $Runtime:ty, $spawn:path, $channel:path, $side:literal) => {
         pub(crate) fn $run(rt: &$Runtime) {
             let (done_tx, done_rx) = mpsc::sync_channel::<()>(1000);
             let rem = Arc::new(AtomicUsize::new(NUM_PINGS));
@@ -30,8 +31,8 @@ macro_rules! workload {
                         let rem = pings_rem.clone();
                         let done_tx = done_tx.clone();
                         drop($spawn(async move {
-                            let (tx1, rx1) = oneshot::channel::<()>();
-                            let (tx2, rx2) = oneshot::channel::<()>();
+                            let (tx1, rx1) = $channel();
+                            let (tx2, rx2) = $channel();
                             drop($spawn(async move {
                                 rx1.await.unwrap();
                                 tx2.send(()).unwrap();
@@ -62,6 +63,20 @@ workload!(
     run_blitz,
     blitz_io::Runtime,
     blitz_io::task::spawn,
+    tokio::sync::oneshot::channel,
     "blitz-io"
 );
-workload!(run_tokio, tokio::runtime::Runtime, tokio::spawn, "tokio");
+workload!(
+    run_blitz_own_oneshot,
+    blitz_io::Runtime,
+    blitz_io::task::spawn,
+    blitz_io::channel::oneshot::channel,
+    "blitz-io"
+);
+workload!(
+    run_tokio,
+    tokio::runtime::Runtime,
+    tokio::spawn,
+    tokio::sync::oneshot::channel,
+    "tokio"
+);

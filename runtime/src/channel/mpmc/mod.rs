@@ -1,0 +1,210 @@
+//! Multi-producer, multi-consumer channels: [`bounded`] and [`unbounded`].
+//!
+//! Both [`Sender`] and [`Receiver`] are cloneable; each value goes to exactly one receiver.
+//! The bounded channel is a lock-free ring of `cap` slots with per-slot sequence numbers
+//! (Vyukov's bounded MPMC queue, see `ring.rs`), allocated once at construction; the unbounded
+//! channel stores values in blocks of 32 allocated as needed (`segments.rs`). Senders that find
+//! the ring full and receivers that find it empty park on intrusive waiter nodes embedded in
+//! their futures (`waiters.rs`): no allocation per wait, and the path where a slot is available
+//! takes no lock.
+//!
+//! The channel closes when every sender or every receiver is dropped, or on
+//! [`Sender::close`]/[`Receiver::close`]. After that sends fail, and receivers still get every
+//! value buffered before the close, then [`RecvError`]. `recv()` returns `Result<T, RecvError>`
+//! like std's and crossbeam's channels (tokio's mpsc returns `Option<T>`).
+//!
+//! # Cancellation
+//!
+//! - A dropped [`send`](Sender::send) future either delivered its value (it returned `Ready`
+//!   and the value will be received exactly once) or did not (the value is dropped with the
+//!   future and never received): a value enters the channel only in the poll that returns
+//!   `Ready`. A sender that had to wait delivers its value when it is woken and finds room.
+//! - A dropped [`recv`](Receiver::recv) future never loses a value: values are never handed to
+//!   a waiter; a woken receiver takes its value from the channel itself.
+//! - A waiter that was woken but dropped before acting passes the wake to the next waiter.
+//!
+//! ```
+//! use blitz_io::channel::mpmc;
+//!
+//! blitz_io::run(async {
+//!     let (tx, rx) = mpmc::bounded(8);
+//!     for id in 0..3u64 {
+//!         let tx = tx.clone();
+//!         blitz_io::task::spawn(async move {
+//!             for i in 0..10 {
+//!                 tx.send(id * 100 + i).await.unwrap();
+//!             }
+//!         });
+//!     }
+//!     drop(tx); // the channel closes once the producers' clones are gone
+//!     let mut total = 0;
+//!     while let Ok(value) = rx.recv().await {
+//!         total += value;
+//!     }
+//!     assert_eq!(total, 3 * 45 + 100 * 10 + 200 * 10);
+//! });
+//! ```
+
+mod error;
+mod queue;
+mod receiver;
+mod ring;
+mod segments;
+mod sender;
+mod waiters;
+
+#[cfg(all(test, blitz_loom))]
+mod loom_tests;
+#[cfg(all(test, not(blitz_loom)))]
+mod tests;
+
+pub use error::{RecvError, SendError, TryRecvError, TrySendError};
+pub use receiver::{Receiver, Recv, RecvMany};
+pub use sender::{Send, Sender};
+
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::loom::sync::Arc;
+
+use queue::{Pop, Push, Queue};
+use waiters::Waiters;
+
+/// Creates a channel that buffers up to `cap` values; `send` waits while it is full.
+///
+/// The ring of `cap` slots is allocated here, once: memory and construction time grow with
+/// `cap` (use [`unbounded`] for a large, usually-empty buffer).
+///
+/// # Panics
+///
+/// If `cap == 0`. There is no rendezvous mode: use `bounded(1)` for the smallest buffer.
+///
+/// ```
+/// let (tx, rx) = blitz_io::channel::mpmc::bounded(1);
+/// tx.try_send(1).unwrap();
+/// assert!(tx.try_send(2).is_err()); // full
+/// assert_eq!(rx.try_recv(), Ok(1));
+/// ```
+#[track_caller]
+pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    assert!(
+        cap > 0,
+        "mpmc::bounded(0): a channel needs room for at least one value; \
+         use mpmc::bounded(1) for the smallest buffer"
+    );
+    new(Queue::Bounded(ring::Ring::new(cap)))
+}
+
+/// Creates a channel with no capacity limit: `send` never waits. Memory grows with the
+/// backlog, in blocks of 32 values.
+///
+/// ```
+/// let (tx, rx) = blitz_io::channel::mpmc::unbounded();
+/// for i in 0..100 {
+///     tx.try_send(i).unwrap();
+/// }
+/// assert_eq!(rx.len(), 100);
+/// assert_eq!(rx.try_recv(), Ok(0));
+/// ```
+pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    new(Queue::Unbounded(segments::Segments::new()))
+}
+
+fn new<T>(queue: Queue<T>) -> (Sender<T>, Receiver<T>) {
+    let chan = Arc::new(Chan {
+        queue,
+        senders: AtomicUsize::new(1),
+        receivers: AtomicUsize::new(1),
+        send_waiters: Waiters::new(),
+        recv_waiters: Waiters::new(),
+    });
+    (Sender::new(chan.clone()), Receiver::new(chan))
+}
+
+/// The state every handle shares.
+pub(crate) struct Chan<T> {
+    queue: Queue<T>,
+    senders: AtomicUsize,
+    receivers: AtomicUsize,
+    /// Senders waiting for a free slot (bounded only).
+    send_waiters: Waiters,
+    /// Receivers waiting for a value.
+    recv_waiters: Waiters,
+}
+
+impl<T> Chan<T> {
+    #[inline]
+    fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        match self.queue.push(value) {
+            Push::Done => {
+                self.recv_waiters.notify_one();
+                Ok(())
+            }
+            Push::Full(value) => Err(TrySendError::Full(value)),
+            Push::Closed(value) => Err(TrySendError::Closed(value)),
+        }
+    }
+
+    #[inline]
+    fn try_recv(&self) -> Result<T, TryRecvError> {
+        match self.queue.pop() {
+            Pop::Value(value) => {
+                if let Queue::Bounded(_) = self.queue {
+                    self.send_waiters.notify_one();
+                }
+                Ok(value)
+            }
+            Pop::Empty => Err(TryRecvError::Empty),
+            Pop::Closed => Err(TryRecvError::Closed),
+        }
+    }
+
+    fn close(&self) {
+        if self.queue.close() {
+            self.send_waiters.notify_all();
+            self.recv_waiters.notify_all();
+        }
+    }
+
+    fn add_handle(count: &AtomicUsize) {
+        count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Drops one handle from `count`; the last one closes the channel.
+    fn drop_handle(&self, count: &AtomicUsize) {
+        if count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.close();
+        }
+    }
+}
+
+// The methods shared by both handles.
+macro_rules! common_methods {
+    () => {
+        /// Closes the channel: sends fail from now on, receivers still get what is buffered.
+        /// Wakes every waiting sender and receiver.
+        pub fn close(&self) {
+            self.chan.close();
+        }
+
+        /// Whether the channel is closed (explicitly, or because every sender or every
+        /// receiver was dropped).
+        pub fn is_closed(&self) -> bool {
+            self.chan.queue.is_closed()
+        }
+
+        /// How many values are buffered right now.
+        pub fn len(&self) -> usize {
+            self.chan.queue.len()
+        }
+
+        /// Whether no value is buffered right now.
+        pub fn is_empty(&self) -> bool {
+            self.len() == 0
+        }
+
+        /// The bounded channel's capacity; `None` for an unbounded channel.
+        pub fn capacity(&self) -> Option<usize> {
+            self.chan.queue.capacity()
+        }
+    };
+}
+use common_methods;

@@ -1,0 +1,77 @@
+//! The value store behind a channel: the bounded ring or the unbounded segment list, behind
+//! one small interface (`push`, `pop`, `close`) so the waiting logic is written once.
+
+use super::ring::Ring;
+use super::segments::Segments;
+
+/// What a push did.
+pub(super) enum Push<T> {
+    Done,
+    /// No free slot (bounded only); the value comes back.
+    Full(T),
+    /// The channel is closed; the value comes back.
+    Closed(T),
+}
+
+/// What a pop found.
+pub(super) enum Pop<T> {
+    Value(T),
+    Empty,
+    /// Closed and drained: nothing will ever arrive.
+    Closed,
+}
+
+// One per channel, inside its `Arc`: the ring's cache-line padding makes it large, and boxing
+// it would put a pointer chase on every send and receive.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Queue<T> {
+    Bounded(Ring<T>),
+    Unbounded(Segments<T>),
+}
+
+impl<T> Queue<T> {
+    #[inline]
+    pub(super) fn push(&self, value: T) -> Push<T> {
+        match self {
+            Queue::Bounded(ring) => ring.push(value),
+            Queue::Unbounded(segments) => segments.push(value),
+        }
+    }
+
+    #[inline]
+    pub(super) fn pop(&self) -> Pop<T> {
+        match self {
+            Queue::Bounded(ring) => ring.pop(),
+            Queue::Unbounded(segments) => segments.pop(),
+        }
+    }
+
+    /// Closes the queue; true for the call that closed it.
+    pub(super) fn close(&self) -> bool {
+        match self {
+            Queue::Bounded(ring) => ring.close(),
+            Queue::Unbounded(segments) => segments.close(),
+        }
+    }
+
+    pub(super) fn is_closed(&self) -> bool {
+        match self {
+            Queue::Bounded(ring) => ring.is_closed(),
+            Queue::Unbounded(segments) => segments.is_closed(),
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        match self {
+            Queue::Bounded(ring) => ring.len(),
+            Queue::Unbounded(segments) => segments.len(),
+        }
+    }
+
+    pub(super) fn capacity(&self) -> Option<usize> {
+        match self {
+            Queue::Bounded(ring) => Some(ring.capacity()),
+            Queue::Unbounded(_) => None,
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! `channel::oneshot`: delivery across threads, the sender's `closed()`, close and drop in
+//! every order, and the value dropped exactly once whoever ends up owning it.
+
+mod common;
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use blitz_io::channel::oneshot::{self, TryRecvError};
+use common::DropCounter;
+
+fn scaled(n: usize) -> usize {
+    let valgrind = std::env::var("LD_PRELOAD").is_ok_and(|p| p.contains("vgpreload"));
+    if valgrind {
+        (n / 50).max(10)
+    } else {
+        n
+    }
+}
+
+#[derive(Default)]
+struct Count(AtomicUsize);
+
+impl Wake for Count {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+#[test]
+fn many_round_trips_across_workers() {
+    let rounds = scaled(2_000);
+    let rt = common::multi(4);
+    let total = rt.block_on(async move {
+        let mut total = 0u64;
+        for i in 0..rounds as u64 {
+            let (ask_tx, ask_rx) = oneshot::channel::<u64>();
+            let (answer_tx, answer_rx) = oneshot::channel::<u64>();
+            drop(blitz_io::task::spawn(async move {
+                let question = ask_rx.await.unwrap();
+                answer_tx.send(question * 2).unwrap();
+            }));
+            ask_tx.send(i).unwrap();
+            total += answer_rx.await.unwrap();
+        }
+        total
+    });
+    let n = rounds as u64;
+    assert_eq!(total, n * (n - 1));
+}
+
+#[test]
+fn threads_race_send_against_receiver_drop_and_every_value_drops_once() {
+    let drops = DropCounter::new();
+    let rounds = scaled(2_000);
+    let mut delivered = 0;
+    for _ in 0..rounds {
+        let (tx, rx) = oneshot::channel();
+        let guard = drops.guard();
+        let sender = std::thread::spawn(move || tx.send(guard).is_ok());
+        drop(rx);
+        if sender.join().unwrap() {
+            delivered += 1;
+        }
+    }
+    // Whether delivered (then dropped with the channel) or handed back, each value drops once.
+    assert_eq!(drops.get(), rounds);
+    assert!(delivered <= rounds);
+}
+
+#[test]
+fn sender_dropped_without_sending_is_an_error() {
+    let rt = common::multi(2);
+    rt.block_on(async {
+        let (tx, rx) = oneshot::channel::<u8>();
+        drop(blitz_io::task::spawn(async move { drop(tx) }));
+        assert!(rx.await.is_err());
+    });
+    let (tx, mut rx) = oneshot::channel::<u8>();
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    drop(tx);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+}
+
+#[test]
+fn closed_future_wakes_on_receiver_drop_and_close() {
+    for close_explicitly in [false, true] {
+        let (mut tx, mut rx) = oneshot::channel::<u8>();
+        let count = Arc::new(Count::default());
+        let waker = Waker::from(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        {
+            let mut closed = std::pin::pin!(tx.closed());
+            assert!(closed.as_mut().poll(&mut cx).is_pending());
+            // A second poll with the same waker keeps the registration.
+            assert!(closed.as_mut().poll(&mut cx).is_pending());
+            if close_explicitly {
+                rx.close();
+            } else {
+                drop(std::mem::replace(&mut rx, oneshot::channel().1));
+            }
+            assert_eq!(count.0.load(SeqCst), 1);
+            assert_eq!(closed.as_mut().poll(&mut cx), Poll::Ready(()));
+        }
+        assert!(tx.is_closed());
+        assert_eq!(tx.send(5), Err(5));
+    }
+}
+
+#[test]
+fn a_receiver_polled_with_a_new_waker_is_woken_through_the_new_one() {
+    let (tx, mut rx) = oneshot::channel::<u8>();
+    let first = Arc::new(Count::default());
+    let second = Arc::new(Count::default());
+    let first_waker = Waker::from(first.clone());
+    let second_waker = Waker::from(second.clone());
+    let mut pinned = std::pin::Pin::new(&mut rx);
+    assert!(pinned
+        .as_mut()
+        .poll(&mut Context::from_waker(&first_waker))
+        .is_pending());
+    assert!(pinned
+        .as_mut()
+        .poll(&mut Context::from_waker(&second_waker))
+        .is_pending());
+    tx.send(4).unwrap();
+    assert_eq!(first.0.load(SeqCst), 0);
+    assert_eq!(second.0.load(SeqCst), 1);
+    assert_eq!(
+        pinned.poll(&mut Context::from_waker(&second_waker)),
+        Poll::Ready(Ok(4))
+    );
+}
+
+#[test]
+fn value_sent_before_close_is_still_received() {
+    let drops = DropCounter::new();
+    let (tx, mut rx) = oneshot::channel();
+    tx.send(drops.guard()).ok().unwrap();
+    rx.close();
+    let value = rx.try_recv().ok().unwrap();
+    assert_eq!(drops.get(), 0);
+    drop(value);
+    assert_eq!(drops.get(), 1);
+    assert_eq!(rx.try_recv().err(), Some(TryRecvError::Closed));
+}
+
+#[test]
+fn unreceived_value_drops_with_the_channel() {
+    let drops = DropCounter::new();
+    let (tx, rx) = oneshot::channel();
+    tx.send(drops.guard()).ok().unwrap();
+    assert_eq!(drops.get(), 0);
+    drop(rx);
+    assert_eq!(drops.get(), 1);
+}
+
+#[test]
+fn blocking_recv_from_a_thread_and_its_panic_inside_a_runtime() {
+    let (tx, rx) = oneshot::channel();
+    let rt = common::multi(1);
+    drop(rt.spawn(async move { tx.send(11).unwrap() }));
+    assert_eq!(rx.blocking_recv(), Ok(11));
+
+    common::quiet_expected_panics();
+    let (_tx, rx) = oneshot::channel::<u8>();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        common::current().block_on(async move { rx.blocking_recv() })
+    }));
+    let payload = outcome.unwrap_err();
+    let text = common::panic_text(&*payload).unwrap();
+    assert!(text.contains("receiver.await"), "{text}");
+}
