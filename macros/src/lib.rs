@@ -51,7 +51,9 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// }
 /// ```
 ///
-/// Arguments as for `#[blitz_io::main]`, with `flavor = "current_thread"` the default. Each
+/// Arguments as for `#[blitz_io::main]`, with `flavor = "current_thread"` the default, plus
+/// `start_paused = true` (current-thread only): the test's clock starts paused and jumps to
+/// the next timer whenever every task is idle, so timer tests run instantly and exactly. Each
 /// test gets a fresh runtime, shut down when the test ends.
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {

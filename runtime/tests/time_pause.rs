@@ -101,3 +101,14 @@ fn instant_now_outside_a_runtime_is_the_os_clock() {
     let b = std::time::Instant::now();
     assert!(b >= a.into_std());
 }
+
+/// `#[blitz_io::test(start_paused = true)]` starts the clock paused: an hour-long sleep
+/// completes at once, at exactly its deadline on the paused clock.
+#[blitz_io::test(start_paused = true)]
+async fn the_test_attribute_starts_paused() {
+    let start = blitz_io::time::Instant::now();
+    let wall = std::time::Instant::now();
+    blitz_io::time::sleep(std::time::Duration::from_secs(3600)).await;
+    assert_eq!(start.elapsed(), std::time::Duration::from_secs(3600));
+    assert!(wall.elapsed() < std::time::Duration::from_secs(60));
+}

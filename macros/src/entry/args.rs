@@ -32,6 +32,7 @@ pub(crate) enum Flavor {
 pub(crate) struct Config {
     pub(crate) flavor: Flavor,
     pub(crate) worker_threads: Option<usize>,
+    pub(crate) start_paused: bool,
     pub(crate) crate_path: syn::Path,
 }
 
@@ -44,6 +45,7 @@ pub(crate) fn parse(kind: Kind, args: TokenStream, errors: &mut Errors) -> Confi
             Kind::Test => Flavor::CurrentThread,
         },
         worker_threads: None,
+        start_paused: false,
         crate_path: syn::parse_quote!(::blitz_io),
     };
     let parsed = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args);
@@ -53,7 +55,8 @@ pub(crate) fn parse(kind: Kind, args: TokenStream, errors: &mut Errors) -> Confi
             errors.push(syn::Error::new(
                 error.span(),
                 format!(
-                    "`#[{}]` takes `key = value` arguments: flavor, worker_threads, crate",
+                    "`#[{}]` takes `key = value` arguments: flavor, worker_threads, \
+                     start_paused, crate",
                     kind.name()
                 ),
             ));
@@ -62,6 +65,7 @@ pub(crate) fn parse(kind: Kind, args: TokenStream, errors: &mut Errors) -> Confi
     };
     let mut seen: Vec<String> = Vec::new();
     let mut worker_threads_span = None;
+    let mut start_paused_span = None;
     for meta in &metas {
         let pair = match meta {
             Meta::NameValue(pair) => pair,
@@ -112,6 +116,19 @@ pub(crate) fn parse(kind: Kind, args: TokenStream, errors: &mut Errors) -> Confi
                     "`worker_threads` must be a positive integer literal",
                 ),
             },
+            "start_paused" => match &pair.value {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Bool(value),
+                    ..
+                }) => {
+                    config.start_paused = value.value;
+                    start_paused_span = Some(pair.path.span());
+                }
+                _ => errors.spanned(
+                    pair.value.span(),
+                    "`start_paused` must be `true` or `false`",
+                ),
+            },
             "crate" => match string_value(&pair.value) {
                 Some(value) => match syn::parse_str::<syn::Path>(&value) {
                     Ok(path) => config.crate_path = path,
@@ -127,7 +144,8 @@ pub(crate) fn parse(kind: Kind, args: TokenStream, errors: &mut Errors) -> Confi
             other => errors.spanned(
                 pair.path.span(),
                 format!(
-                    "unknown argument `{other}`; `#[{}]` accepts flavor, worker_threads and crate",
+                    "unknown argument `{other}`; `#[{}]` accepts flavor, worker_threads, \
+                     start_paused and crate",
                     kind.name()
                 ),
             ),
@@ -138,6 +156,15 @@ pub(crate) fn parse(kind: Kind, args: TokenStream, errors: &mut Errors) -> Confi
             span,
             "`worker_threads` needs `flavor = \"multi_thread\"`: the current-thread runtime \
              runs everything on the calling thread",
+        );
+    }
+    if let (Flavor::MultiThread, Some(span), true) =
+        (config.flavor, start_paused_span, config.start_paused)
+    {
+        errors.spanned(
+            span,
+            "`start_paused = true` needs `flavor = \"current_thread\"`: paused time is \
+             deterministic only on one thread",
         );
     }
     config

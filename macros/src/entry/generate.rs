@@ -22,6 +22,7 @@ pub(crate) fn entry(kind: Kind, config: &Config, function: syn::ItemFn) -> Token
         Some(n) => quote!(::core::option::Option::Some(#n)),
         None => quote!(::core::option::Option::None),
     };
+    let start_paused = config.start_paused;
     let test_attr = match kind {
         Kind::Test => quote!(#[::core::prelude::v1::test]),
         Kind::Main => quote!(),
@@ -31,7 +32,7 @@ pub(crate) fn entry(kind: Kind, config: &Config, function: syn::ItemFn) -> Token
         #(#attrs)*
         #vis #sig {
             let body = async move #block;
-            #krate::__private::entry_runtime(#flavor, #workers, false).block_on(body)
+            #krate::__private::entry_runtime(#flavor, #workers, #start_paused).block_on(body)
         }
     }
 }

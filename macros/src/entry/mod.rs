@@ -8,8 +8,12 @@
 //! ```ignore
 //! fn main() -> Result<(), Error> {
 //!     let body = async move { body };
-//!     ::blitz_io::__private::entry_runtime(::blitz_io::__private::EntryFlavor::MultiThread, Some(2))
-//!         .block_on(body)
+//!     ::blitz_io::__private::entry_runtime(
+//!         ::blitz_io::__private::EntryFlavor::MultiThread,
+//!         ::core::option::Option::Some(2usize),
+//!         false, // `start_paused`
+//!     )
+//!     .block_on(body)
 //! }
 //! ```
 
