@@ -384,7 +384,26 @@ fn main() -> ExitCode {
         Some("wait_for_reply"),
     );
 
-    println!("12. metrics: the runtime counts its work");
+    println!("12. time: sleep, and a timeout that fires");
+    let (slept, timed_out, in_time) = rt.block_on(async {
+        let start = blitz_io::time::Instant::now();
+        blitz_io::time::sleep(std::time::Duration::from_millis(5)).await;
+        let slept = start.elapsed() >= std::time::Duration::from_millis(5);
+        let never = std::future::pending::<()>();
+        let timed_out = blitz_io::time::timeout(std::time::Duration::from_millis(10), never).await;
+        let quick = task::spawn(async { 7 });
+        let in_time = blitz_io::time::timeout(std::time::Duration::from_secs(5), quick).await;
+        (slept, timed_out.is_err(), in_time.ok().and_then(Result::ok))
+    });
+    tour.check("a 5 ms sleep lasts at least 5 ms", slept, true);
+    tour.check("timeout(10 ms, pending) gives Elapsed", timed_out, true);
+    tour.check(
+        "timeout(5 s, quick task) gives its output",
+        in_time,
+        Some(7),
+    );
+
+    println!("13. metrics: the runtime counts its work");
     let metrics = rt.metrics();
     let polls = metrics.total_poll_count();
     tour.check("at least 10 000 task polls recorded", polls >= 10_000, true);
