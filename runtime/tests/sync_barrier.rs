@@ -8,14 +8,7 @@ use std::sync::{mpsc, Arc};
 
 use blitz_io::sync::Barrier;
 use blitz_io::task;
-
-fn scaled(full: usize) -> usize {
-    if std::env::var_os("BLITZ_VALGRIND").is_some() {
-        (full / 50).max(2)
-    } else {
-        full
-    }
-}
+use common::scaled;
 
 /// 6 tasks × many rounds: each round has one leader, and nobody leaves a round before all six
 /// arrived in it.

@@ -10,15 +10,7 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use blitz_io::sync::Notify;
 use blitz_io::task;
-
-/// Full-size loop counts, or small ones under valgrind (`.ci/valgrind.sh` sets the variable).
-fn scaled(full: usize) -> usize {
-    if std::env::var_os("BLITZ_VALGRIND").is_some() {
-        (full / 50).max(2)
-    } else {
-        full
-    }
-}
+use common::scaled;
 
 /// A queue whose consumers sleep on a `Notify`, registering before they check (`enable`), and
 /// producers that `notify_one` per item: every item is consumed, none twice, no consumer hangs.

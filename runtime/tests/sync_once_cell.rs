@@ -8,14 +8,7 @@ use std::sync::{mpsc, Arc};
 
 use blitz_io::sync::OnceCell;
 use blitz_io::task;
-
-fn scaled(full: usize) -> usize {
-    if std::env::var_os("BLITZ_VALGRIND").is_some() {
-        (full / 50).max(2)
-    } else {
-        full
-    }
-}
+use common::scaled;
 
 /// 8 tasks race to initialise each of many cells: one closure runs per cell and everyone sees
 /// its value.

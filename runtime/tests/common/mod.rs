@@ -322,11 +322,11 @@ pub(crate) fn hold_until(flag: &Flag) {
     }
 }
 
-/// `n`, or a fiftieth of it (at least 1) when `BLITZ_VALGRIND` is set: `.ci/valgrind.sh` sets
+/// `n`, or a fiftieth of it (at least 2) when `BLITZ_VALGRIND` is set: `.ci/valgrind.sh` sets
 /// it so stress loops stay valgrind-sized.
 pub(crate) fn scaled(n: usize) -> usize {
     if std::env::var_os("BLITZ_VALGRIND").is_some() {
-        (n / 50).max(1)
+        (n / 50).max(2)
     } else {
         n
     }
