@@ -5,7 +5,7 @@
 //! (never a torn read) and many receivers read at once. A version counter (bumped by two per
 //! change, low bit = closed) is what receivers compare against the version they last saw, so
 //! "has it changed?" is one atomic load. Waiting receivers park on intrusive nodes embedded in
-//! their `changed()` futures ([`WaiterList`]); a change wakes them all after the lock is
+//! their `changed()` futures (`util::waiters`); a change wakes them all after the lock is
 //! released. Nothing allocates after `channel()` (one allocation for the shared state).
 
 use std::fmt;
