@@ -203,17 +203,13 @@ fn enum_poll_state(krate: &syn::Path, tag: &Ident, variants: &[Variant]) -> Toke
     let arms = variants.iter().map(|variant| {
         let ident = &variant.ident;
         let method = &variant.method;
-        let bindings: Vec<Ident> = (0..variant.fields.len())
-            .map(|i| format_ident!("__field{}", i, span = Span::mixed_site()))
-            .collect();
-        let pattern = match variant.style {
-            Style::Named => {
-                let members = variant.fields.iter().map(|f| &f.member);
-                quote!(Self::#ident { #(#members: #bindings),* })
-            }
-            Style::Tuple => quote!(Self::#ident(#(#bindings),*)),
-            Style::Unit => quote!(Self::#ident),
-        };
+        let bindings = field_bindings(&variant.fields);
+        let pattern = destructure(
+            quote!(Self::#ident),
+            variant.style,
+            &variant.fields,
+            &bindings,
+        );
         let call = quote_spanned!(variant.ident.span()=> Self::#method(#(#bindings,)* #__cx));
         if variant.by_value {
             return quote! {
@@ -232,19 +228,7 @@ fn enum_poll_state(krate: &syn::Path, tag: &Ident, variants: &[Variant]) -> Toke
                 }
             };
         }
-        let pins = variant
-            .fields
-            .iter()
-            .zip(&bindings)
-            .filter(|(f, _)| f.pinned)
-            .map(|(_, b)| {
-                quote! {
-                    // SAFETY: `#[pin]` fields are structurally pinned: never moved out, dropped in
-                    // place (`Pin::set`, or with the machine); the guards make the machine have no
-                    // `Drop` impl and be `Unpin` only when they are.
-                    let #b = unsafe { ::core::pin::Pin::new_unchecked(#b) };
-                }
-            });
+        let pins = repin(&variant.fields, &bindings);
         quote! {
             #tag::#ident => {
                 // SAFETY: nothing is moved out of the reference; `#[pin]` fields are re-pinned
@@ -254,7 +238,7 @@ fn enum_poll_state(krate: &syn::Path, tag: &Ident, variants: &[Variant]) -> Toke
                 }) else {
                     ::core::unreachable!()
                 };
-                #(#pins)*
+                #pins
                 #call
             }
         }
@@ -301,7 +285,7 @@ fn projection(input: &DeriveInput, model: &Model, fields: &[Field], style: Style
     let vis = &input.vis;
     let project = &model.project;
     let projection = format_ident!("__{}Projection", name);
-    let pin_lifetime = syn::Lifetime::new("'__pin", Span::call_site());
+    let pin_lifetime = pin_lifetime();
     let params = decl_params(input);
     let args = param_args(input);
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
@@ -320,14 +304,9 @@ fn projection(input: &DeriveInput, model: &Model, fields: &[Field], style: Style
             }
             GenericParam::Const(_) => None,
         });
-    let user_predicates = where_clause.map(|w| {
-        let p = w.predicates.iter();
-        quote!(#(#p,)*)
-    });
+    let user_predicates = where_predicates(input);
     let projection_where = quote!(where #user_predicates #(#outlives,)*);
-    let bindings: Vec<Ident> = (0..fields.len())
-        .map(|i| format_ident!("__field{}", i, span = Span::mixed_site()))
-        .collect();
+    let bindings = field_bindings(fields);
     let types = fields.iter().map(|f| {
         let ty = &f.ty;
         if f.pinned {
@@ -336,16 +315,7 @@ fn projection(input: &DeriveInput, model: &Model, fields: &[Field], style: Style
             quote!(&#pin_lifetime mut #ty)
         }
     });
-    let pins = fields
-        .iter()
-        .zip(&bindings)
-        .filter(|(f, _)| f.pinned)
-        .map(|(_, b)| {
-            quote! {
-                // SAFETY: `#[pin]` fields are structurally pinned (see `__self` above).
-                let #b = unsafe { ::core::pin::Pin::new_unchecked(#b) };
-            }
-        });
+    let pins = repin(fields, &bindings);
     let field_vis: Vec<_> = fields.iter().map(|f| &f.vis).collect();
     let members: Vec<_> = fields.iter().map(|f| &f.member).collect();
     let (declaration, pattern, construct) = match style {
@@ -353,13 +323,13 @@ fn projection(input: &DeriveInput, model: &Model, fields: &[Field], style: Style
             quote!(#vis struct #projection<#pin_lifetime, #(#params),*> #projection_where {
                 #(#field_vis #members: #types,)*
             }),
-            quote!(Self { #(#members: #bindings),* }),
-            quote!(#projection { #(#members: #bindings),* }),
+            destructure(quote!(Self), style, fields, &bindings),
+            destructure(quote!(#projection), style, fields, &bindings),
         ),
         Style::Tuple => (
             quote!(#vis struct #projection<#pin_lifetime, #(#params),*>(#(#field_vis #types),*) #projection_where;),
-            quote!(Self(#(#bindings),*)),
-            quote!(#projection(#(#bindings),*)),
+            destructure(quote!(Self), style, fields, &bindings),
+            destructure(quote!(#projection), style, fields, &bindings),
         ),
         Style::Unit => unreachable!("a unit struct has no fields"),
     };
@@ -385,7 +355,7 @@ fn projection(input: &DeriveInput, model: &Model, fields: &[Field], style: Style
                 // this sound: the type has no `Drop` impl (which could move a pinned field) and
                 // is `Unpin` only when its `#[pin]` fields are.
                 let #pattern = unsafe { ::core::pin::Pin::get_unchecked_mut(self) };
-                #(#pins)*
+                #pins
                 #construct
             }
         }
@@ -400,14 +370,11 @@ fn pin_guards<'a>(input: &DeriveInput, fields: impl Iterator<Item = &'a Field>) 
     let name = &input.ident;
     let vis = &input.vis;
     let origin = format_ident!("__{}PinnedFields", name);
-    let pin_lifetime = syn::Lifetime::new("'__pin", Span::call_site());
+    let pin_lifetime = pin_lifetime();
     let params = decl_params(input);
     let args = param_args(input);
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
-    let user_predicates = where_clause.map(|w| {
-        let p = w.predicates.iter();
-        quote!(#(#p,)*)
-    });
+    let user_predicates = where_predicates(input);
     let pinned: Vec<&syn::Type> = fields.filter(|f| f.pinned).map(|f| &f.ty).collect();
     let pinned_names = (0..pinned.len()).map(|i| format_ident!("__pinned{}", i));
     let phantoms = input
@@ -521,4 +488,62 @@ fn locals() -> (Ident, Ident, Ident, Ident, Ident, Ident, Ident) {
         local("__output"),
         local("__transition"),
     )
+}
+
+/// The projection lifetime `'__pin`.
+fn pin_lifetime() -> syn::Lifetime {
+    syn::Lifetime::new("'__pin", Span::call_site())
+}
+
+/// The type's where-clause predicates, each followed by a comma (nothing without a clause).
+fn where_predicates(input: &DeriveInput) -> TokenStream {
+    let predicates = input
+        .generics
+        .where_clause
+        .iter()
+        .flat_map(|w| &w.predicates);
+    quote!(#(#predicates,)*)
+}
+
+/// One mixed-site local per field: `__field0`, `__field1`, ..
+fn field_bindings(fields: &[Field]) -> Vec<Ident> {
+    (0..fields.len())
+        .map(|i| format_ident!("__field{}", i, span = Span::mixed_site()))
+        .collect()
+}
+
+/// `path { a: __field0, .. }`, `path(__field0, ..)` or `path`: a pattern binding every field,
+/// or the expression building the value back from the bindings.
+fn destructure(
+    path: TokenStream,
+    style: Style,
+    fields: &[Field],
+    bindings: &[Ident],
+) -> TokenStream {
+    match style {
+        Style::Named => {
+            let members = fields.iter().map(|f| &f.member);
+            quote!(#path { #(#members: #bindings),* })
+        }
+        Style::Tuple => quote!(#path(#(#bindings),*)),
+        Style::Unit => path,
+    }
+}
+
+/// Re-pins the bindings of the `#[pin]` fields, after a projection through
+/// `Pin::get_unchecked_mut`.
+fn repin(fields: &[Field], bindings: &[Ident]) -> TokenStream {
+    let pinned = fields
+        .iter()
+        .zip(bindings)
+        .filter(|(f, _)| f.pinned)
+        .map(|(_, b)| b);
+    quote! {
+        #(
+            // SAFETY: `#[pin]` fields are structurally pinned: never moved out, dropped in
+            // place (`Pin::set`, or with the machine); the guards make the machine have no
+            // `Drop` impl and be `Unpin` only when they are.
+            let #pinned = unsafe { ::core::pin::Pin::new_unchecked(#pinned) };
+        )*
+    }
 }
