@@ -59,12 +59,7 @@ pub mod __private {
     /// woken to run again after a yield.
     #[inline]
     pub fn select_budget_spent(cx: &mut core::task::Context<'_>) -> bool {
-        if crate::task::coop_has_budget_remaining() {
-            return false;
-        }
-        crate::runtime::context::note_forced_yield();
-        cx.waker().wake_by_ref();
-        true
+        crate::task::coop::poll_budget_available(cx).is_pending()
     }
 
     /// `select!`: a random branch to start polling from, in `0..branches`.

@@ -366,7 +366,7 @@ impl<T: Clone> Future for Recv<'_, T> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let coop = std::task::ready!(crate::task::coop_poll_proceed(cx));
+        let coop = std::task::ready!(crate::task::poll_proceed(cx));
         // SAFETY: the waiter node is never moved out; `Drop` unlinks it before it goes away.
         let this = unsafe { self.get_unchecked_mut() };
         loop {

@@ -375,7 +375,7 @@ impl<T> Future for Changed<'_, T> {
     type Output = Result<(), RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let coop = std::task::ready!(crate::task::coop_poll_proceed(cx));
+        let coop = std::task::ready!(crate::task::poll_proceed(cx));
         // SAFETY: the waiter node is never moved out; `Drop` unlinks it before it goes away.
         let this = unsafe { self.get_unchecked_mut() };
         let Receiver { shared, seen } = &mut *this.receiver;
@@ -432,7 +432,7 @@ impl<T> Future for Closed<'_, T> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let coop = std::task::ready!(crate::task::coop_poll_proceed(cx));
+        let coop = std::task::ready!(crate::task::poll_proceed(cx));
         // SAFETY: as in `Changed::poll`.
         let this = unsafe { self.get_unchecked_mut() };
         let shared = &this.sender.shared;

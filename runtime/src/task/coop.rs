@@ -74,16 +74,31 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
     let before = context::budget();
     match before.0 {
         None => Poll::Ready(RestoreOnPending(Cell::new(before))),
-        Some(0) => {
-            context::note_forced_yield();
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
+        Some(0) => force_yield(cx),
         Some(n) => {
             context::set_budget(Budget(Some(n - 1)));
             Poll::Ready(RestoreOnPending(Cell::new(before)))
         }
     }
+}
+
+/// `Ready` while the task has budget left, spending none (for combinators such as
+/// `select!` that poll leaf futures which charge the budget themselves); otherwise wakes the
+/// task and returns `Pending`, as [`poll_proceed`] does.
+#[inline]
+pub(crate) fn poll_budget_available(cx: &mut Context<'_>) -> Poll<()> {
+    if has_budget_remaining() {
+        Poll::Ready(())
+    } else {
+        force_yield(cx)
+    }
+}
+
+/// The budget is spent: ask to be polled again after the scheduler's other work.
+fn force_yield<T>(cx: &mut Context<'_>) -> Poll<T> {
+    context::note_forced_yield();
+    cx.waker().wake_by_ref();
+    Poll::Pending
 }
 
 /// Gives a budget unit back when dropped, unless [`made_progress`](Self::made_progress) ran.

@@ -78,8 +78,6 @@ use std::panic::Location;
 pub use crate::time::sleep;
 pub use abort::AbortHandle;
 pub use combine::{join_all, race, select, JoinAll, JoinTuple};
-pub(crate) use coop::has_budget_remaining as coop_has_budget_remaining;
-pub(crate) use coop::poll_proceed as coop_poll_proceed;
 pub(crate) use coop::{budget, has_budget_remaining, poll_proceed, Budget};
 pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use dump::{Dump, TaskDump, TaskState};
