@@ -34,14 +34,18 @@ pub(crate) mod util;
 
 pub mod channel;
 pub mod future;
+pub mod io;
 pub mod machine;
+pub mod net;
 pub mod runtime;
 mod select;
+pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;
 
 pub use runtime::{run, Runtime};
+pub use task::spawn;
 
 #[cfg(feature = "macros")]
 pub use blitz_io_macros::{main, task, test, StateMachine};

@@ -203,6 +203,8 @@ pub(crate) struct SchedulerConfig {
     pub(crate) disable_lifo_slot: bool,
     /// The time driver's clock starts paused.
     pub(crate) start_paused: bool,
+    /// The I/O driver (none under loom, whose models cannot block in the OS).
+    pub(crate) io: Option<Arc<crate::io::driver::Driver>>,
 }
 
 /// Builds a [`Runtime`] with custom settings.
@@ -378,7 +380,11 @@ impl Builder {
         if self.start_paused && self.flavor == RuntimeFlavor::MultiThread {
             return Err(BuildError::StartPausedMultiThread);
         }
-        check_backend(config.backend)?;
+        let io = if cfg!(blitz_loom) {
+            None
+        } else {
+            Some(Arc::new(crate::io::driver::Driver::new(config.backend)?))
+        };
         let num_workers = match config.num_workers {
             0 => std::thread::available_parallelism()
                 .map_or(1, usize::from)
@@ -396,20 +402,10 @@ impl Builder {
             global_queue_interval: self.global_queue_interval,
             disable_lifo_slot: self.disable_lifo_slot,
             start_paused: self.start_paused,
+            io,
         };
         Runtime::from_parts(self.flavor, num_workers, config, scheduler, threads)
             .map_err(BuildError::ThreadSpawn)
-    }
-}
-
-/// No I/O driver exists yet, so only `Auto` (which means "none yet") can be satisfied.
-fn check_backend(backend: Backend) -> Result<(), BuildError> {
-    match backend {
-        Backend::Auto => Ok(()),
-        forced => Err(BuildError::BackendUnavailable {
-            backend: forced,
-            reason: "this build has no I/O driver yet; use Backend::Auto".to_owned(),
-        }),
     }
 }
 

@@ -5,7 +5,7 @@ use std::future::IntoFuture;
 use std::marker::PhantomData;
 use std::panic::Location;
 
-use super::builder::RuntimeFlavor;
+use super::builder::{Backend, RuntimeFlavor};
 use super::context::{self, SetCurrentGuard};
 use super::metrics::RuntimeMetrics;
 use super::scheduler;
@@ -133,6 +133,30 @@ impl Handle {
 
     /// Which scheduler the runtime uses.
     pub fn runtime_flavor(&self) -> RuntimeFlavor {
+        self.runtime_flavor_inner()
+    }
+
+    /// The I/O backend this runtime uses: [`Backend::IoUring`] or [`Backend::Mio`], never
+    /// `Auto` (which resolves when the runtime is built).
+    ///
+    /// ```
+    /// use blitz_io::runtime::{Backend, Builder};
+    ///
+    /// let rt = Builder::new_current_thread().backend(Backend::Mio).build().unwrap();
+    /// assert_eq!(rt.handle().backend(), Backend::Mio);
+    /// assert_eq!(rt.handle().backend_fallback_reason(), None);
+    /// ```
+    pub fn backend(&self) -> Backend {
+        self.inner.io().map_or(Backend::Mio, |io| io.backend())
+    }
+
+    /// Why `Backend::Auto` did not get io_uring (the kernel, seccomp, a sysctl, a resource
+    /// limit), or `None` when it did or a backend was forced.
+    pub fn backend_fallback_reason(&self) -> Option<&str> {
+        self.inner.io().and_then(|io| io.fallback_reason())
+    }
+
+    fn runtime_flavor_inner(&self) -> RuntimeFlavor {
         match self.inner {
             scheduler::Handle::MultiThread(_) => RuntimeFlavor::MultiThread,
             scheduler::Handle::CurrentThread(_) => RuntimeFlavor::CurrentThread,

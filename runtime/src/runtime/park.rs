@@ -8,9 +8,9 @@
 //! Linux, and portable elsewhere) behind an atomic fast path.
 //!
 //! Drivers plug in here: the time driver parks with a timeout until the next deadline
-//! (`park_for`), and parking inside the I/O driver (epoll_wait / io_uring_enter) will replace
-//! the condvar for the thread that holds it; the schedulers only ever call `park`, `park_for`
-//! and `unpark`.
+//! (`park_for`), and the thread holding the timer token sleeps inside the I/O driver instead of
+//! on the condvar (`park_in_io`: epoll_wait / io_uring_enter with that timeout); `unpark` then
+//! wakes the driver. The schedulers only ever call `park`, `park_for` and `unpark`.
 
 use std::future::Future;
 use std::pin::pin;
@@ -24,6 +24,8 @@ use crate::loom::sync::{Arc, Condvar, Mutex};
 const EMPTY: usize = 0;
 const PARKED: usize = 1;
 const NOTIFIED: usize = 2;
+/// Asleep inside the I/O driver: a wake goes through the driver's own waker.
+const PARKED_IN_IO: usize = 3;
 
 /// How long a parking thread polls for a wake before it sleeps.
 pub(crate) const SPIN_LIMIT: Duration = Duration::from_micros(if cfg!(blitz_loom) { 0 } else { 4 });
@@ -45,6 +47,8 @@ struct Inner {
     state: AtomicUsize,
     lock: Mutex<()>,
     condvar: Condvar,
+    /// The I/O driver this thread parks in, set the first time it does.
+    io: std::sync::OnceLock<std::sync::Arc<crate::io::driver::Driver>>,
 }
 
 /// Whether a park ended in a real sleep (for the metrics' park counts).
@@ -63,6 +67,7 @@ impl Parker {
                 state: AtomicUsize::new(EMPTY),
                 lock: Mutex::new(()),
                 condvar: Condvar::new(),
+                io: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -94,6 +99,40 @@ impl Parker {
     /// Parks for at most `timeout` (`None`: until unparked), spinning first if `spin`.
     pub(crate) fn park_for(&self, timeout: Option<Duration>, spin: bool) -> Parked {
         self.park_inner(timeout, spin)
+    }
+
+    /// As [`park_for`](Self::park_for), but sleeps inside the I/O driver (which dispatches the
+    /// I/O events that arrive meanwhile); [`Unparker::unpark`] wakes the driver.
+    pub(crate) fn park_in_io(
+        &self,
+        timeout: Option<Duration>,
+        spin: bool,
+        io: &std::sync::Arc<crate::io::driver::Driver>,
+    ) -> Parked {
+        let inner = &*self.inner;
+        if inner.try_consume() || timeout == Some(Duration::ZERO) {
+            io.turn(Some(Duration::ZERO));
+            return Parked::WithoutSleeping;
+        }
+        if spin && self.spin() {
+            io.turn(Some(Duration::ZERO));
+            return Parked::WithoutSleeping;
+        }
+        let _ = inner.io.get_or_init(|| io.clone());
+        if let Err(actual) = inner
+            .state
+            .compare_exchange(EMPTY, PARKED_IN_IO, SeqCst, SeqCst)
+        {
+            debug_assert_eq!(actual, NOTIFIED);
+            inner.state.store(EMPTY, SeqCst);
+            io.turn(Some(Duration::ZERO));
+            return Parked::WithoutSleeping;
+        }
+        io.turn(timeout);
+        // Woken, timed out or an event arrived: either way this park is over, and a wake that
+        // came meanwhile has done its job.
+        inner.state.swap(EMPTY, SeqCst);
+        Parked::Slept
     }
 
     /// True when a wake is waiting to be consumed by the next park.
@@ -179,6 +218,11 @@ impl Unparker {
         let inner = &*self.inner;
         match inner.state.swap(NOTIFIED, SeqCst) {
             EMPTY | NOTIFIED => {}
+            PARKED_IN_IO => {
+                if let Some(io) = inner.io.get() {
+                    io.unpark();
+                }
+            }
             PARKED => {
                 // Taking the lock orders this notify after the sleeper's wait began.
                 drop(inner.lock.lock());

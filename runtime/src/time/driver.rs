@@ -183,22 +183,44 @@ impl Driver {
     /// Due timers are fired only *after* the park: a wake fired before it could queue a task
     /// on the parking worker itself, which would then sleep on it. An overdue timer just makes
     /// the timeout zero.
-    pub(crate) fn park(&self, parker: &Parker, spin: bool) -> Parked {
+    ///
+    /// With an I/O driver, the thread sleeps inside it (I/O events end the sleep too). On a
+    /// paused clock, I/O that is ready right now is dispatched before the clock may jump: a
+    /// socket with data wins over a timer. Auto-advance does not wait for sockets that are
+    /// still silent, though (it cannot tell a reply that is on its way from one that never
+    /// comes), so tests mixing paused time and real sockets should await the socket first.
+    pub(crate) fn park(
+        &self,
+        parker: &Parker,
+        spin: bool,
+        io: Option<&std::sync::Arc<crate::io::driver::Driver>>,
+    ) -> Parked {
+        let park_for = |timeout: Option<Duration>, spin: bool| match io {
+            Some(io) => parker.park_in_io(timeout, spin, io),
+            None => parker.park_for(timeout, spin),
+        };
         let mut inner = self.inner.lock();
         let next = inner.wheel.next_expiration();
         if self.clock.is_paused() {
             if parker.is_notified() {
                 drop(inner);
-                return parker.park_for(Some(Duration::ZERO), false);
+                return park_for(Some(Duration::ZERO), false);
             }
             if self.clock.is_auto_advance_inhibited() {
                 drop(inner);
-                let parked = parker.park_for(Some(INHIBITED_RECHECK), false);
+                let parked = park_for(Some(INHIBITED_RECHECK), false);
                 self.process();
                 return parked;
             }
             if let Some(tick) = next {
                 drop(inner);
+                if let Some(io) = io {
+                    let before = io.counts().1;
+                    io.turn(Some(Duration::ZERO));
+                    if io.counts().1 != before || parker.is_notified() {
+                        return Parked::WithoutSleeping;
+                    }
+                }
                 self.clock.advance_to(self.instant_of(tick));
                 self.process_at(tick);
                 return Parked::WithoutSleeping;
@@ -210,7 +232,7 @@ impl Driver {
         });
         inner.parked = Some((parker.unparker(), next.unwrap_or(u64::MAX)));
         drop(inner);
-        let parked = parker.park_for(timeout, spin);
+        let parked = park_for(timeout, spin);
         self.inner.lock().parked = None;
         self.process();
         parked
@@ -264,7 +286,7 @@ mod tests {
             std::thread::spawn(move || {
                 let parker = Parker::new();
                 let start = Instant::now();
-                driver.park(&parker, false);
+                driver.park(&parker, false, None);
                 let _ = parked_tx.send(start.elapsed());
             })
         };

@@ -343,3 +343,65 @@ pub(crate) fn counting_waker() -> (Arc<AtomicUsize>, Waker) {
     let count = Arc::new(AtomicUsize::new(0));
     (count.clone(), Waker::from(Arc::new(Count(count))))
 }
+
+/// The I/O backends this machine can run (io_uring only where the kernel allows it; the test
+/// says so on stderr when it is skipped, so a CI log shows which backends ran).
+pub(crate) fn io_backends() -> Vec<blitz_io::runtime::Backend> {
+    use blitz_io::runtime::Backend;
+    let mut backends = vec![Backend::Mio];
+    match Builder::new_current_thread()
+        .backend(Backend::IoUring)
+        .build()
+    {
+        Ok(_) => backends.insert(0, Backend::IoUring),
+        Err(error) => eprintln!("skipping the io_uring backend: {error}"),
+    }
+    backends
+}
+
+/// Runs `body` once per I/O backend and scheduler flavour (current-thread, and multi-thread
+/// with two workers), each on a fresh runtime chosen through the builder.
+pub(crate) fn on_each_backend<F, Fut>(body: F)
+where
+    F: Fn(blitz_io::runtime::Backend) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    for backend in io_backends() {
+        for multi_thread in [false, true] {
+            let builder = if multi_thread {
+                Builder::new_multi_thread().worker_threads(2)
+            } else {
+                Builder::new_current_thread()
+            };
+            let rt = builder
+                .backend(backend)
+                .build()
+                .expect("the backend was probed above");
+            assert_eq!(rt.handle().backend(), backend);
+            let task = rt.spawn(body(backend));
+            rt.block_on(task)
+                .unwrap_or_else(|e| panic!("{backend} (multi_thread: {multi_thread}): {e}"));
+        }
+    }
+}
+
+/// Raises the soft `RLIMIT_NOFILE` to at least `wanted` (up to the hard limit).
+pub(crate) fn raise_fd_limit(wanted: u64) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit read and write a live local struct.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
+        if limit.rlim_cur < wanted {
+            limit.rlim_cur = wanted.min(limit.rlim_max);
+            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
+        }
+    }
+    assert!(
+        limit.rlim_cur >= wanted,
+        "the hard RLIMIT_NOFILE ({}) is below the {wanted} descriptors this test needs",
+        limit.rlim_max
+    );
+}

@@ -166,6 +166,9 @@ impl CurrentThread {
         }
         let inject = handle.inject.lock().take();
         drop(inject);
+        if let Some(io) = handle.io() {
+            io.shutdown();
+        }
     }
 }
 
@@ -203,6 +206,9 @@ impl Context {
                 // Fire the timers that are due, then the tasks that yielded go to the back of
                 // the queue.
                 handle.time.process();
+                if let Some(io) = handle.io() {
+                    io.turn(Some(std::time::Duration::ZERO));
+                }
                 let mut core = self.core.borrow_mut();
                 let core = core.as_mut().expect("current-thread core missing");
                 self.defer.drain(|task| core.tasks.push_back(task));
@@ -246,7 +252,7 @@ impl Context {
             .expect("current-thread core missing");
         // Wakes that arrive while parked (from other threads, or from timers fired by the
         // time driver here) go through the injection queue: the core is out of reach.
-        if self.handle.time.park(&core.parker, true) == Parked::Slept {
+        if self.handle.time.park(&core.parker, true, self.handle.io()) == Parked::Slept {
             metrics.sleeps.incr();
         }
         metrics.unparks.incr();
@@ -261,6 +267,10 @@ impl Context {
 impl Handle {
     pub(crate) fn owned(&self) -> &OwnedTasks {
         &self.owned
+    }
+
+    pub(crate) fn io(&self) -> Option<&Arc<crate::io::driver::Driver>> {
+        self.config.io.as_ref()
     }
 
     pub(crate) fn inject_len(&self) -> usize {

@@ -118,6 +118,14 @@ impl Handle {
         }
     }
 
+    /// The runtime's I/O driver (none under loom).
+    pub(crate) fn io(&self) -> Option<&std::sync::Arc<crate::io::driver::Driver>> {
+        match self {
+            Handle::MultiThread(h) => h.io(),
+            Handle::CurrentThread(h) => h.io(),
+        }
+    }
+
     pub(crate) fn metrics(&self) -> &SchedulerMetrics {
         match self {
             Handle::MultiThread(h) => &h.metrics,

@@ -162,6 +162,11 @@ impl MultiThread {
             // Workers already did this; repeat in case none was alive to do it.
             self.handle.owned.close_and_shutdown_all(0);
             self.handle.inject.close();
+            // Every task is gone: sockets still alive (held outside the runtime) see errors,
+            // owned-buffer ops still in flight are cancelled and reaped.
+            if let Some(io) = self.handle.io() {
+                io.shutdown();
+            }
         } else {
             // Detach the stragglers: they finish their current poll, then clean up.
             self.threads.clear();
@@ -181,6 +186,10 @@ impl Drop for MultiThread {
 impl Handle {
     pub(crate) fn owned(&self) -> &OwnedTasks {
         &self.owned
+    }
+
+    pub(crate) fn io(&self) -> Option<&Arc<crate::io::driver::Driver>> {
+        self.config.io.as_ref()
     }
 
     pub(crate) fn inject_len(&self) -> usize {

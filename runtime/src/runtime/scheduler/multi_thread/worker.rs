@@ -262,9 +262,12 @@ impl Context {
 
     /// Polls the drivers without blocking, then queues the tasks that yielded.
     fn park_yield(&self, mut core: Box<Core>) -> Box<Core> {
-        // Due timers wake their tasks through the injection queue (the core is held here).
-        // The I/O driver will be polled here with a zero timeout once it exists.
+        // Due timers and ready sockets wake their tasks through the injection queue (the core
+        // is held here). The I/O poll does nothing if another thread is turning the driver.
         self.handle.time.process();
+        if let Some(io) = self.handle.io() {
+            io.turn(Some(std::time::Duration::ZERO));
+        }
         let mut moved = 0usize;
         self.defer.drain(|task| {
             moved += 1;
@@ -293,7 +296,7 @@ impl Context {
         loop {
             let spin = self.handle.try_start_spinning();
             let parked = match (holds_timer, spin) {
-                (true, _) => time.park(&self.parker, spin),
+                (true, _) => time.park(&self.parker, spin, self.handle.io()),
                 (false, true) => self.parker.park(),
                 (false, false) => self.parker.park_without_spinning(),
             };
@@ -309,7 +312,8 @@ impl Context {
             if !idle.is_parked(self.index) {
                 break;
             }
-            // Timers fired while parked wake their tasks onto this worker's queue.
+            // Timers fired and sockets made ready while parked wake their tasks onto this
+            // worker's queue.
             if holds_timer && self.core.borrow().as_ref().is_some_and(|c| c.has_tasks()) {
                 break;
             }

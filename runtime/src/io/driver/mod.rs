@@ -1,0 +1,342 @@
+//! The I/O driver: one per runtime, one interface, two backends.
+//!
+//! - **mio** (epoll, kqueue): readiness based. Sockets are registered edge-triggered for
+//!   reads and writes once; events set readiness bits in the socket's [`ScheduledIo`].
+//! - **io_uring** (Linux): completion based. Readiness for the `AsyncRead`/`AsyncWrite` and
+//!   try-op paths comes from one-shot `POLL_ADD` operations armed on demand (when a task finds a
+//!   socket not ready); owned-buffer operations submit real `RECV`/`SEND` ops.
+//!
+//! Either way the socket side sees the same thing: a [`ScheduledIo`] whose readiness bits the
+//! driver sets and whose waiters it wakes, so `net` is written once.
+//!
+//! Where it lives: one driver per runtime, shared by every worker (decision and measurements in
+//! `docs/decisions.md`). The scheduler thread that holds the time driver's token parks *inside*
+//! this driver (`epoll_wait` / `io_uring_enter` with the next timer's deadline as timeout);
+//! waking that thread goes through the driver's own waker (an eventfd on both backends). Busy
+//! workers poll it without blocking on their maintenance interval (every `event_interval`
+//! tasks, 61 by default). Only one thread turns the driver at a time; the others never wait
+//! for it (they `try_lock`).
+
+mod mio_backend;
+pub(crate) mod scheduled_io;
+mod slab;
+#[cfg(target_os = "linux")]
+pub(crate) mod uring_backend;
+
+use std::fmt;
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub(crate) use scheduled_io::{Direction, ReadyEvent, ScheduledIo};
+
+use crate::io::ready::{Interest, Ready};
+use crate::runtime::{Backend, BuildError};
+use crate::util::wake_batch::WakeBatch;
+use slab::Slab;
+
+/// The driver's own tokens, above every socket token.
+const WAKE_TOKEN: usize = slab::MAX_TOKEN;
+#[cfg(unix)]
+pub(crate) const SIGNAL_TOKEN: usize = slab::MAX_TOKEN + 1;
+
+pub(crate) struct Driver {
+    poller: Poller,
+    registrations: Mutex<Slab>,
+    active: Backend,
+    fallback_reason: Option<String>,
+    is_shutdown: AtomicBool,
+    signals_registered: AtomicBool,
+    turns: AtomicU64,
+    events: AtomicU64,
+}
+
+enum Poller {
+    Mio(mio_backend::MioPoller),
+    #[cfg(target_os = "linux")]
+    Uring(uring_backend::UringPoller),
+}
+
+impl Driver {
+    /// Starts the backend `requested` asks for (after the `BLITZ_IO_BACKEND` override of
+    /// `Auto`). A forced backend that cannot start is an error; `Auto` falls back to mio and
+    /// records why.
+    pub(crate) fn new(requested: Backend) -> Result<Driver, BuildError> {
+        let requested = match requested {
+            Backend::Auto => backend_from_env().unwrap_or(Backend::Auto),
+            forced => forced,
+        };
+        let unavailable =
+            |backend, reason: String| BuildError::BackendUnavailable { backend, reason };
+        let (poller, fallback_reason) = match requested {
+            Backend::Mio => (mio_poller()?, None),
+            Backend::IoUring => (
+                uring_poller().map_err(|r| unavailable(Backend::IoUring, r))?,
+                None,
+            ),
+            _ => match uring_poller() {
+                Ok(poller) => (poller, None),
+                Err(reason) => {
+                    log_fallback(&reason);
+                    (mio_poller()?, Some(reason))
+                }
+            },
+        };
+        let active = match poller {
+            Poller::Mio(_) => Backend::Mio,
+            #[cfg(target_os = "linux")]
+            Poller::Uring(_) => Backend::IoUring,
+        };
+        Ok(Driver {
+            poller,
+            registrations: Mutex::new(Slab::default()),
+            active,
+            fallback_reason,
+            is_shutdown: AtomicBool::new(false),
+            signals_registered: AtomicBool::new(false),
+            turns: AtomicU64::new(0),
+            events: AtomicU64::new(0),
+        })
+    }
+
+    /// The backend in use: never `Auto`.
+    pub(crate) fn backend(&self) -> Backend {
+        self.active
+    }
+
+    /// Why `Auto` did not get io_uring, if it did not.
+    pub(crate) fn fallback_reason(&self) -> Option<&str> {
+        self.fallback_reason.as_deref()
+    }
+
+    /// (turns, events dispatched) so far.
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        (self.turns.load(Relaxed), self.events.load(Relaxed))
+    }
+
+    /// Adds a socket. `source` is registered with the OS poller (mio) under the new token.
+    #[cfg(unix)]
+    pub(crate) fn register<S>(
+        &self,
+        source: &mut S,
+        interest: Interest,
+    ) -> io::Result<(usize, Arc<ScheduledIo>)>
+    where
+        S: mio::event::Source + std::os::fd::AsRawFd + ?Sized,
+    {
+        if self.is_shutdown.load(Acquire) {
+            return Err(scheduled_io::shut_down());
+        }
+        let shared = Arc::new(ScheduledIo::new(source.as_raw_fd()));
+        let token = self
+            .registrations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(shared.clone())
+            .ok_or_else(|| {
+                io::Error::other("too many sockets registered with one runtime (2^24)")
+            })?;
+        let registered = match &self.poller {
+            Poller::Mio(mio) => mio.register(source, token, interest),
+            #[cfg(target_os = "linux")]
+            Poller::Uring(_) => Ok(()),
+        };
+        if let Err(error) = registered {
+            self.remove(token);
+            return Err(error);
+        }
+        Ok((token, shared))
+    }
+
+    /// Takes `source` out of the OS poller (mio); call before the fd is closed.
+    pub(crate) fn deregister_source<S>(&self, source: &mut S)
+    where
+        S: mio::event::Source + ?Sized,
+    {
+        if let Poller::Mio(mio) = &self.poller {
+            // An error here means the fd was never or is no longer registered: nothing to undo.
+            let _ = mio.deregister(source);
+        }
+    }
+
+    /// Forgets a socket: later events for its token are dropped; in-flight polls are cancelled.
+    pub(crate) fn remove(&self, token: usize) {
+        let removed = self
+            .registrations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(token);
+        #[cfg(target_os = "linux")]
+        if let (Some(shared), Poller::Uring(uring)) = (&removed, &self.poller) {
+            uring.cancel_polls(token, shared);
+        }
+        if let Some(shared) = removed {
+            shared.clear_wakers();
+        }
+    }
+
+    /// A task found the socket not ready for `direction` and is about to wait: on io_uring,
+    /// make sure a poll for it is in flight. Nothing to do on mio (registered once).
+    pub(crate) fn arm(&self, token: usize, shared: &ScheduledIo, interest: Interest) {
+        #[cfg(target_os = "linux")]
+        if let Poller::Uring(uring) = &self.poller {
+            uring.arm(token, shared, interest);
+        }
+        let _ = (token, shared, interest);
+    }
+
+    /// Waits up to `timeout` (`None`: until woken) for events and wakes their tasks. Returns
+    /// at once, doing nothing, if another thread is turning the driver.
+    pub(crate) fn turn(&self, timeout: Option<Duration>) {
+        self.turns.fetch_add(1, Relaxed);
+        let mut batch = WakeBatch::new();
+        let mut dispatch = |events: &mut dyn Iterator<Item = (usize, Ready, u8)>| {
+            let mut registrations = None;
+            let mut count = 0u64;
+            for (token, ready, disarm) in events {
+                if token >= WAKE_TOKEN {
+                    #[cfg(unix)]
+                    if token == SIGNAL_TOKEN {
+                        crate::signal::registry::on_driver_event();
+                    }
+                    continue;
+                }
+                count += 1;
+                let table = registrations.get_or_insert_with(|| {
+                    self.registrations.lock().unwrap_or_else(|e| e.into_inner())
+                });
+                if let Some(shared) = table.get(token) {
+                    if disarm != 0 {
+                        shared.armed.fetch_and(!disarm, AcqRel);
+                    }
+                    shared.set_readiness(ready, &mut batch);
+                }
+            }
+            drop(registrations);
+            batch.wake_all();
+            self.events.fetch_add(count, Relaxed);
+        };
+        match &self.poller {
+            Poller::Mio(mio) => mio.turn(timeout, &mut dispatch),
+            #[cfg(target_os = "linux")]
+            Poller::Uring(uring) => uring.turn(timeout, &mut dispatch),
+        }
+    }
+
+    /// Wakes the thread blocked in [`turn`](Self::turn), if any.
+    pub(crate) fn unpark(&self) {
+        match &self.poller {
+            Poller::Mio(mio) => mio.unpark(),
+            #[cfg(target_os = "linux")]
+            Poller::Uring(uring) => uring.unpark(),
+        }
+    }
+
+    /// Runtime shutdown: every socket's waits end with an error, new registrations fail.
+    pub(crate) fn shutdown(&self) {
+        if self.is_shutdown.swap(true, AcqRel) {
+            return;
+        }
+        let mut batch = WakeBatch::new();
+        let table = self.registrations.lock().unwrap_or_else(|e| e.into_inner());
+        table.for_each(|shared| {
+            if !batch.can_push() {
+                batch.wake_all();
+            }
+            shared.shutdown(&mut batch);
+        });
+        drop(table);
+        batch.wake_all();
+        #[cfg(target_os = "linux")]
+        if let Poller::Uring(uring) = &self.poller {
+            uring.shutdown();
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    pub(crate) fn uring(&self) -> Option<&uring_backend::UringPoller> {
+        match &self.poller {
+            Poller::Uring(uring) => Some(uring),
+            Poller::Mio(_) => None,
+        }
+    }
+
+    /// True the first time: the caller then registers the signal pipe.
+    pub(crate) fn mark_signals_registered(&self) -> bool {
+        !self.signals_registered.swap(true, AcqRel)
+    }
+
+    pub(crate) fn unmark_signals_registered(&self) {
+        self.signals_registered.store(false, Release);
+    }
+
+    /// Registers one of the driver's own sources (the signal pipe) under `token`.
+    #[cfg(unix)]
+    pub(crate) fn register_own<S>(&self, source: &mut S, token: usize) -> io::Result<()>
+    where
+        S: mio::event::Source + std::os::fd::AsRawFd,
+    {
+        match &self.poller {
+            Poller::Mio(mio) => mio.register(source, token, Interest::READABLE),
+            #[cfg(target_os = "linux")]
+            Poller::Uring(uring) => {
+                uring.watch_own(source.as_raw_fd(), token);
+                uring.unpark();
+                Ok(())
+            }
+        }
+    }
+}
+
+fn mio_poller() -> Result<Poller, BuildError> {
+    mio_backend::MioPoller::new()
+        .map(Poller::Mio)
+        .map_err(|error| BuildError::BackendUnavailable {
+            backend: Backend::Mio,
+            reason: error.to_string(),
+        })
+}
+
+fn uring_poller() -> Result<Poller, String> {
+    #[cfg(target_os = "linux")]
+    {
+        uring_backend::UringPoller::new().map(Poller::Uring)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        Err("io_uring exists only on Linux".to_owned())
+    }
+}
+
+/// `BLITZ_IO_BACKEND=io_uring|mio`; anything else is ignored (with a log line).
+fn backend_from_env() -> Option<Backend> {
+    let value = std::env::var("BLITZ_IO_BACKEND").ok()?;
+    match value.trim().to_ascii_lowercase().as_str() {
+        "io_uring" | "io-uring" | "uring" => Some(Backend::IoUring),
+        "mio" => Some(Backend::Mio),
+        "" | "auto" => None,
+        other => {
+            eprintln!("blitz-io: ignoring BLITZ_IO_BACKEND={other:?} (expected io_uring or mio)");
+            None
+        }
+    }
+}
+
+/// One log line per process: a fallback usually has one cause (seccomp, a sysctl, an old
+/// kernel) that every runtime built afterwards would repeat.
+fn log_fallback(reason: &str) {
+    static LOGGED: AtomicBool = AtomicBool::new(false);
+    if !LOGGED.swap(true, Relaxed) {
+        eprintln!("blitz-io: io_uring unavailable ({reason}); using the mio backend");
+    }
+}
+
+impl fmt::Debug for Driver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Driver")
+            .field("backend", &self.active)
+            .field("fallback_reason", &self.fallback_reason)
+            .finish_non_exhaustive()
+    }
+}

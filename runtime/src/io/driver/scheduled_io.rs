@@ -1,0 +1,247 @@
+//! The per-socket state the driver shares with the socket's futures.
+//!
+//! One atomic word holds the readiness bits the driver last saw, a "driver shut down" flag and
+//! a tick that grows with every driver update. A task that tried an operation and got
+//! `WouldBlock` clears the bits it had observed, but only if the tick is still the one it
+//! observed: readiness reported by the driver after the task looked is never erased.
+//!
+//! Waiting tasks sit in two places behind one small mutex: a waker slot each for the reader and
+//! the writer (the `AsyncRead`/`AsyncWrite` paths, which hold the socket by `&mut`), and a
+//! wake-all list of pinned nodes for the `readable()`/`writable()`/`ready()` futures, which take
+//! `&self` and may wait concurrently. Every wait registers first and checks the word again
+//! under the lock, and the driver stores the word before it takes the lock to wake: no wake is
+//! lost. Wakers are fired after the lock is released.
+
+use std::io;
+use std::ptr::NonNull;
+use std::task::{Context, Poll, Waker};
+
+use crate::io::ready::{Interest, Ready};
+use crate::loom::sync::atomic::{AtomicU8, AtomicUsize, Ordering::*};
+use crate::loom::sync::Mutex;
+use crate::util::waiters::{Waiter, WaiterList};
+use crate::util::wake_batch::{register_waker, WakeBatch};
+
+const READY_MASK: usize = 0x1f;
+const SHUTDOWN: usize = 0x80;
+const TICK_SHIFT: u32 = 8;
+
+/// Readiness the driver reported, stamped with the tick it was seen at.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadyEvent {
+    pub(crate) ready: Ready,
+    tick: usize,
+}
+
+/// Which waker slot a by-`&mut` poll uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Read,
+    Write,
+}
+
+impl Direction {
+    pub(crate) fn interest(self) -> Interest {
+        match self {
+            Direction::Read => Interest::READABLE,
+            Direction::Write => Interest::WRITABLE,
+        }
+    }
+}
+
+pub(crate) struct ScheduledIo {
+    word: AtomicUsize,
+    waiters: Mutex<Waiters>,
+    /// The registered file descriptor (the io_uring backend polls it).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub(crate) fd: i32,
+    /// io_uring backend: bit 0 = a read poll is in flight, bit 1 = a write poll.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub(crate) armed: AtomicU8,
+}
+
+struct Waiters {
+    reader: Option<Waker>,
+    writer: Option<Waker>,
+    list: WaiterList,
+}
+
+impl ScheduledIo {
+    pub(crate) fn new(fd: i32) -> ScheduledIo {
+        ScheduledIo {
+            word: AtomicUsize::new(0),
+            waiters: Mutex::new(Waiters {
+                reader: None,
+                writer: None,
+                list: WaiterList::new(),
+            }),
+            fd,
+            armed: AtomicU8::new(0),
+        }
+    }
+
+    /// Driver side: adds `ready` to the word (a new tick) and wakes whoever it concerns.
+    pub(crate) fn set_readiness(&self, ready: Ready, batch: &mut WakeBatch) {
+        let mut current = self.word.load(Acquire);
+        loop {
+            let tick = (current >> TICK_SHIFT).wrapping_add(1);
+            let next = (tick << TICK_SHIFT)
+                | (current & SHUTDOWN)
+                | (current & READY_MASK)
+                | usize::from(ready.bits());
+            match self
+                .word
+                .compare_exchange_weak(current, next, AcqRel, Acquire)
+            {
+                Ok(_) => break,
+                Err(actual) => current = actual,
+            }
+        }
+        self.wake(ready, batch);
+    }
+
+    /// Driver shut down: every wait ends with an error from now on.
+    pub(crate) fn shutdown(&self, batch: &mut WakeBatch) {
+        self.word.fetch_or(SHUTDOWN, AcqRel);
+        self.wake(Ready::from_bits(0x1f), batch);
+    }
+
+    fn wake(&self, ready: Ready, batch: &mut WakeBatch) {
+        let mut waiters = self.waiters.lock();
+        let wake_reader = ready.is_readable() || ready.is_error();
+        let wake_writer = ready.is_writable() || ready.is_error();
+        for (wanted, is_reader) in [(wake_reader, true), (wake_writer, false)] {
+            if !wanted {
+                continue;
+            }
+            if !batch.can_push() {
+                drop(waiters);
+                batch.wake_all();
+                waiters = self.waiters.lock();
+            }
+            let slot = if is_reader {
+                &mut waiters.reader
+            } else {
+                &mut waiters.writer
+            };
+            if let Some(waker) = slot.take() {
+                batch.push(waker);
+            }
+        }
+        while waiters.list.take_wakers(batch) {
+            drop(waiters);
+            batch.wake_all();
+            waiters = self.waiters.lock();
+        }
+    }
+
+    /// The readiness that satisfies `interest` right now, if any.
+    fn ready_now(&self, interest: Interest) -> Option<io::Result<ReadyEvent>> {
+        let word = self.word.load(Acquire);
+        if word & SHUTDOWN != 0 {
+            return Some(Err(shut_down()));
+        }
+        let ready = Ready::from_bits((word & READY_MASK) as u8).intersection(interest);
+        (!ready.is_empty()).then_some(Ok(ReadyEvent {
+            ready,
+            tick: word >> TICK_SHIFT,
+        }))
+    }
+
+    /// The readiness satisfying `interest` now (`Ok(None)`: not ready), without waiting.
+    pub(crate) fn try_ready(&self, interest: Interest) -> io::Result<Option<ReadyEvent>> {
+        self.ready_now(interest).transpose()
+    }
+
+    /// Polls for `direction`'s readiness, keeping `cx`'s waker in that direction's slot.
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        let interest = direction.interest();
+        if let Some(ready) = self.ready_now(interest) {
+            return Poll::Ready(ready);
+        }
+        let mut waiters = self.waiters.lock();
+        let slot = match direction {
+            Direction::Read => &mut waiters.reader,
+            Direction::Write => &mut waiters.writer,
+        };
+        register_waker(slot, cx.waker());
+        match self.ready_now(interest) {
+            Some(ready) => Poll::Ready(ready),
+            None => Poll::Pending,
+        }
+    }
+
+    /// As `poll_ready`, for a future that owns the pinned `node`.
+    ///
+    /// # Safety
+    /// `node` is pinned and stays alive until [`remove_waiter`](Self::remove_waiter) has been
+    /// called with it, and it is never registered with another `ScheduledIo`.
+    pub(crate) unsafe fn poll_ready_with_node(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+        node: NonNull<Waiter>,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        if let Some(ready) = self.ready_now(interest) {
+            return Poll::Ready(ready);
+        }
+        let mut waiters = self.waiters.lock();
+        // SAFETY: per the contract, and we hold the lock that guards the list.
+        unsafe { waiters.list.register(node, cx.waker()) };
+        match self.ready_now(interest) {
+            Some(ready) => Poll::Ready(ready),
+            None => Poll::Pending,
+        }
+    }
+
+    /// Unlinks `node` if it is linked.
+    ///
+    /// # Safety
+    /// `node` is live and, if linked, linked in this `ScheduledIo`'s list.
+    pub(crate) unsafe fn remove_waiter(&self, node: NonNull<Waiter>) {
+        let mut waiters = self.waiters.lock();
+        // SAFETY: per the contract, under the lock.
+        unsafe { waiters.list.remove(node) };
+    }
+
+    /// Forgets the readiness in `event` (an operation returned `WouldBlock`) unless the driver
+    /// reported something newer meanwhile. Closed and error bits stay: they are final.
+    pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
+        let clear = usize::from((Ready::READABLE | Ready::WRITABLE).bits() & event.ready.bits());
+        let mut current = self.word.load(Acquire);
+        while current >> TICK_SHIFT == event.tick {
+            match self
+                .word
+                .compare_exchange_weak(current, current & !clear, AcqRel, Acquire)
+            {
+                Ok(_) => return,
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// Drops the stored wakers (the socket is being deregistered).
+    pub(crate) fn clear_wakers(&self) {
+        let mut waiters = self.waiters.lock();
+        waiters.reader = None;
+        waiters.writer = None;
+    }
+}
+
+pub(crate) fn shut_down() -> io::Error {
+    io::Error::other("the blitz-io runtime that drives this socket has shut down")
+}
+
+impl std::fmt::Debug for ScheduledIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let word = self.word.load(Relaxed);
+        f.debug_struct("ScheduledIo")
+            .field("ready", &Ready::from_bits((word & READY_MASK) as u8))
+            .field("shutdown", &(word & SHUTDOWN != 0))
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,34 @@
+//! I/O traits, utilities and the driver behind `net`.
+//!
+//! The traits are the ecosystem's: [`AsyncRead`], [`AsyncWrite`] and [`AsyncBufRead`] from
+//! `futures-io`, with futures-util's extension traits and helpers re-exported
+//! ([`AsyncReadExt`], [`AsyncWriteExt`], [`BufReader`], [`copy`], ...) rather than written
+//! again. Added here: [`Interest`]/[`Ready`] for the sockets' readiness API and
+//! [`copy_bidirectional`].
+//!
+//! ```no_run
+//! use blitz_io::io::{AsyncReadExt, AsyncWriteExt};
+//! use blitz_io::net::TcpStream;
+//!
+//! # blitz_io::run(async {
+//! let mut stream = TcpStream::connect("127.0.0.1:8080").await?;
+//! stream.write_all(b"ping").await?;
+//! let mut reply = [0u8; 4];
+//! stream.read_exact(&mut reply).await?;
+//! # std::io::Result::Ok(())
+//! # }).unwrap();
+//! ```
+
+pub(crate) mod driver;
+pub(crate) mod poll_evented;
+mod ready;
+pub(crate) mod registration;
+mod util;
+
+pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
+pub use futures_util::io::{
+    copy, copy_buf, empty, repeat, sink, AsyncBufReadExt, AsyncReadExt, AsyncSeekExt,
+    AsyncWriteExt, BufReader, BufWriter, Lines, ReadHalf, WriteHalf,
+};
+pub use ready::{Interest, Ready};
+pub use util::copy_bidirectional;

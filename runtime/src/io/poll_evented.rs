@@ -1,0 +1,112 @@
+//! A mio socket registered with the runtime's driver: the building block of every `net` type.
+//!
+//! It owns the mio source and its [`Registration`]; reads and writes are the source's own
+//! non-blocking syscalls, retried through the registration's readiness. Dropping it
+//! deregisters the source before the fd closes.
+
+use std::io::{self, Read, Write};
+use std::task::{Context, Poll};
+
+use super::driver::Direction;
+use super::ready::Interest;
+use super::registration::Registration;
+
+pub(crate) struct PollEvented<E: mio::event::Source> {
+    io: Option<E>,
+    registration: Registration,
+}
+
+impl<E> PollEvented<E>
+where
+    E: mio::event::Source + std::os::fd::AsRawFd,
+{
+    /// Registers `io` for reads and writes with the current runtime.
+    #[track_caller]
+    pub(crate) fn new(mut io: E) -> io::Result<PollEvented<E>> {
+        let registration = Registration::new(&mut io, Interest::READABLE | Interest::WRITABLE)?;
+        Ok(PollEvented {
+            io: Some(io),
+            registration,
+        })
+    }
+}
+
+impl<E: mio::event::Source> PollEvented<E> {
+    pub(crate) fn registration(&self) -> &Registration {
+        &self.registration
+    }
+
+    pub(crate) fn get_ref(&self) -> &E {
+        self.io.as_ref().expect("the socket is present until drop")
+    }
+
+    /// Deregisters and hands back the mio socket.
+    pub(crate) fn into_inner(mut self) -> E {
+        let mut io = self.io.take().expect("the socket is present until drop");
+        self.registration.driver().deregister_source(&mut io);
+        io
+    }
+
+    /// A read through `&E` (mio sockets implement `Read for &Socket`).
+    pub(crate) fn poll_read<'a>(
+        &'a self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>>
+    where
+        &'a E: Read,
+    {
+        let io = self.get_ref();
+        self.registration.poll_io(cx, Direction::Read, || {
+            let mut io = io;
+            io.read(buf)
+        })
+    }
+
+    pub(crate) fn poll_write<'a>(
+        &'a self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>>
+    where
+        &'a E: Write,
+    {
+        let io = self.get_ref();
+        self.registration.poll_io(cx, Direction::Write, || {
+            let mut io = io;
+            io.write(buf)
+        })
+    }
+
+    pub(crate) fn poll_write_vectored<'a>(
+        &'a self,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>>
+    where
+        &'a E: Write,
+    {
+        let io = self.get_ref();
+        self.registration.poll_io(cx, Direction::Write, || {
+            let mut io = io;
+            io.write_vectored(bufs)
+        })
+    }
+}
+
+impl<E: mio::event::Source> Drop for PollEvented<E> {
+    fn drop(&mut self) {
+        if let Some(mut io) = self.io.take() {
+            self.registration.driver().deregister_source(&mut io);
+        }
+    }
+}
+
+impl<E: mio::event::Source + std::fmt::Debug> std::fmt::Debug for PollEvented<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PollEvented")
+            .field("io", &self.io)
+            .field("registration", &self.registration)
+            .finish()
+    }
+}

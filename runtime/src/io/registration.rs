@@ -1,0 +1,219 @@
+//! A socket's link to the runtime's I/O driver: readiness polling, the try-op loop and the
+//! readiness futures, the same on both backends.
+
+use std::future::Future;
+use std::io;
+use std::marker::PhantomPinned;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use super::driver::{Direction, Driver, ReadyEvent, ScheduledIo};
+use super::ready::{Interest, Ready};
+use crate::util::waiters::Waiter;
+
+pub(crate) struct Registration {
+    driver: Arc<Driver>,
+    shared: Arc<ScheduledIo>,
+    token: usize,
+}
+
+impl Registration {
+    /// Registers `source` with the current runtime's driver.
+    ///
+    /// # Panics
+    /// Outside a runtime (naming the fix: create sockets inside a task or after
+    /// `Runtime::enter`).
+    #[track_caller]
+    pub(crate) fn new<S>(source: &mut S, interest: Interest) -> io::Result<Registration>
+    where
+        S: mio::event::Source + std::os::fd::AsRawFd + ?Sized,
+    {
+        let driver = current_driver();
+        let (token, shared) = driver.register(source, interest)?;
+        Ok(Registration {
+            driver,
+            shared,
+            token,
+        })
+    }
+
+    pub(crate) fn driver(&self) -> &Arc<Driver> {
+        &self.driver
+    }
+
+    /// Polls `direction`'s readiness, taking part in the cooperative budget.
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        let coop = ready!(crate::task::coop::poll_proceed(cx));
+        let polled = self.shared.poll_ready(cx, direction);
+        if polled.is_pending() {
+            self.driver
+                .arm(self.token, &self.shared, direction.interest());
+        } else {
+            coop.made_progress();
+        }
+        polled
+    }
+
+    pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
+        self.shared.clear_readiness(event);
+    }
+
+    /// Runs the non-blocking `op` once readiness allows, until it does not return
+    /// `WouldBlock`.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            let event = ready!(self.poll_ready(cx, direction))?;
+            match op() {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    self.clear_readiness(event);
+                }
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    /// Runs `op` now if the driver last reported readiness for `interest`; `WouldBlock`
+    /// otherwise (and clears the stale readiness when `op` says it would block).
+    pub(crate) fn try_io<R>(
+        &self,
+        interest: Interest,
+        op: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        let event = self.shared.try_ready(interest)?;
+        let Some(event) = event else {
+            return Err(io::ErrorKind::WouldBlock.into());
+        };
+        let result = op();
+        if matches!(&result, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            self.clear_readiness(event);
+        }
+        result
+    }
+
+    /// A future for readiness matching `interest` (the socket's `ready()`/`readable()`).
+    pub(crate) fn readiness(&self, interest: Interest) -> Readiness<'_> {
+        Readiness {
+            registration: self,
+            interest,
+            node: Waiter::new(),
+            _pinned: PhantomPinned,
+        }
+    }
+
+    /// Waits for readiness and runs `op` until it stops returning `WouldBlock`.
+    pub(crate) async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        loop {
+            let event = self.readiness(interest).await?;
+            match op() {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    self.clear_readiness(event);
+                }
+                result => return result,
+            }
+        }
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.driver.remove(self.token);
+    }
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("token", &self.token)
+            .field("io", &self.shared)
+            .finish()
+    }
+}
+
+/// The current runtime's I/O driver.
+#[track_caller]
+pub(crate) fn current_driver() -> Arc<Driver> {
+    let driver = crate::runtime::context::with_current_ref(|handle| {
+        handle.and_then(|handle| handle.io().cloned())
+    });
+    match driver {
+        Some(driver) => driver,
+        None => panic!(
+            "blitz-io: sockets need a runtime: create them inside a task, in `block_on`, or \
+             after `Runtime::enter()`"
+        ),
+    }
+}
+
+/// Waits for readiness on a socket shared by `&self`; several may wait at once.
+pub(crate) struct Readiness<'a> {
+    registration: &'a Registration,
+    interest: Interest,
+    node: Waiter,
+    _pinned: PhantomPinned,
+}
+
+impl Future for Readiness<'_> {
+    type Output = io::Result<ReadyEvent>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let coop = ready!(crate::task::coop::poll_proceed(cx));
+        // SAFETY: `node` is structurally pinned (never moved out; `Drop` removes it from the
+        // list before the memory goes away).
+        let this = unsafe { self.get_unchecked_mut() };
+        let registration = this.registration;
+        let node = NonNull::from(&this.node);
+        // SAFETY: the node is pinned inside this future, registered only with this socket, and
+        // removed in `Drop`.
+        let polled = unsafe {
+            registration
+                .shared
+                .poll_ready_with_node(cx, this.interest, node)
+        };
+        match polled {
+            Poll::Pending => {
+                registration
+                    .driver
+                    .arm(registration.token, &registration.shared, this.interest);
+                Poll::Pending
+            }
+            ready => {
+                coop.made_progress();
+                ready
+            }
+        }
+    }
+}
+
+impl Drop for Readiness<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the node is live (we are dropping it right after) and only ever linked in
+        // this socket's list.
+        unsafe {
+            self.registration
+                .shared
+                .remove_waiter(NonNull::from(&self.node))
+        };
+    }
+}
+
+impl Ready {
+    /// The readiness carried by an event.
+    pub(crate) fn of(event: ReadyEvent) -> Ready {
+        event.ready
+    }
+}

@@ -1,0 +1,104 @@
+//! Networking: TCP, UDP and Unix-domain sockets on the runtime's I/O driver.
+//!
+//! Every socket type offers three tiers, the same on both backends:
+//! - **try-ops** (`try_read`, `try_write`, `try_recv_from`, ...): one non-blocking syscall if
+//!   the driver last reported the socket ready, `WouldBlock` otherwise;
+//! - **readiness** (`readable()`, `writable()`, `ready(interest)`): wait, then use try-ops;
+//! - **async ops**: `accept`, `connect`, `send_to`, ... and, for streams, the `futures-io`
+//!   [`AsyncRead`](crate::io::AsyncRead)/[`AsyncWrite`](crate::io::AsyncWrite) traits with
+//!   futures-util's extension methods (`read`, `write_all`, ...).
+//!
+//! Errors are real errors: a reset connection reads as `ConnectionReset`, not end of stream.
+//!
+//! **Cancel safety.** Readiness futures, `accept`, `recv`/`recv_from`/`peek` and the trait-based
+//! reads and writes are cancel-safe on both backends: each waits for readiness and then makes
+//! one non-blocking syscall inside a single poll, so a dropped future never took data.
+//!
+//! Sockets must be created inside a runtime (in a task, in `block_on`, or after
+//! `Runtime::enter()`); the `from_std` constructors panic otherwise, naming the fix.
+//!
+//! ```
+//! use blitz_io::io::{AsyncReadExt, AsyncWriteExt};
+//! use blitz_io::net::{TcpListener, TcpStream};
+//!
+//! blitz_io::run(async {
+//!     let listener = TcpListener::bind("127.0.0.1:0").await?;
+//!     let addr = listener.local_addr()?;
+//!     let server = blitz_io::spawn(async move {
+//!         let (mut socket, _) = listener.accept().await?;
+//!         let mut buf = [0u8; 5];
+//!         socket.read_exact(&mut buf).await?;
+//!         socket.write_all(&buf).await?;
+//!         std::io::Result::Ok(())
+//!     });
+//!     let mut client = TcpStream::connect(addr).await?;
+//!     client.write_all(b"hello").await?;
+//!     let mut echoed = [0u8; 5];
+//!     client.read_exact(&mut echoed).await?;
+//!     assert_eq!(&echoed, b"hello");
+//!     server.await.unwrap()?;
+//!     std::io::Result::Ok(())
+//! })
+//! .unwrap();
+//! ```
+
+mod addr;
+pub mod tcp;
+mod udp;
+#[cfg(unix)]
+pub mod unix;
+
+pub use addr::{lookup_host, ToSocketAddrs};
+pub use tcp::{TcpListener, TcpSocket, TcpStream};
+pub use udp::UdpSocket;
+#[cfg(unix)]
+pub use unix::{UnixDatagram, UnixListener, UnixStream};
+
+/// The readiness API every socket type shares, over its `PollEvented` field `io`.
+macro_rules! readiness_methods {
+    () => {
+        /// Waits until the socket is ready for `interest` and returns what the driver saw.
+        ///
+        /// Cancel-safe. The readiness may be stale by the time it is used: follow it with
+        /// try-ops, which return `WouldBlock` (and clear the readiness) when it was.
+        pub async fn ready(
+            &self,
+            interest: $crate::io::Interest,
+        ) -> std::io::Result<$crate::io::Ready> {
+            let event = self.io.registration().readiness(interest).await?;
+            Ok($crate::io::Ready::of(event))
+        }
+
+        /// Waits until the socket is readable (`ready(Interest::READABLE)`). Cancel-safe.
+        pub async fn readable(&self) -> std::io::Result<()> {
+            self.ready($crate::io::Interest::READABLE).await.map(drop)
+        }
+
+        /// Waits until the socket is writable (`ready(Interest::WRITABLE)`). Cancel-safe.
+        pub async fn writable(&self) -> std::io::Result<()> {
+            self.ready($crate::io::Interest::WRITABLE).await.map(drop)
+        }
+
+        /// Runs a custom non-blocking operation `f` on the socket if the driver last reported
+        /// it ready for `interest`; `WouldBlock` otherwise. When `f` returns `WouldBlock`, the
+        /// readiness is cleared so that the next wait really waits.
+        pub fn try_io<R>(
+            &self,
+            interest: $crate::io::Interest,
+            f: impl FnOnce() -> std::io::Result<R>,
+        ) -> std::io::Result<R> {
+            self.io.registration().try_io(interest, f)
+        }
+
+        /// Waits for `interest` and runs the non-blocking `f` until it stops returning
+        /// `WouldBlock`.
+        pub async fn async_io<R>(
+            &self,
+            interest: $crate::io::Interest,
+            f: impl FnMut() -> std::io::Result<R>,
+        ) -> std::io::Result<R> {
+            self.io.registration().async_io(interest, f).await
+        }
+    };
+}
+pub(crate) use readiness_methods;

@@ -1,0 +1,225 @@
+//! UDP sockets.
+
+use std::fmt;
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use crate::io::poll_evented::PollEvented;
+use crate::io::Interest;
+use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
+
+/// A UDP socket: datagrams to and from any peer (`send_to`/`recv_from`), or to and from one
+/// peer after [`connect`](UdpSocket::connect) (`send`/`recv`).
+///
+/// Every receive is cancel-safe: a datagram is taken from the socket only in the poll that
+/// returns it.
+///
+/// ```
+/// use blitz_io::net::UdpSocket;
+///
+/// blitz_io::run(async {
+///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+///     let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+///     a.send_to(b"ping", b.local_addr().unwrap()).await.unwrap();
+///     let mut buf = [0u8; 16];
+///     let (n, from) = b.recv_from(&mut buf).await.unwrap();
+///     assert_eq!((&buf[..n], from), (&b"ping"[..], a.local_addr().unwrap()));
+/// });
+/// ```
+pub struct UdpSocket {
+    io: PollEvented<mio::net::UdpSocket>,
+}
+
+impl UdpSocket {
+    /// Binds to the first address of `addr` that works.
+    pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
+        each_addr(&addr, |addr| async move {
+            UdpSocket::new(mio::net::UdpSocket::bind(addr)?)
+        })
+        .await
+    }
+
+    #[track_caller]
+    fn new(socket: mio::net::UdpSocket) -> io::Result<UdpSocket> {
+        Ok(UdpSocket {
+            io: PollEvented::new(socket)?,
+        })
+    }
+
+    /// Adopts a socket from the standard library (it is made non-blocking).
+    ///
+    /// # Panics
+    /// Outside a runtime (naming the fix).
+    #[track_caller]
+    pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        socket.set_nonblocking(true)?;
+        UdpSocket::new(mio::net::UdpSocket::from_std(socket))
+    }
+
+    /// Sets the default peer (the first address of `addr` that works): `send`/`recv` use it
+    /// and datagrams from other peers are dropped by the kernel.
+    pub async fn connect<A: ToSocketAddrs>(&self, addr: A) -> io::Result<()> {
+        let mut last = None;
+        for addr in resolve(&addr).await? {
+            match self.io.get_ref().connect(addr) {
+                Ok(()) => return Ok(()),
+                Err(error) => last = Some(error),
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address")))
+    }
+
+    crate::net::readiness_methods!();
+
+    /// Sends to the connected peer.
+    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.async_io(Interest::WRITABLE, || self.io.get_ref().send(buf))
+            .await
+    }
+
+    /// As [`send`](Self::send), without waiting.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.try_io(Interest::WRITABLE, || self.io.get_ref().send(buf))
+    }
+
+    /// Receives from the connected peer. Cancel-safe.
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.async_io(Interest::READABLE, || self.io.get_ref().recv(buf))
+            .await
+    }
+
+    /// As [`recv`](Self::recv), without waiting.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.try_io(Interest::READABLE, || self.io.get_ref().recv(buf))
+    }
+
+    /// Sends to `target` (its first address).
+    pub async fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], target: A) -> io::Result<usize> {
+        let target =
+            resolve(&target).await?.into_iter().next().ok_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidInput, "no address to send to")
+            })?;
+        self.async_io(Interest::WRITABLE, || {
+            self.io.get_ref().send_to(buf, target)
+        })
+        .await
+    }
+
+    /// As [`send_to`](Self::send_to), without waiting.
+    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        self.try_io(Interest::WRITABLE, || {
+            self.io.get_ref().send_to(buf, target)
+        })
+    }
+
+    /// Receives a datagram and its sender. Cancel-safe.
+    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.async_io(Interest::READABLE, || self.io.get_ref().recv_from(buf))
+            .await
+    }
+
+    /// As [`recv_from`](Self::recv_from), without waiting.
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.try_io(Interest::READABLE, || self.io.get_ref().recv_from(buf))
+    }
+
+    /// Copies the next datagram and its sender without taking it. Cancel-safe.
+    pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.async_io(Interest::READABLE, || self.io.get_ref().peek_from(buf))
+            .await
+    }
+
+    /// Copies the next datagram from the connected peer without taking it. Cancel-safe.
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.async_io(Interest::READABLE, || self.io.get_ref().peek(buf))
+            .await
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The connected peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// `SO_BROADCAST`.
+    pub fn broadcast(&self) -> io::Result<bool> {
+        self.io.get_ref().broadcast()
+    }
+
+    /// Sets `SO_BROADCAST`.
+    pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_broadcast(on)
+    }
+
+    /// `IP_TTL`.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.io.get_ref().ttl()
+    }
+
+    /// Sets `IP_TTL`.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_ttl(ttl)
+    }
+
+    /// `IP_MULTICAST_LOOP`.
+    pub fn multicast_loop_v4(&self) -> io::Result<bool> {
+        self.io.get_ref().multicast_loop_v4()
+    }
+
+    /// Sets `IP_MULTICAST_LOOP`.
+    pub fn set_multicast_loop_v4(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_multicast_loop_v4(on)
+    }
+
+    /// `IP_MULTICAST_TTL`.
+    pub fn multicast_ttl_v4(&self) -> io::Result<u32> {
+        self.io.get_ref().multicast_ttl_v4()
+    }
+
+    /// Sets `IP_MULTICAST_TTL`.
+    pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_multicast_ttl_v4(ttl)
+    }
+
+    /// Sets `IPV6_MULTICAST_LOOP`.
+    pub fn set_multicast_loop_v6(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_multicast_loop_v6(on)
+    }
+
+    /// Joins an IPv4 multicast group on `interface`.
+    pub fn join_multicast_v4(&self, group: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.io.get_ref().join_multicast_v4(&group, &interface)
+    }
+
+    /// Leaves an IPv4 multicast group.
+    pub fn leave_multicast_v4(&self, group: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.io.get_ref().leave_multicast_v4(&group, &interface)
+    }
+
+    /// Joins an IPv6 multicast group on the interface with this index.
+    pub fn join_multicast_v6(&self, group: &Ipv6Addr, interface: u32) -> io::Result<()> {
+        self.io.get_ref().join_multicast_v6(group, interface)
+    }
+
+    /// Leaves an IPv6 multicast group.
+    pub fn leave_multicast_v6(&self, group: &Ipv6Addr, interface: u32) -> io::Result<()> {
+        self.io.get_ref().leave_multicast_v6(group, interface)
+    }
+
+    /// The pending socket error, if any (`SO_ERROR`).
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+}
+
+impl fmt::Debug for UdpSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UdpSocket")
+            .field("local_addr", &self.local_addr().ok())
+            .finish_non_exhaustive()
+    }
+}

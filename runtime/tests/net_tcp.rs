@@ -1,0 +1,296 @@
+//! TCP on both I/O backends: echo, many connections, half-close, reset, refused connects,
+//! cancelled reads, try-ops, readiness and splits.
+
+mod common;
+
+use std::io;
+use std::time::Duration;
+
+use blitz_io::io::{AsyncReadExt, AsyncWriteExt, Interest};
+use blitz_io::net::{TcpListener, TcpSocket, TcpStream};
+use common::on_each_backend;
+
+async fn pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    (client, server)
+}
+
+fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+#[test]
+fn echo_round_trips_of_every_size_arrive_intact() {
+    on_each_backend(|_| async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = blitz_io::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 16 * 1024];
+            let mut total = 0usize;
+            loop {
+                let n = socket.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    socket.close().await.unwrap();
+                    return total;
+                }
+                socket.write_all(&buf[..n]).await.unwrap();
+                total += n;
+            }
+        });
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        client.set_nodelay(true).unwrap();
+        let mut sent = 0;
+        // 4 MiB outruns the socket buffers, so writes see WouldBlock and wait for readiness.
+        for (round, len) in [1usize, 64, 1024, 16 * 1024, 4 * 1024 * 1024]
+            .into_iter()
+            .enumerate()
+        {
+            let message = pattern(len, round as u8);
+            let (mut read, mut write) = client.split_mut();
+            let writing = async {
+                write.write_all(&message).await.unwrap();
+            };
+            let mut echoed = vec![0u8; len];
+            let reading = async {
+                read.read_exact(&mut echoed).await.unwrap();
+            };
+            futures_util::join!(writing, reading);
+            assert!(
+                echoed == message,
+                "round {round}: {len} bytes came back changed"
+            );
+            sent += len;
+        }
+        client.close().await.unwrap();
+        let mut rest = Vec::new();
+        client.read_to_end(&mut rest).await.unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(server.await.unwrap(), sent);
+    });
+}
+
+#[test]
+fn a_thousand_concurrent_connections_each_echo_their_own_bytes() {
+    common::raise_fd_limit(2 * CONNECTIONS as u64 + 200);
+    on_each_backend(|_| async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = blitz_io::spawn(async move {
+            for _ in 0..CONNECTIONS {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let _connection = blitz_io::spawn(async move {
+                    let mut buf = [0u8; 8];
+                    socket.read_exact(&mut buf).await.unwrap();
+                    socket.write_all(&buf).await.unwrap();
+                });
+            }
+        });
+        let clients: Vec<_> = (0..CONNECTIONS as u64)
+            .map(|i| {
+                blitz_io::spawn(async move {
+                    let mut stream = TcpStream::connect(addr).await.unwrap();
+                    stream.write_all(&i.to_le_bytes()).await.unwrap();
+                    let mut back = [0u8; 8];
+                    stream.read_exact(&mut back).await.unwrap();
+                    u64::from_le_bytes(back)
+                })
+            })
+            .collect();
+        let mut sum = 0;
+        for (i, client) in clients.into_iter().enumerate() {
+            let echoed = client.await.unwrap();
+            assert_eq!(echoed, i as u64);
+            sum += echoed;
+        }
+        assert_eq!(sum, (CONNECTIONS as u64 - 1) * CONNECTIONS as u64 / 2);
+        server.await.unwrap();
+    });
+}
+
+const CONNECTIONS: usize = if cfg!(miri) { 10 } else { 1000 };
+
+#[test]
+fn half_close_lets_the_peer_read_to_the_end_and_still_reply() {
+    on_each_backend(|_| async {
+        let (mut client, mut server) = pair().await;
+        client.write_all(b"request").await.unwrap();
+        client.close().await.unwrap();
+        let mut request = Vec::new();
+        server.read_to_end(&mut request).await.unwrap();
+        assert_eq!(request, b"request");
+        server.write_all(b"reply").await.unwrap();
+        drop(server);
+        let mut reply = Vec::new();
+        client.read_to_end(&mut reply).await.unwrap();
+        assert_eq!(reply, b"reply");
+    });
+}
+
+#[test]
+fn a_reset_is_an_error_not_end_of_stream() {
+    on_each_backend(|_| async {
+        let (mut client, server) = pair().await;
+        // Linger 0: closing sends RST instead of FIN.
+        server.set_linger(Some(Duration::ZERO)).unwrap();
+        drop(server);
+        let mut buf = [0u8; 16];
+        let error = client
+            .read(&mut buf)
+            .await
+            .expect_err("a reset must not read as Ok");
+        assert_eq!(error.kind(), io::ErrorKind::ConnectionReset);
+    });
+}
+
+#[test]
+fn connecting_to_a_closed_port_is_refused() {
+    on_each_backend(|_| async {
+        let addr = {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            listener.local_addr().unwrap()
+        };
+        let error = TcpStream::connect(addr)
+            .await
+            .expect_err("nobody listens there");
+        assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused);
+    });
+}
+
+#[test]
+fn a_dropped_read_loses_no_bytes() {
+    on_each_backend(|_| async {
+        let (mut client, mut server) = pair().await;
+        let mut buf = [0u8; 64];
+        {
+            // Poll a read once (nothing to read yet: it waits), then drop it.
+            let read = server.read(&mut buf);
+            let outcome = futures_util::poll!(Box::pin(read));
+            assert!(outcome.is_pending());
+        }
+        client.write_all(b"kept").await.unwrap();
+        let mut got = [0u8; 4];
+        server.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"kept");
+    });
+}
+
+#[test]
+fn try_ops_and_readiness_follow_the_socket_state() {
+    on_each_backend(|_| async {
+        let (client, server) = pair().await;
+        let mut buf = [0u8; 8];
+        assert_eq!(
+            server.try_read(&mut buf).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock
+        );
+        client.writable().await.unwrap();
+        assert_eq!(client.try_write(b"abc").unwrap(), 3);
+        let ready = server.ready(Interest::READABLE).await.unwrap();
+        assert!(ready.is_readable());
+        let mut peeked = [0u8; 3];
+        assert_eq!(server.peek(&mut peeked).await.unwrap(), 3);
+        assert_eq!(&peeked, b"abc");
+        // try_read may race the readiness report on some backends: retry through readable().
+        let n = loop {
+            match server.try_read(&mut buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => server.readable().await.unwrap(),
+                Err(e) => panic!("{e}"),
+            }
+        };
+        assert_eq!(&buf[..n], b"abc");
+    });
+}
+
+#[test]
+fn owned_halves_move_to_tasks_and_reunite() {
+    on_each_backend(|_| async {
+        let (client, mut server) = pair().await;
+        let (mut read, mut write) = client.into_split();
+        let writer = blitz_io::spawn(async move {
+            write.write_all(b"from the write half").await.unwrap();
+            write
+        });
+        let mut got = [0u8; 19];
+        server.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"from the write half");
+        server.write_all(b"back").await.unwrap();
+        let mut back = [0u8; 4];
+        read.read_exact(&mut back).await.unwrap();
+        assert_eq!(&back, b"back");
+        let write = writer.await.unwrap();
+        let (other, _other_server) = pair().await;
+        let (other_read, other_write) = other.into_split();
+        let error = read
+            .reunite(other_write)
+            .expect_err("halves of two streams");
+        let (read, _) = (error.0, error.1);
+        read.reunite(write).expect("halves of one stream");
+        drop(other_read);
+    });
+}
+
+#[test]
+fn tcp_socket_builder_sets_options_then_listens_and_connects() {
+    on_each_backend(|_| async {
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.set_reuseaddr(true).unwrap();
+        socket.set_reuseport(true).unwrap();
+        socket.set_send_buffer_size(32 * 1024).unwrap();
+        socket.set_keepalive(Some(Duration::from_secs(30))).unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(64).unwrap();
+        let client = TcpSocket::new_v4().unwrap();
+        client.set_nodelay(true).unwrap();
+        let stream = client
+            .connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        assert!(stream.nodelay().unwrap());
+        let (accepted, peer) = listener.accept().await.unwrap();
+        assert_eq!(peer, stream.local_addr().unwrap());
+        assert_eq!(accepted.peer_addr().unwrap(), stream.local_addr().unwrap());
+    });
+}
+
+#[test]
+fn std_sockets_convert_both_ways() {
+    on_each_backend(|_| async {
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::from_std(std_listener).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let std_client = std::net::TcpStream::connect(addr).unwrap();
+        let mut client = TcpStream::from_std(std_client).unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        let mut std_server = server.into_std().unwrap();
+        std_server.set_nonblocking(false).unwrap();
+        client.write_all(b"x").await.unwrap();
+        let mut byte = [0u8];
+        std::io::Read::read_exact(&mut std_server, &mut byte).unwrap();
+        assert_eq!(&byte, b"x");
+        let _ = listener.into_std().unwrap();
+    });
+}
+
+#[test]
+fn lookup_host_resolves_names_on_the_blocking_pool() {
+    on_each_backend(|_| async {
+        let addrs: Vec<_> = blitz_io::net::lookup_host("localhost:4242")
+            .await
+            .unwrap()
+            .collect();
+        assert!(!addrs.is_empty());
+        assert!(addrs
+            .iter()
+            .all(|a| a.port() == 4242 && a.ip().is_loopback()));
+        let listener = TcpListener::bind(("localhost", 0)).await.unwrap();
+        assert!(listener.local_addr().unwrap().ip().is_loopback());
+    });
+}
