@@ -20,6 +20,8 @@
 //! ```
 
 pub(crate) mod driver;
+mod owned;
+mod owned_op;
 pub(crate) mod poll_evented;
 mod ready;
 pub(crate) mod registration;
@@ -30,5 +32,7 @@ pub use futures_util::io::{
     copy, copy_buf, empty, repeat, sink, AsyncBufReadExt, AsyncReadExt, AsyncSeekExt,
     AsyncWriteExt, BufReader, BufWriter, Lines, ReadHalf, WriteHalf,
 };
+pub use owned::{IoBuf, IoBufMut};
+pub use owned_op::{Cancelled, ReadOwned, WriteOwned};
 pub use ready::{Interest, Ready};
 pub use util::copy_bidirectional;

@@ -28,7 +28,7 @@ impl Registration {
     #[track_caller]
     pub(crate) fn new<S>(source: &mut S, interest: Interest) -> io::Result<Registration>
     where
-        S: mio::event::Source + std::os::fd::AsRawFd + ?Sized,
+        S: mio::event::Source + ?Sized,
     {
         let driver = current_driver();
         let (token, shared) = driver.register(source, interest)?;
@@ -51,13 +51,16 @@ impl Registration {
     ) -> Poll<io::Result<ReadyEvent>> {
         let coop = ready!(crate::task::coop::poll_proceed(cx));
         let polled = self.shared.poll_ready(cx, direction);
-        if polled.is_pending() {
-            self.driver
-                .arm(self.token, &self.shared, direction.interest());
-        } else {
+        if polled.is_ready() {
             coop.made_progress();
         }
         polled
+    }
+
+    /// The readiness for `direction` the driver last reported, without waiting.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub(crate) fn try_ready(&self, direction: Direction) -> io::Result<Option<ReadyEvent>> {
+        self.shared.try_ready(direction.interest())
     }
 
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
@@ -184,18 +187,10 @@ impl Future for Readiness<'_> {
                 .shared
                 .poll_ready_with_node(cx, this.interest, node)
         };
-        match polled {
-            Poll::Pending => {
-                registration
-                    .driver
-                    .arm(registration.token, &registration.shared, this.interest);
-                Poll::Pending
-            }
-            ready => {
-                coop.made_progress();
-                ready
-            }
+        if polled.is_ready() {
+            coop.made_progress();
         }
+        polled
     }
 }
 

@@ -102,3 +102,57 @@ macro_rules! readiness_methods {
     };
 }
 pub(crate) use readiness_methods;
+
+/// Owned-buffer reads and writes for a stream type with a `PollEvented` field `io`.
+macro_rules! owned_buffer_methods {
+    () => {
+        /// Reads into `buf` (from its start, up to its capacity) and hands it back with the
+        /// count; a `Vec`'s length becomes the count. On io_uring the kernel fills the buffer
+        /// directly.
+        ///
+        /// Cancel safety: **not cancel-safe on io_uring**: dropping the future after its
+        /// operation completed loses the bytes it read. Use [`ReadOwned::cancel`] to stop it
+        /// without loss, or the `AsyncRead` methods, which are cancel-safe.
+        ///
+        /// [`ReadOwned::cancel`]: crate::io::ReadOwned::cancel
+        pub fn read_owned<B: $crate::io::IoBufMut>(&self, buf: B) -> $crate::io::ReadOwned<'_, B> {
+            use std::os::fd::AsRawFd;
+            $crate::io::ReadOwned::new(self.io.registration(), self.io.get_ref().as_raw_fd(), buf)
+        }
+
+        /// Writes from `buf` (its initialised bytes) and hands it back with the count written,
+        /// which may be less than all of it.
+        ///
+        /// Cancel safety: dropping it may leave an unknown prefix written.
+        pub fn write_owned<B: $crate::io::IoBuf>(&self, buf: B) -> $crate::io::WriteOwned<'_, B> {
+            use std::os::fd::AsRawFd;
+            $crate::io::WriteOwned::new(self.io.registration(), self.io.get_ref().as_raw_fd(), buf, 0)
+        }
+
+        /// Writes all of `buf` and hands it back.
+        ///
+        /// Cancel safety: dropping it may leave an unknown prefix written.
+        pub async fn write_all_owned<B: $crate::io::IoBuf>(&self, buf: B) -> (std::io::Result<()>, B) {
+            use std::os::fd::AsRawFd;
+            let mut buf = buf;
+            let mut start = 0;
+            while start < buf.bytes_init() {
+                let op = $crate::io::WriteOwned::new(
+                    self.io.registration(),
+                    self.io.get_ref().as_raw_fd(),
+                    buf,
+                    start,
+                );
+                let (result, back) = op.await;
+                buf = back;
+                match result {
+                    Ok(0) => return (Err(std::io::ErrorKind::WriteZero.into()), buf),
+                    Ok(n) => start += n,
+                    Err(error) => return (Err(error), buf),
+                }
+            }
+            (Ok(()), buf)
+        }
+    };
+}
+pub(crate) use owned_buffer_methods;

@@ -209,6 +209,34 @@ impl RuntimeMetrics {
         self.handle.blocking_spawner().queue_depth()
     }
 
+    /// How many times the I/O driver was polled (blocking or not).
+    pub fn io_driver_turn_count(&self) -> u64 {
+        self.handle.io().map_or(0, |io| io.counts().0)
+    }
+
+    /// How many socket readiness events the I/O driver dispatched.
+    pub fn io_driver_ready_count(&self) -> u64 {
+        self.handle.io().map_or(0, |io| io.counts().1)
+    }
+
+    /// Owned-buffer operations (io_uring) whose completion never came before shutdown gave
+    /// up waiting: their buffers were leaked on purpose, since the kernel may still write
+    /// into them. Zero on mio.
+    pub fn io_ops_leaked_count(&self) -> u64 {
+        #[cfg(target_os = "linux")]
+        if let Some(uring) = self.handle.io().and_then(|io| io.uring()) {
+            return uring.ops.leaked() as u64;
+        }
+        0
+    }
+
+    /// Why `Backend::Auto` fell back from io_uring to mio, if it did.
+    pub fn io_backend_fallback_reason(&self) -> Option<String> {
+        self.handle
+            .io()
+            .and_then(|io| io.fallback_reason().map(str::to_owned))
+    }
+
     /// Sum of [`worker_park_count`](Self::worker_park_count) over all workers.
     pub fn total_park_count(&self) -> u64 {
         self.metrics().workers.iter().map(|w| w.parks.get()).sum()

@@ -105,6 +105,20 @@ pub(crate) fn subscribe(signal: i32) -> io::Result<Arc<Listener>> {
         .ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, format!("no signal {signal}"))
         })?;
+    const FORBIDDEN: [i32; 6] = [
+        libc::SIGKILL,
+        libc::SIGSTOP,
+        libc::SIGILL,
+        libc::SIGFPE,
+        libc::SIGSEGV,
+        libc::SIGBUS,
+    ];
+    if FORBIDDEN.contains(&signal) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("signal {signal} cannot be handled (it is uncatchable or a fault signal)"),
+        ));
+    }
     let slot = &globals.slots[index];
     let mut installed = slot.installed.lock().unwrap_or_else(|e| e.into_inner());
     let outcome =

@@ -14,14 +14,14 @@ use crate::io::ready::{Interest, Ready};
 
 const EVENTS_CAPACITY: usize = 1024;
 
-pub(super) struct MioPoller {
+pub(crate) struct MioPoller {
     registry: Registry,
     waker: Waker,
     turn: Mutex<(Poll, Events)>,
 }
 
 impl MioPoller {
-    pub(super) fn new() -> io::Result<MioPoller> {
+    pub(crate) fn new() -> io::Result<MioPoller> {
         let poll = Poll::new()?;
         let registry = poll.registry().try_clone()?;
         let waker = Waker::new(&registry, Token(WAKE_TOKEN))?;
@@ -32,7 +32,7 @@ impl MioPoller {
         })
     }
 
-    pub(super) fn register<S: mio::event::Source + ?Sized>(
+    pub(crate) fn register<S: mio::event::Source + ?Sized>(
         &self,
         source: &mut S,
         token: usize,
@@ -42,22 +42,29 @@ impl MioPoller {
             .register(source, Token(token), interest.to_mio())
     }
 
-    pub(super) fn deregister<S: mio::event::Source + ?Sized>(
+    pub(crate) fn deregister<S: mio::event::Source + ?Sized>(
         &self,
         source: &mut S,
     ) -> io::Result<()> {
         self.registry.deregister(source)
     }
 
-    pub(super) fn unpark(&self) {
+    /// The epoll (kqueue) fd, for the io_uring backend to poll.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self.registry.as_raw_fd()
+    }
+
+    pub(crate) fn unpark(&self) {
         // Fails only if the eventfd is gone, i.e. the driver is being dropped.
         let _ = self.waker.wake();
     }
 
-    pub(super) fn turn(
+    pub(crate) fn turn(
         &self,
         timeout: Option<Duration>,
-        dispatch: &mut dyn FnMut(&mut dyn Iterator<Item = (usize, Ready, u8)>),
+        dispatch: &mut dyn FnMut(&mut dyn Iterator<Item = (usize, Ready)>),
     ) {
         let Ok(mut guard) = self.turn.try_lock() else {
             return;
@@ -70,7 +77,7 @@ impl MioPoller {
         }
         let mut iter = events
             .iter()
-            .map(|event| (event.token().0, Ready::from_mio(event), 0));
+            .map(|event| (event.token().0, Ready::from_mio(event)));
         dispatch(&mut iter);
     }
 }

@@ -2,9 +2,9 @@
 //!
 //! - **mio** (epoll, kqueue): readiness based. Sockets are registered edge-triggered for
 //!   reads and writes once; events set readiness bits in the socket's [`ScheduledIo`].
-//! - **io_uring** (Linux): completion based. Readiness for the `AsyncRead`/`AsyncWrite` and
-//!   try-op paths comes from one-shot `POLL_ADD` operations armed on demand (when a task finds a
-//!   socket not ready); owned-buffer operations submit real `RECV`/`SEND` ops.
+//! - **io_uring** (Linux): completion based. Owned-buffer operations submit real `RECV`/`SEND`
+//!   ops; readiness (for the `AsyncRead`/`AsyncWrite` and try-op paths) comes from an epoll
+//!   instance that the ring polls (see `uring_backend` for why not per-socket `POLL_ADD`s).
 //!
 //! Either way the socket side sees the same thing: a [`ScheduledIo`] whose readiness bits the
 //! driver sets and whose waiters it wakes, so `net` is written once.
@@ -63,26 +63,7 @@ impl Driver {
     /// `Auto`). A forced backend that cannot start is an error; `Auto` falls back to mio and
     /// records why.
     pub(crate) fn new(requested: Backend) -> Result<Driver, BuildError> {
-        let requested = match requested {
-            Backend::Auto => backend_from_env().unwrap_or(Backend::Auto),
-            forced => forced,
-        };
-        let unavailable =
-            |backend, reason: String| BuildError::BackendUnavailable { backend, reason };
-        let (poller, fallback_reason) = match requested {
-            Backend::Mio => (mio_poller()?, None),
-            Backend::IoUring => (
-                uring_poller().map_err(|r| unavailable(Backend::IoUring, r))?,
-                None,
-            ),
-            _ => match uring_poller() {
-                Ok(poller) => (poller, None),
-                Err(reason) => {
-                    log_fallback(&reason);
-                    (mio_poller()?, Some(reason))
-                }
-            },
-        };
+        let (poller, fallback_reason) = choose(requested, backend_from_env(), uring_poller)?;
         let active = match poller {
             Poller::Mio(_) => Backend::Mio,
             #[cfg(target_os = "linux")]
@@ -123,12 +104,12 @@ impl Driver {
         interest: Interest,
     ) -> io::Result<(usize, Arc<ScheduledIo>)>
     where
-        S: mio::event::Source + std::os::fd::AsRawFd + ?Sized,
+        S: mio::event::Source + ?Sized,
     {
         if self.is_shutdown.load(Acquire) {
             return Err(scheduled_io::shut_down());
         }
-        let shared = Arc::new(ScheduledIo::new(source.as_raw_fd()));
+        let shared = Arc::new(ScheduledIo::new());
         let token = self
             .registrations
             .lock()
@@ -140,7 +121,7 @@ impl Driver {
         let registered = match &self.poller {
             Poller::Mio(mio) => mio.register(source, token, interest),
             #[cfg(target_os = "linux")]
-            Poller::Uring(_) => Ok(()),
+            Poller::Uring(uring) => uring.register(source, token, interest),
         };
         if let Err(error) = registered {
             self.remove(token);
@@ -154,36 +135,24 @@ impl Driver {
     where
         S: mio::event::Source + ?Sized,
     {
-        if let Poller::Mio(mio) = &self.poller {
-            // An error here means the fd was never or is no longer registered: nothing to undo.
-            let _ = mio.deregister(source);
-        }
+        // An error here means the fd was never or is no longer registered: nothing to undo.
+        let _ = match &self.poller {
+            Poller::Mio(mio) => mio.deregister(source),
+            #[cfg(target_os = "linux")]
+            Poller::Uring(uring) => uring.deregister(source),
+        };
     }
 
-    /// Forgets a socket: later events for its token are dropped; in-flight polls are cancelled.
+    /// Forgets a socket: later events for its token are dropped.
     pub(crate) fn remove(&self, token: usize) {
         let removed = self
             .registrations
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(token);
-        #[cfg(target_os = "linux")]
-        if let (Some(shared), Poller::Uring(uring)) = (&removed, &self.poller) {
-            uring.cancel_polls(token, shared);
-        }
         if let Some(shared) = removed {
             shared.clear_wakers();
         }
-    }
-
-    /// A task found the socket not ready for `direction` and is about to wait: on io_uring,
-    /// make sure a poll for it is in flight. Nothing to do on mio (registered once).
-    pub(crate) fn arm(&self, token: usize, shared: &ScheduledIo, interest: Interest) {
-        #[cfg(target_os = "linux")]
-        if let Poller::Uring(uring) = &self.poller {
-            uring.arm(token, shared, interest);
-        }
-        let _ = (token, shared, interest);
     }
 
     /// Waits up to `timeout` (`None`: until woken) for events and wakes their tasks. Returns
@@ -191,10 +160,10 @@ impl Driver {
     pub(crate) fn turn(&self, timeout: Option<Duration>) {
         self.turns.fetch_add(1, Relaxed);
         let mut batch = WakeBatch::new();
-        let mut dispatch = |events: &mut dyn Iterator<Item = (usize, Ready, u8)>| {
+        let mut dispatch = |events: &mut dyn Iterator<Item = (usize, Ready)>| {
             let mut registrations = None;
             let mut count = 0u64;
-            for (token, ready, disarm) in events {
+            for (token, ready) in events {
                 if token >= WAKE_TOKEN {
                     #[cfg(unix)]
                     if token == SIGNAL_TOKEN {
@@ -207,9 +176,6 @@ impl Driver {
                     self.registrations.lock().unwrap_or_else(|e| e.into_inner())
                 });
                 if let Some(shared) = table.get(token) {
-                    if disarm != 0 {
-                        shared.armed.fetch_and(!disarm, AcqRel);
-                    }
                     shared.set_readiness(ready, &mut batch);
                 }
             }
@@ -289,6 +255,35 @@ impl Driver {
     }
 }
 
+/// Picks the backend: a forced one or nothing; `Auto` (after the environment's override)
+/// tries io_uring and falls back to mio with the reason.
+fn choose(
+    requested: Backend,
+    from_env: Option<Backend>,
+    uring: impl FnOnce() -> Result<Poller, String>,
+) -> Result<(Poller, Option<String>), BuildError> {
+    let requested = match requested {
+        Backend::Auto => from_env.unwrap_or(Backend::Auto),
+        forced => forced,
+    };
+    match requested {
+        Backend::Mio => Ok((mio_poller()?, None)),
+        Backend::IoUring => uring()
+            .map(|poller| (poller, None))
+            .map_err(|reason| BuildError::BackendUnavailable {
+                backend: Backend::IoUring,
+                reason,
+            }),
+        _ => match uring() {
+            Ok(poller) => Ok((poller, None)),
+            Err(reason) => {
+                log_fallback(&reason);
+                Ok((mio_poller()?, Some(reason)))
+            }
+        },
+    }
+}
+
 fn mio_poller() -> Result<Poller, BuildError> {
     mio_backend::MioPoller::new()
         .map(Poller::Mio)
@@ -311,7 +306,10 @@ fn uring_poller() -> Result<Poller, String> {
 
 /// `BLITZ_IO_BACKEND=io_uring|mio`; anything else is ignored (with a log line).
 fn backend_from_env() -> Option<Backend> {
-    let value = std::env::var("BLITZ_IO_BACKEND").ok()?;
+    parse_backend(&std::env::var("BLITZ_IO_BACKEND").ok()?)
+}
+
+fn parse_backend(value: &str) -> Option<Backend> {
     match value.trim().to_ascii_lowercase().as_str() {
         "io_uring" | "io-uring" | "uring" => Some(Backend::IoUring),
         "mio" => Some(Backend::Mio),
@@ -338,5 +336,51 @@ impl fmt::Debug for Driver {
             .field("backend", &self.active)
             .field("fallback_reason", &self.fallback_reason)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(blitz_loom)))]
+mod tests {
+    use super::*;
+
+    fn kind(poller: &Poller) -> Backend {
+        match poller {
+            Poller::Mio(_) => Backend::Mio,
+            #[cfg(target_os = "linux")]
+            Poller::Uring(_) => Backend::IoUring,
+        }
+    }
+
+    fn refused() -> Result<Poller, String> {
+        Err("io_uring_setup failed: Operation not permitted (seccomp)".to_owned())
+    }
+
+    #[test]
+    fn auto_falls_back_to_mio_and_says_why() {
+        let (poller, reason) = choose(Backend::Auto, None, refused).unwrap();
+        assert_eq!(kind(&poller), Backend::Mio);
+        assert!(reason.unwrap().contains("seccomp"));
+    }
+
+    #[test]
+    fn a_forced_io_uring_that_cannot_start_is_a_build_error() {
+        let error = choose(Backend::IoUring, None, refused).err().expect("no fallback");
+        assert!(matches!(
+            error,
+            BuildError::BackendUnavailable { backend: Backend::IoUring, ref reason } if reason.contains("seccomp")
+        ));
+        // The environment overrides Auto only.
+        let error = choose(Backend::Auto, Some(Backend::IoUring), refused).err();
+        assert!(error.is_some());
+        let (poller, reason) = choose(Backend::Mio, Some(Backend::IoUring), refused).unwrap();
+        assert_eq!((kind(&poller), reason), (Backend::Mio, None));
+    }
+
+    #[test]
+    fn the_environment_variable_is_parsed_leniently() {
+        assert_eq!(parse_backend("io_uring"), Some(Backend::IoUring));
+        assert_eq!(parse_backend(" MIO "), Some(Backend::Mio));
+        assert_eq!(parse_backend("auto"), None);
+        assert_eq!(parse_backend("epoll"), None);
     }
 }

@@ -17,7 +17,7 @@ use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
 use crate::io::ready::{Interest, Ready};
-use crate::loom::sync::atomic::{AtomicU8, AtomicUsize, Ordering::*};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::sync::Mutex;
 use crate::util::waiters::{Waiter, WaiterList};
 use crate::util::wake_batch::{register_waker, WakeBatch};
@@ -52,12 +52,6 @@ impl Direction {
 pub(crate) struct ScheduledIo {
     word: AtomicUsize,
     waiters: Mutex<Waiters>,
-    /// The registered file descriptor (the io_uring backend polls it).
-    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-    pub(crate) fd: i32,
-    /// io_uring backend: bit 0 = a read poll is in flight, bit 1 = a write poll.
-    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-    pub(crate) armed: AtomicU8,
 }
 
 struct Waiters {
@@ -67,7 +61,7 @@ struct Waiters {
 }
 
 impl ScheduledIo {
-    pub(crate) fn new(fd: i32) -> ScheduledIo {
+    pub(crate) fn new() -> ScheduledIo {
         ScheduledIo {
             word: AtomicUsize::new(0),
             waiters: Mutex::new(Waiters {
@@ -75,8 +69,6 @@ impl ScheduledIo {
                 writer: None,
                 list: WaiterList::new(),
             }),
-            fd,
-            armed: AtomicU8::new(0),
         }
     }
 

@@ -91,6 +91,7 @@ impl TcpStream {
     }
 
     crate::net::readiness_methods!();
+    crate::net::owned_buffer_methods!();
 
     /// Reads what is available now, without waiting; `WouldBlock` if nothing is.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {

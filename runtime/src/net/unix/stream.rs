@@ -70,6 +70,7 @@ impl UnixStream {
     }
 
     crate::net::readiness_methods!();
+    crate::net::owned_buffer_methods!();
 
     /// Reads what is available now, without waiting.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {

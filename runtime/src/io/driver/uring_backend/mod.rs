@@ -1,11 +1,16 @@
 //! The io_uring backend (Linux).
 //!
-//! Readiness for the `AsyncRead`/`AsyncWrite`, try-op and `readable()` paths comes from one-shot
-//! `POLL_ADD` operations, armed on demand: when a task finds a socket not ready in a direction
-//! that has no poll in flight. The kernel checks readiness when the poll is armed, so a socket
-//! that became ready in between completes at once and no wake is lost. Sockets stay
-//! `O_NONBLOCK` (the try-ops and the readiness path need it); the owned-buffer ops treat an
-//! `-EAGAIN` completion as "not ready": they wait for readiness and submit again (see `ops`).
+//! Completion-based operations (`RECV`/`SEND` on owned buffers) go through the ring.
+//! Readiness (for the `AsyncRead`/`AsyncWrite`, try-op and `readable()` paths) comes from an
+//! epoll instance whose fd the ring polls: sockets are registered once, edge-triggered, as on
+//! the mio backend, and when the epoll fd turns readable the driver fetches its events with a
+//! zero-timeout `epoll_wait`. Readiness through per-socket `POLL_ADD`s was tried first and
+//! dropped: io_uring always reports `POLLRDHUP` (its `IO_POLL_UNMASK`), so a write poll on a
+//! half-closed socket completes at once without `POLLOUT`, and a writer waiting for room could
+//! only spin; it also cost one `io_uring_enter` per wait.
+//!
+//! Sockets stay `O_NONBLOCK` (the try-ops and the readiness path need it); the owned-buffer ops
+//! treat an `-EAGAIN` completion as "not ready": they wait for readiness and submit again.
 //!
 //! Cross-thread wakes write an eventfd that a `POLL_ADD` on the ring watches; the thread
 //! turning the driver waits in `io_uring_enter` with the next timer's deadline as timeout
@@ -13,9 +18,9 @@
 //! submitted at once (no SQPOLL). Completions are reaped only by the thread turning the
 //! driver.
 //!
-//! `user_data` layout: the top four bits say what completed (a readiness poll, the eventfd,
-//! one of the driver's own sources, an owned-buffer op, or a cancel request); the rest carry
-//! the socket token and direction, or the op's slot.
+//! `user_data` layout: the top four bits say what completed (the epoll fd, the eventfd, one of
+//! the driver's own sources, an owned-buffer op, or a cancel request); the rest carry the
+//! source's token or the op's slot.
 
 pub(crate) mod ops;
 
@@ -27,20 +32,17 @@ use std::time::Duration;
 
 use io_uring::{opcode, squeue, types, IoUring, Probe};
 
-use super::ScheduledIo;
+use super::mio_backend::MioPoller;
 use crate::io::ready::{Interest, Ready};
 use crate::util::wake_batch::WakeBatch;
 
 const KIND_SHIFT: u32 = 60;
-const KIND_POLL: u64 = 1;
+const KIND_EPOLL: u64 = 1;
 const KIND_WAKE: u64 = 2;
 const KIND_OWN: u64 = 3;
 const KIND_OP: u64 = 4;
 const KIND_CANCEL: u64 = 5;
 const PAYLOAD_MASK: u64 = (1 << KIND_SHIFT) - 1;
-
-const READ_BIT: u8 = 1;
-const WRITE_BIT: u8 = 2;
 
 const RING_ENTRIES: u32 = 256;
 
@@ -55,6 +57,9 @@ const REQUIRED_OPS: [(u8, &str); 5] = [
 
 pub(crate) struct UringPoller {
     ring: IoUring,
+    /// Readiness: an epoll instance the ring polls.
+    readiness: MioPoller,
+    epoll_armed: AtomicBool,
     /// Guards the submission queue (one producer at a time).
     sq: Mutex<()>,
     /// Held by the thread turning the driver (the only consumer of completions).
@@ -97,8 +102,11 @@ impl UringPoller {
         }
         // SAFETY: `fd` is a fresh descriptor that nothing else owns.
         let eventfd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let readiness = MioPoller::new().map_err(|error| format!("epoll setup failed: {error}"))?;
         Ok(UringPoller {
             ring,
+            readiness,
+            epoll_armed: AtomicBool::new(false),
             sq: Mutex::new(()),
             cq: Mutex::new(()),
             eventfd,
@@ -109,6 +117,11 @@ impl UringPoller {
     }
 
     /// Pushes `entry` and submits it at once.
+    ///
+    /// Once the entry is pushed this returns `Ok` even if `io_uring_enter` then fails: the
+    /// entry stays in the submission queue and the kernel will consume it on the next enter,
+    /// so its resources must be treated as in flight. An error means the entry was never
+    /// pushed (the queue stayed full), and the caller may free what it refers to.
     ///
     /// # Safety
     /// Every buffer and fd the entry refers to stays valid until its completion is reaped.
@@ -130,7 +143,9 @@ impl UringPoller {
             self.enter_submit()?;
         }
         drop(guard);
-        self.enter_submit().map(drop)
+        // Pushed: from here on the kernel owns the entry, whatever enter says.
+        let _ = self.enter_submit();
+        Ok(())
     }
 
     fn enter_submit(&self) -> io::Result<usize> {
@@ -145,49 +160,79 @@ impl UringPoller {
         }
     }
 
-    /// Makes sure a readiness poll is in flight for each direction of `interest`.
-    pub(crate) fn arm(&self, token: usize, shared: &ScheduledIo, interest: Interest) {
-        for (wanted, bit, mask) in [
-            (
-                interest.is_readable(),
-                READ_BIT,
-                libc::POLLIN | libc::POLLRDHUP | libc::POLLPRI,
-            ),
-            (interest.is_writable(), WRITE_BIT, libc::POLLOUT),
-        ] {
-            if !wanted || shared.armed.fetch_or(bit, AcqRel) & bit != 0 {
-                continue;
-            }
-            let entry = opcode::PollAdd::new(types::Fd(shared.fd), mask as u32)
-                .build()
-                .user_data(encode(KIND_POLL, ((token as u64) << 2) | u64::from(bit)));
-            // SAFETY: a poll refers to no buffer; the kernel holds its own reference to the
-            // file, and deregistration cancels the poll before the socket closes.
-            if unsafe { self.submit(&entry) }.is_err() {
-                // Could not submit: report the socket ready so the task retries its syscall
-                // (which yields the real error) instead of waiting forever.
-                shared.armed.fetch_and(!bit, AcqRel);
-                let mut batch = WakeBatch::new();
-                shared.set_readiness(Ready::ERROR, &mut batch);
-                batch.wake_all();
+    /// Submits a `RECV` into `ptr[..len]` on `fd`; returns the op's slot.
+    ///
+    /// # Safety
+    /// `ptr` is valid for writes of `len` bytes until the completion is reaped (the caller
+    /// keeps the buffer, or hands it to [`orphan_op`](Self::orphan_op)).
+    pub(crate) unsafe fn submit_recv(&self, fd: RawFd, ptr: *mut u8, len: u32) -> io::Result<usize> {
+        let index = self.ops.insert();
+        let entry = opcode::Recv::new(types::Fd(fd), ptr, len)
+            .build()
+            .user_data(encode(KIND_OP, index as u64));
+        // SAFETY: per this function's contract.
+        unsafe { self.submit_op(index, &entry) }
+    }
+
+    /// Submits a `SEND` of `ptr[..len]` on `fd`; returns the op's slot.
+    ///
+    /// # Safety
+    /// `ptr` is valid for reads of `len` bytes until the completion is reaped.
+    pub(crate) unsafe fn submit_send(&self, fd: RawFd, ptr: *const u8, len: u32) -> io::Result<usize> {
+        let index = self.ops.insert();
+        let entry = opcode::Send::new(types::Fd(fd), ptr, len)
+            .flags(libc::MSG_NOSIGNAL)
+            .build()
+            .user_data(encode(KIND_OP, index as u64));
+        // SAFETY: per this function's contract.
+        unsafe { self.submit_op(index, &entry) }
+    }
+
+    /// # Safety
+    /// As for [`submit`](Self::submit).
+    unsafe fn submit_op(&self, index: usize, entry: &squeue::Entry) -> io::Result<usize> {
+        // SAFETY: forwarded.
+        match unsafe { self.submit(entry) } {
+            Ok(()) => Ok(index),
+            Err(error) => {
+                // Never pushed: the kernel cannot know the buffer.
+                self.ops.abandon(index);
+                Err(error)
             }
         }
     }
 
-    /// The socket is being deregistered: cancels its polls in flight (their completions carry a
-    /// stale token and are dropped).
-    pub(crate) fn cancel_polls(&self, token: usize, shared: &ScheduledIo) {
-        let armed = shared.armed.swap(0, AcqRel);
-        for bit in [READ_BIT, WRITE_BIT] {
-            if armed & bit != 0 {
-                let target = encode(KIND_POLL, ((token as u64) << 2) | u64::from(bit));
-                let entry = opcode::AsyncCancel::new(target)
-                    .build()
-                    .user_data(encode(KIND_CANCEL, 0));
-                // SAFETY: a cancel refers to no buffer.
-                let _ = unsafe { self.submit(&entry) };
-            }
+    /// Asks the kernel to cancel the op in `index` (it may still complete).
+    pub(crate) fn cancel_op(&self, index: usize) {
+        let entry = opcode::AsyncCancel::new(encode(KIND_OP, index as u64))
+            .build()
+            .user_data(encode(KIND_CANCEL, 0));
+        // SAFETY: a cancel refers to no buffer.
+        let _ = unsafe { self.submit(&entry) };
+    }
+
+    /// The op's future is gone: keep `keep` until its completion (and cancel it), or drop it
+    /// now if the op already completed.
+    pub(crate) fn orphan_op(&self, index: usize, keep: Box<dyn std::any::Any + Send>) {
+        let (outcome, give_back) = self.ops.orphan(index, keep);
+        if outcome == ops::Orphan::Kept {
+            self.cancel_op(index);
         }
+        drop(give_back);
+    }
+
+    /// Registers a socket with the epoll instance behind the ring.
+    pub(crate) fn register<S: mio::event::Source + ?Sized>(
+        &self,
+        source: &mut S,
+        token: usize,
+        interest: Interest,
+    ) -> io::Result<()> {
+        self.readiness.register(source, token, interest)
+    }
+
+    pub(crate) fn deregister<S: mio::event::Source + ?Sized>(&self, source: &mut S) -> io::Result<()> {
+        self.readiness.deregister(source)
     }
 
     /// Watches `fd` (owned by the caller for the driver's lifetime) for readability.
@@ -208,6 +253,15 @@ impl UringPoller {
     }
 
     fn arm_driver_polls(&self) {
+        if !self.epoll_armed.swap(true, AcqRel) {
+            let entry = opcode::PollAdd::new(types::Fd(self.readiness.as_raw_fd()), libc::POLLIN as u32)
+                .build()
+                .user_data(encode(KIND_EPOLL, 0));
+            // SAFETY: no buffer; the epoll fd lives as long as the ring.
+            if unsafe { self.submit(&entry) }.is_err() {
+                self.epoll_armed.store(false, Release);
+            }
+        }
         if !self.eventfd_armed.swap(true, AcqRel) {
             let entry =
                 opcode::PollAdd::new(types::Fd(self.eventfd.as_raw_fd()), libc::POLLIN as u32)
@@ -233,7 +287,7 @@ impl UringPoller {
     pub(crate) fn turn(
         &self,
         timeout: Option<Duration>,
-        dispatch: &mut dyn FnMut(&mut dyn Iterator<Item = (usize, Ready, u8)>),
+        dispatch: &mut dyn FnMut(&mut dyn Iterator<Item = (usize, Ready)>),
     ) {
         let Ok(_cq) = self.cq.try_lock() else {
             return;
@@ -259,16 +313,17 @@ impl UringPoller {
             }
         }
         let mut op_wakes = WakeBatch::new();
+        let mut epoll_ready = false;
         // SAFETY: we hold `cq`.
         let completions = unsafe { self.ring.completion_shared() };
         let mut readiness = completions.filter_map(|cqe| {
             let data = cqe.user_data();
             let payload = data & PAYLOAD_MASK;
             match data >> KIND_SHIFT {
-                KIND_POLL => {
-                    let token = (payload >> 2) as usize;
-                    let bit = (payload & 3) as u8;
-                    Some((token, poll_readiness(cqe.result(), bit), bit))
+                KIND_EPOLL => {
+                    epoll_ready = true;
+                    self.epoll_armed.store(false, Release);
+                    None
                 }
                 KIND_WAKE => {
                     self.drain_eventfd();
@@ -280,7 +335,7 @@ impl UringPoller {
                     for entry in own.iter_mut().filter(|e| e.1 as u64 == payload) {
                         entry.2 = false;
                     }
-                    Some((payload as usize, Ready::READABLE, 0))
+                    Some((payload as usize, Ready::READABLE))
                 }
                 KIND_OP => {
                     self.ops
@@ -293,6 +348,9 @@ impl UringPoller {
         dispatch(&mut readiness);
         drop(readiness);
         op_wakes.wake_all();
+        if epoll_ready {
+            self.readiness.turn(Some(Duration::ZERO), dispatch);
+        }
     }
 
     fn drain_eventfd(&self) {
@@ -332,33 +390,4 @@ impl UringPoller {
 
 pub(crate) fn encode(kind: u64, payload: u64) -> u64 {
     (kind << KIND_SHIFT) | (payload & PAYLOAD_MASK)
-}
-
-/// What a completed readiness poll says, for the direction it watched.
-fn poll_readiness(result: i32, bit: u8) -> Ready {
-    if result < 0 {
-        return if result == -libc::ECANCELED {
-            Ready::EMPTY
-        } else {
-            Ready::ERROR
-        };
-    }
-    let revents = result as i16;
-    let mut ready = Ready::EMPTY;
-    if bit == READ_BIT && revents & (libc::POLLIN | libc::POLLPRI) != 0 {
-        ready = ready | Ready::READABLE;
-    }
-    if bit == WRITE_BIT && revents & libc::POLLOUT != 0 {
-        ready = ready | Ready::WRITABLE;
-    }
-    if revents & libc::POLLRDHUP != 0 {
-        ready = ready | Ready::READ_CLOSED;
-    }
-    if revents & libc::POLLHUP != 0 {
-        ready = ready | Ready::READ_CLOSED | Ready::WRITE_CLOSED;
-    }
-    if revents & libc::POLLERR != 0 {
-        ready = ready | Ready::ERROR;
-    }
-    ready
 }

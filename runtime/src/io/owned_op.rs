@@ -1,0 +1,278 @@
+//! The owned-buffer operation future shared by every stream type.
+//!
+//! On io_uring it submits a real `RECV`/`SEND` with the buffer; an `-EAGAIN` completion (the
+//! socket is non-blocking) means "not ready": the future waits for readiness and submits
+//! again. On mio it waits for readiness and makes the syscall on the buffer itself. Either way
+//! the caller gets the buffer back with the result.
+//!
+//! Cancellation: dropping the future while its op is in flight submits a cancel and parks the
+//! buffer in the driver until the completion is reaped. If the op had already completed, its
+//! bytes are lost with the future: the owned-buffer read is **not cancel-safe** on io_uring
+//! (use [`ReadOwned::cancel`] to learn what happened, or the trait-based reads, which are).
+
+use std::future::Future;
+use std::io;
+use std::os::fd::RawFd;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use super::driver::Direction;
+use super::owned::{IoBuf, IoBufMut};
+use super::registration::Registration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OpKind {
+    Recv,
+    Send,
+}
+
+/// What `cancel` on an owned-buffer operation found.
+#[derive(Debug)]
+pub enum Cancelled<B> {
+    /// The operation finished before the cancel took effect: its result and the buffer (for a
+    /// read, filled with the bytes received).
+    Completed(io::Result<usize>, B),
+    /// The operation was cancelled (or had not started): the buffer is unchanged.
+    Cancelled(B),
+}
+
+/// The buffer-independent part: submission, `-EAGAIN` handling, readiness fallback.
+struct OpCore<'a> {
+    registration: &'a Registration,
+    fd: RawFd,
+    kind: OpKind,
+    /// The io_uring op slot while an op is in flight.
+    in_flight: Option<usize>,
+    wait_ready: bool,
+}
+
+impl<'a> OpCore<'a> {
+    fn new(registration: &'a Registration, fd: RawFd, kind: OpKind) -> OpCore<'a> {
+        OpCore {
+            registration,
+            fd,
+            kind,
+            in_flight: None,
+            wait_ready: false,
+        }
+    }
+
+    fn direction(&self) -> Direction {
+        match self.kind {
+            OpKind::Recv => Direction::Read,
+            OpKind::Send => Direction::Write,
+        }
+    }
+
+    /// Drives the op on `ptr[..len]` (the same buffer on every call).
+    fn poll(&mut self, cx: &mut Context<'_>, ptr: *mut u8, len: usize) -> Poll<io::Result<usize>> {
+        #[cfg(target_os = "linux")]
+        if let Some(uring) = self.registration.driver().uring() {
+            loop {
+                if let Some(index) = self.in_flight {
+                    let result = ready!(uring.ops.poll(index, cx));
+                    self.in_flight = None;
+                    if result == -libc::EAGAIN {
+                        self.wait_ready = true;
+                        if let Ok(Some(stale)) = self.registration.try_ready(self.direction()) {
+                            self.registration.clear_readiness(stale);
+                        }
+                        continue;
+                    }
+                    return Poll::Ready(errno_result(result));
+                }
+                if self.wait_ready {
+                    ready!(self.registration.poll_ready(cx, self.direction()))?;
+                    self.wait_ready = false;
+                }
+                let len = len.min(u32::MAX as usize) as u32;
+                let submitted = match self.kind {
+                    // SAFETY: the buffer's heap storage stays put and alive until the
+                    // completion is reaped: the future holds it, and its `Drop` hands it to
+                    // the driver's op table while the op is in flight.
+                    OpKind::Recv => unsafe { uring.submit_recv(self.fd, ptr, len) },
+                    // SAFETY: as above.
+                    OpKind::Send => unsafe { uring.submit_send(self.fd, ptr, len) },
+                };
+                self.in_flight = Some(submitted?);
+            }
+        }
+        let (fd, kind) = (self.fd, self.kind);
+        self.registration.poll_io(cx, self.direction(), || {
+            // SAFETY: `ptr` is valid for `len` bytes (reads: writable, sends: initialised).
+            let n = unsafe {
+                match kind {
+                    OpKind::Recv => libc::recv(fd, ptr.cast(), len, 0),
+                    OpKind::Send => libc::send(fd, ptr.cast(), len, libc::MSG_NOSIGNAL),
+                }
+            };
+            if n < 0 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(n as usize)
+            }
+        })
+    }
+
+    /// Cancels an op in flight: `None` if it was cancelled (or none was in flight), else its
+    /// result.
+    async fn cancel(&mut self) -> Option<io::Result<usize>> {
+        #[cfg(target_os = "linux")]
+        if let (Some(index), Some(uring)) = (self.in_flight, self.registration.driver().uring()) {
+            uring.cancel_op(index);
+            let result = std::future::poll_fn(|cx| uring.ops.poll(index, cx)).await;
+            self.in_flight = None;
+            return (result != -libc::ECANCELED).then(|| errno_result(result));
+        }
+        None
+    }
+
+    /// The future is going away: hand `keep` to the driver if an op is in flight.
+    fn orphan(&mut self, keep: impl FnOnce() -> Box<dyn std::any::Any + Send>) {
+        #[cfg(target_os = "linux")]
+        if let (Some(index), Some(uring)) = (self.in_flight.take(), self.registration.driver().uring()) {
+            uring.orphan_op(index, keep());
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = keep;
+    }
+}
+
+fn errno_result(result: i32) -> io::Result<usize> {
+    if result < 0 {
+        Err(io::Error::from_raw_os_error(-result))
+    } else {
+        Ok(result as usize)
+    }
+}
+
+/// A read into an owned buffer (`read_owned` on the stream types); resolves to
+/// `(result, buffer)`.
+#[must_use = "futures do nothing unless polled"]
+pub struct ReadOwned<'a, B: IoBufMut> {
+    core: OpCore<'a>,
+    buf: Option<B>,
+}
+
+/// A write from an owned buffer (`write_owned` on the stream types); resolves to
+/// `(result, buffer)`.
+#[must_use = "futures do nothing unless polled"]
+pub struct WriteOwned<'a, B: IoBuf> {
+    core: OpCore<'a>,
+    buf: Option<B>,
+    /// Writes `buf[start..bytes_init]`.
+    start: usize,
+}
+
+// The buffer is never pinned: the kernel sees its heap storage, which `IoBuf` promises does
+// not move with the value.
+impl<B: IoBufMut> Unpin for ReadOwned<'_, B> {}
+impl<B: IoBuf> Unpin for WriteOwned<'_, B> {}
+
+impl<'a, B: IoBufMut> ReadOwned<'a, B> {
+    pub(crate) fn new(registration: &'a Registration, fd: RawFd, buf: B) -> Self {
+        ReadOwned {
+            core: OpCore::new(registration, fd, OpKind::Recv),
+            buf: Some(buf),
+        }
+    }
+
+    /// Stops the read without losing anything: either it completed first (the result and the
+    /// filled buffer) or it was cancelled (the buffer, unchanged).
+    pub async fn cancel(mut self) -> Cancelled<B> {
+        let outcome = self.core.cancel().await;
+        let mut buf = self.buf.take().expect("present until completion");
+        match outcome {
+            None => Cancelled::Cancelled(buf),
+            Some(result) => {
+                if let Ok(n) = result {
+                    // SAFETY: the kernel wrote `n` bytes at the start of the buffer.
+                    unsafe { buf.set_init(n) };
+                }
+                Cancelled::Completed(result, buf)
+            }
+        }
+    }
+}
+
+impl<'a, B: IoBuf> WriteOwned<'a, B> {
+    pub(crate) fn new(registration: &'a Registration, fd: RawFd, buf: B, start: usize) -> Self {
+        WriteOwned {
+            core: OpCore::new(registration, fd, OpKind::Send),
+            buf: Some(buf),
+            start,
+        }
+    }
+
+    /// Stops the write: either it completed first (the count written) or it was cancelled.
+    pub async fn cancel(mut self) -> Cancelled<B> {
+        let outcome = self.core.cancel().await;
+        let buf = self.buf.take().expect("present until completion");
+        match outcome {
+            None => Cancelled::Cancelled(buf),
+            Some(result) => Cancelled::Completed(result, buf),
+        }
+    }
+}
+
+impl<B: IoBufMut> Future for ReadOwned<'_, B> {
+    type Output = (io::Result<usize>, B);
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let buf = this.buf.as_mut().expect("polled after completion");
+        let (ptr, len) = (buf.stable_mut_ptr(), buf.bytes_total());
+        let result = ready!(this.core.poll(cx, ptr, len));
+        let mut buf = this.buf.take().expect("polled after completion");
+        if let Ok(n) = result {
+            // SAFETY: the kernel (or recv) wrote `n` bytes at the start of the buffer.
+            unsafe { buf.set_init(n) };
+        }
+        Poll::Ready((result, buf))
+    }
+}
+
+impl<B: IoBuf> Future for WriteOwned<'_, B> {
+    type Output = (io::Result<usize>, B);
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let buf = this.buf.as_ref().expect("polled after completion");
+        let start = this.start.min(buf.bytes_init());
+        // SAFETY: `start <= bytes_init`, so the offset stays inside the buffer.
+        let ptr = unsafe { buf.stable_ptr().add(start) };
+        let len = buf.bytes_init() - start;
+        let result = ready!(this.core.poll(cx, ptr.cast_mut(), len));
+        Poll::Ready((result, this.buf.take().expect("polled after completion")))
+    }
+}
+
+impl<B: IoBufMut> Drop for ReadOwned<'_, B> {
+    fn drop(&mut self) {
+        let buf = &mut self.buf;
+        self.core.orphan(|| Box::new(buf.take()));
+    }
+}
+
+impl<B: IoBuf> Drop for WriteOwned<'_, B> {
+    fn drop(&mut self) {
+        let buf = &mut self.buf;
+        self.core.orphan(|| Box::new(buf.take()));
+    }
+}
+
+impl<B: IoBufMut> std::fmt::Debug for ReadOwned<'_, B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadOwned")
+            .field("in_flight", &self.core.in_flight.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B: IoBuf> std::fmt::Debug for WriteOwned<'_, B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteOwned")
+            .field("in_flight", &self.core.in_flight.is_some())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,230 @@
+//! Owned-buffer operations on both backends: round trips, explicit cancel, buffers kept alive
+//! while the kernel may write into them, shutdown with operations in flight.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use blitz_io::io::{AsyncReadExt, AsyncWriteExt, Cancelled, IoBuf, IoBufMut};
+use blitz_io::net::{TcpListener, TcpStream};
+use blitz_io::runtime::{Backend, Builder};
+use common::{io_backends, on_each_backend};
+
+async fn pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    (client, server)
+}
+
+/// A buffer that records when it is dropped.
+struct TrackedBuf {
+    bytes: Vec<u8>,
+    dropped: Arc<AtomicBool>,
+}
+
+impl Drop for TrackedBuf {
+    fn drop(&mut self) {
+        assert!(!self.dropped.swap(true, SeqCst), "dropped twice");
+    }
+}
+
+// SAFETY: forwards to the Vec, whose heap storage does not move with the wrapper.
+unsafe impl IoBuf for TrackedBuf {
+    fn stable_ptr(&self) -> *const u8 {
+        self.bytes.as_ptr()
+    }
+    fn bytes_init(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+// SAFETY: as above.
+unsafe impl IoBufMut for TrackedBuf {
+    fn stable_mut_ptr(&mut self) -> *mut u8 {
+        self.bytes.as_mut_ptr()
+    }
+    fn bytes_total(&self) -> usize {
+        self.bytes.capacity()
+    }
+    unsafe fn set_init(&mut self, len: usize) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.bytes.set_len(len) };
+    }
+}
+
+fn tracked(capacity: usize) -> (TrackedBuf, Arc<AtomicBool>) {
+    let dropped = Arc::new(AtomicBool::new(false));
+    let buf = TrackedBuf {
+        bytes: Vec::with_capacity(capacity),
+        dropped: dropped.clone(),
+    };
+    (buf, dropped)
+}
+
+/// Yields to the runtime until `done` holds (the driver turns meanwhile), for at most 10 s.
+async fn until(done: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < Duration::from_secs(10), "condition never held");
+        blitz_io::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+#[test]
+fn owned_reads_and_writes_round_trip() {
+    on_each_backend(|_| async {
+        let (client, server) = pair().await;
+        let message: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
+        let writer = blitz_io::spawn(async move {
+            let (result, buf) = client.write_all_owned(message).await;
+            result.unwrap();
+            (client, buf)
+        });
+        let mut received = Vec::new();
+        let mut buf = Vec::with_capacity(8192);
+        while received.len() < 100_000 {
+            let (result, back) = server.read_owned(buf).await;
+            let n = result.unwrap();
+            assert!(n > 0 && back.len() == n);
+            received.extend_from_slice(&back);
+            buf = back;
+        }
+        let (_client, sent) = writer.await.unwrap();
+        assert!(received == sent);
+    });
+}
+
+#[test]
+fn cancelling_a_read_loses_nothing() {
+    on_each_backend(|backend| async move {
+        let (mut client, server) = pair().await;
+        // Nothing sent yet: the read waits; cancelling hands the buffer back unchanged.
+        let mut op = server.read_owned(Vec::with_capacity(64));
+        assert!(futures_util::poll!(&mut op).is_pending());
+        match op.cancel().await {
+            Cancelled::Cancelled(buf) => assert!(buf.is_empty()),
+            Cancelled::Completed(result, _) => panic!("{backend}: completed with {result:?}"),
+        }
+        // Data arrives while a read is in flight, then the read is cancelled before it is
+        // polled again: either the read completed (and hands the bytes over) or the bytes are
+        // still in the socket.
+        let mut op = server.read_owned(Vec::with_capacity(64));
+        assert!(futures_util::poll!(&mut op).is_pending());
+        client.write_all(b"precious").await.unwrap();
+        blitz_io::time::sleep(Duration::from_millis(20)).await;
+        let mut got = match op.cancel().await {
+            Cancelled::Completed(result, buf) => {
+                assert_eq!(result.unwrap(), buf.len());
+                buf
+            }
+            Cancelled::Cancelled(_) => Vec::new(),
+        };
+        while got.len() < 8 {
+            let (result, buf) = server.read_owned(Vec::with_capacity(64)).await;
+            result.unwrap();
+            got.extend_from_slice(&buf);
+        }
+        assert_eq!(got, b"precious");
+    });
+}
+
+#[test]
+fn a_dropped_read_keeps_its_buffer_until_the_kernel_is_done() {
+    for backend in io_backends() {
+        let rt = Builder::new_current_thread().backend(backend).build().unwrap();
+        rt.block_on(async {
+            let (_client, server) = pair().await;
+            let (buf, dropped) = tracked(64);
+            let mut op = server.read_owned(buf);
+            assert!(futures_util::poll!(&mut op).is_pending());
+            drop(op);
+            if backend == Backend::IoUring {
+                // No driver turn since the drop (one thread, no await): the cancel cannot
+                // have been reaped, so the buffer must still be alive.
+                assert!(!dropped.load(SeqCst), "freed while the kernel may still write");
+            }
+            until(|| dropped.load(SeqCst)).await;
+        });
+        assert_eq!(rt.metrics().io_ops_leaked_count(), 0);
+    }
+}
+
+#[test]
+fn shutdown_with_reads_in_flight_neither_hangs_nor_frees_early() {
+    for backend in io_backends() {
+        for multi_thread in [false, true] {
+            let builder = if multi_thread {
+                Builder::new_multi_thread().worker_threads(2)
+            } else {
+                Builder::new_current_thread()
+            };
+            let rt = builder.backend(backend).build().unwrap();
+            let handle = rt.handle().clone();
+            let (ready_tx, ready_rx) = blitz_io::channel::mpmc::unbounded();
+            let drops = Arc::new(AtomicUsize::new(0));
+            let flags: Vec<_> = (0..4).map(|_| tracked(256)).collect();
+            let (_client, server) = rt.block_on(pair());
+            let server = Arc::new(server);
+            let mut dropped_flags = Vec::new();
+            for (buf, dropped) in flags {
+                dropped_flags.push(dropped);
+                let server = server.clone();
+                let ready_tx = ready_tx.clone();
+                let drops = drops.clone();
+                let _reader = rt.spawn(async move {
+                    let mut op = server.read_owned(buf);
+                    assert!(futures_util::poll!(&mut op).is_pending());
+                    ready_tx.try_send(()).unwrap();
+                    let _ = op.await;
+                    drops.fetch_add(1, SeqCst);
+                });
+            }
+            rt.block_on(async {
+                for _ in 0..4 {
+                    ready_rx.recv().await.unwrap();
+                }
+            });
+            let started = Instant::now();
+            drop(rt);
+            assert!(started.elapsed() < Duration::from_secs(5), "shutdown took too long");
+            assert_eq!(drops.load(SeqCst), 0, "no read can complete: nothing was sent");
+            for dropped in &dropped_flags {
+                assert!(dropped.load(SeqCst), "{backend}: a buffer was neither freed nor counted");
+            }
+            assert_eq!(handle.metrics().io_ops_leaked_count(), 0);
+        }
+    }
+}
+
+#[test]
+fn io_makes_progress_while_one_worker_is_stuck_in_a_long_poll() {
+    for backend in io_backends() {
+        let rt = Builder::new_multi_thread().worker_threads(2).backend(backend).build().unwrap();
+        rt.block_on(async {
+            let (mut client, mut server) = pair().await;
+            let stuck_done = Arc::new(AtomicBool::new(false));
+            let (started_tx, started_rx) = blitz_io::channel::oneshot::channel();
+            let stuck = {
+                let stuck_done = stuck_done.clone();
+                blitz_io::spawn(async move {
+                    started_tx.send(()).unwrap();
+                    // Hold this worker for a while without yielding.
+                    std::thread::sleep(Duration::from_millis(500));
+                    stuck_done.store(true, SeqCst);
+                })
+            };
+            started_rx.await.unwrap();
+            for round in 0..10u8 {
+                client.write_all(&[round]).await.unwrap();
+                let mut byte = [0u8];
+                server.read_exact(&mut byte).await.unwrap();
+                assert_eq!(byte[0], round);
+            }
+            assert!(!stuck_done.load(SeqCst), "{backend}: I/O waited for the stuck worker");
+            stuck.await.unwrap();
+        });
+    }
+}
