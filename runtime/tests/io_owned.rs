@@ -14,7 +14,9 @@ use common::{io_backends, on_each_backend};
 
 async fn pair() -> (TcpStream, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
     let (server, _) = listener.accept().await.unwrap();
     (client, server)
 }
@@ -68,7 +70,10 @@ fn tracked(capacity: usize) -> (TrackedBuf, Arc<AtomicBool>) {
 async fn until(done: impl Fn() -> bool) {
     let start = Instant::now();
     while !done() {
-        assert!(start.elapsed() < Duration::from_secs(10), "condition never held");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "condition never held"
+        );
         blitz_io::time::sleep(Duration::from_millis(1)).await;
     }
 }
@@ -134,7 +139,10 @@ fn cancelling_a_read_loses_nothing() {
 #[test]
 fn a_dropped_read_keeps_its_buffer_until_the_kernel_is_done() {
     for backend in io_backends() {
-        let rt = Builder::new_current_thread().backend(backend).build().unwrap();
+        let rt = Builder::new_current_thread()
+            .backend(backend)
+            .build()
+            .unwrap();
         rt.block_on(async {
             let (_client, server) = pair().await;
             let (buf, dropped) = tracked(64);
@@ -144,7 +152,10 @@ fn a_dropped_read_keeps_its_buffer_until_the_kernel_is_done() {
             if backend == Backend::IoUring {
                 // No driver turn since the drop (one thread, no await): the cancel cannot
                 // have been reaped, so the buffer must still be alive.
-                assert!(!dropped.load(SeqCst), "freed while the kernel may still write");
+                assert!(
+                    !dropped.load(SeqCst),
+                    "freed while the kernel may still write"
+                );
             }
             until(|| dropped.load(SeqCst)).await;
         });
@@ -189,10 +200,20 @@ fn shutdown_with_reads_in_flight_neither_hangs_nor_frees_early() {
             });
             let started = Instant::now();
             drop(rt);
-            assert!(started.elapsed() < Duration::from_secs(5), "shutdown took too long");
-            assert_eq!(drops.load(SeqCst), 0, "no read can complete: nothing was sent");
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "shutdown took too long"
+            );
+            assert_eq!(
+                drops.load(SeqCst),
+                0,
+                "no read can complete: nothing was sent"
+            );
             for dropped in &dropped_flags {
-                assert!(dropped.load(SeqCst), "{backend}: a buffer was neither freed nor counted");
+                assert!(
+                    dropped.load(SeqCst),
+                    "{backend}: a buffer was neither freed nor counted"
+                );
             }
             assert_eq!(handle.metrics().io_ops_leaked_count(), 0);
         }
@@ -202,7 +223,11 @@ fn shutdown_with_reads_in_flight_neither_hangs_nor_frees_early() {
 #[test]
 fn io_makes_progress_while_one_worker_is_stuck_in_a_long_poll() {
     for backend in io_backends() {
-        let rt = Builder::new_multi_thread().worker_threads(2).backend(backend).build().unwrap();
+        let rt = Builder::new_multi_thread()
+            .worker_threads(2)
+            .backend(backend)
+            .build()
+            .unwrap();
         rt.block_on(async {
             let (mut client, mut server) = pair().await;
             let stuck_done = Arc::new(AtomicBool::new(false));
@@ -223,7 +248,10 @@ fn io_makes_progress_while_one_worker_is_stuck_in_a_long_poll() {
                 server.read_exact(&mut byte).await.unwrap();
                 assert_eq!(byte[0], round);
             }
-            assert!(!stuck_done.load(SeqCst), "{backend}: I/O waited for the stuck worker");
+            assert!(
+                !stuck_done.load(SeqCst),
+                "{backend}: I/O waited for the stuck worker"
+            );
             stuck.await.unwrap();
         });
     }

@@ -50,7 +50,10 @@ fn udp_try_ops_report_would_block_and_options_stick() {
         let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let mut buf = [0u8; 8];
-        assert_eq!(b.try_recv_from(&mut buf).unwrap_err().kind(), io::ErrorKind::WouldBlock);
+        assert_eq!(
+            b.try_recv_from(&mut buf).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock
+        );
         a.set_broadcast(true).unwrap();
         assert!(a.broadcast().unwrap());
         a.set_ttl(17).unwrap();
@@ -106,7 +109,10 @@ fn unix_datagrams_travel_between_paths_and_pairs() {
         let mut buf = [0u8; 16];
         let (n, _) = a.recv_from(&mut buf).await.unwrap();
         assert_eq!(&buf[..n], b"hello");
-        assert_eq!(a.try_recv(&mut buf).unwrap_err().kind(), io::ErrorKind::WouldBlock);
+        assert_eq!(
+            a.try_recv(&mut buf).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock
+        );
         std::fs::remove_dir_all(&dir).unwrap();
 
         let (x, y) = UnixDatagram::pair().unwrap();

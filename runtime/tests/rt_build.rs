@@ -97,22 +97,30 @@ fn zero_global_queue_interval() {
     }
 }
 
-/// No I/O driver exists yet, so a forced backend is unavailable (for now).
+/// A forced backend is the one used; `Auto` resolves to a real backend (never reports
+/// `Auto`), and says why when it is not io_uring.
 #[test]
-fn forced_backend_is_unavailable() {
+fn forced_backends_are_used_and_auto_resolves() {
     for (name, builder) in builders() {
-        for forced in [Backend::IoUring, Backend::Mio] {
-            let error = build_error(builder().backend(forced), "backend");
-            match &error {
-                BuildError::BackendUnavailable { backend, reason } => {
-                    assert_eq!(*backend, forced, "{name}");
-                    assert!(!reason.is_empty(), "{name}");
-                }
-                other => panic!("{name}: {other:?}"),
+        let rt = builder().backend(Backend::Mio).build().unwrap();
+        assert_eq!(rt.handle().backend(), Backend::Mio, "{name}");
+        assert_eq!(rt.handle().backend_fallback_reason(), None, "{name}");
+        match builder().backend(Backend::IoUring).build() {
+            Ok(rt) => assert_eq!(rt.handle().backend(), Backend::IoUring, "{name}"),
+            Err(BuildError::BackendUnavailable { backend, reason }) => {
+                assert_eq!(backend, Backend::IoUring, "{name}");
+                assert!(!reason.is_empty(), "{name}");
             }
-            assert!(error.to_string().contains(&forced.to_string()), "{name}");
+            Err(other) => panic!("{name}: {other:?}"),
         }
-        builder().backend(Backend::Auto).build().unwrap();
+        let rt = builder().backend(Backend::Auto).build().unwrap();
+        let active = rt.handle().backend();
+        assert_ne!(active, Backend::Auto, "{name}");
+        assert_eq!(
+            active == Backend::Mio && std::env::var_os("BLITZ_IO_BACKEND").is_none(),
+            rt.handle().backend_fallback_reason().is_some(),
+            "{name}: a fallback must say why, and only a fallback"
+        );
     }
 }
 

@@ -25,20 +25,31 @@ fn each_backend_delivers_a_raised_signal_to_its_listeners() {
             let mut second = signal(SignalKind::user_defined1()).unwrap();
             raise(libc::SIGUSR1);
             let within = Duration::from_secs(10);
-            blitz_io::time::timeout(within, first.recv()).await.unwrap().unwrap();
-            blitz_io::time::timeout(within, second.recv()).await.unwrap().unwrap();
+            blitz_io::time::timeout(within, first.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            blitz_io::time::timeout(within, second.recv())
+                .await
+                .unwrap()
+                .unwrap();
             // Nothing more was sent: the next recv waits.
             let more = blitz_io::time::timeout(Duration::from_millis(50), first.recv()).await;
             assert!(more.is_err(), "{backend}: one delivery was received twice");
             raise(libc::SIGUSR1);
-            blitz_io::time::timeout(within, first.recv()).await.unwrap().unwrap();
+            blitz_io::time::timeout(within, first.recv())
+                .await
+                .unwrap()
+                .unwrap();
         });
     }
 }
 
 #[test]
 fn ctrl_c_completes_on_sigint() {
-    let rt = blitz_io::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = blitz_io::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let ctrl_c = blitz_io::spawn(blitz_io::signal::ctrl_c());
         // Let the listener install its handler before the signal is raised.
@@ -53,7 +64,9 @@ fn ctrl_c_completes_on_sigint() {
 
 #[test]
 fn uncatchable_signals_are_an_error() {
-    let rt = blitz_io::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = blitz_io::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     rt.block_on(async {
         assert!(signal(SignalKind::from_raw(libc::SIGKILL)).is_err());
         assert!(signal(SignalKind::from_raw(0)).is_err());

@@ -130,7 +130,9 @@ impl<'a> OpCore<'a> {
     /// The future is going away: hand `keep` to the driver if an op is in flight.
     fn orphan(&mut self, keep: impl FnOnce() -> Box<dyn std::any::Any + Send>) {
         #[cfg(target_os = "linux")]
-        if let (Some(index), Some(uring)) = (self.in_flight.take(), self.registration.driver().uring()) {
+        if let (Some(index), Some(uring)) =
+            (self.in_flight.take(), self.registration.driver().uring())
+        {
             uring.orphan_op(index, keep());
         }
         #[cfg(not(target_os = "linux"))]

@@ -126,13 +126,21 @@ macro_rules! owned_buffer_methods {
         /// Cancel safety: dropping it may leave an unknown prefix written.
         pub fn write_owned<B: $crate::io::IoBuf>(&self, buf: B) -> $crate::io::WriteOwned<'_, B> {
             use std::os::fd::AsRawFd;
-            $crate::io::WriteOwned::new(self.io.registration(), self.io.get_ref().as_raw_fd(), buf, 0)
+            $crate::io::WriteOwned::new(
+                self.io.registration(),
+                self.io.get_ref().as_raw_fd(),
+                buf,
+                0,
+            )
         }
 
         /// Writes all of `buf` and hands it back.
         ///
         /// Cancel safety: dropping it may leave an unknown prefix written.
-        pub async fn write_all_owned<B: $crate::io::IoBuf>(&self, buf: B) -> (std::io::Result<()>, B) {
+        pub async fn write_all_owned<B: $crate::io::IoBuf>(
+            &self,
+            buf: B,
+        ) -> (std::io::Result<()>, B) {
             use std::os::fd::AsRawFd;
             let mut buf = buf;
             let mut start = 0;

@@ -61,11 +61,7 @@ impl MioPoller {
         let _ = self.waker.wake();
     }
 
-    pub(crate) fn turn(
-        &self,
-        timeout: Option<Duration>,
-        dispatch: &mut dyn FnMut(&mut dyn Iterator<Item = (usize, Ready)>),
-    ) {
+    pub(crate) fn turn(&self, timeout: Option<Duration>, dispatch: super::Dispatch<'_>) {
         let Ok(mut guard) = self.turn.try_lock() else {
             return;
         };

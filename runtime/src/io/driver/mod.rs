@@ -41,6 +41,9 @@ const WAKE_TOKEN: usize = slab::MAX_TOKEN;
 #[cfg(unix)]
 pub(crate) const SIGNAL_TOKEN: usize = slab::MAX_TOKEN + 1;
 
+/// What a backend's turn hands each batch of readiness events to: `(token, readiness)` pairs.
+pub(crate) type Dispatch<'a> = &'a mut dyn FnMut(&mut dyn Iterator<Item = (usize, Ready)>);
+
 pub(crate) struct Driver {
     poller: Poller,
     registrations: Mutex<Slab>,
@@ -55,7 +58,7 @@ pub(crate) struct Driver {
 enum Poller {
     Mio(mio_backend::MioPoller),
     #[cfg(target_os = "linux")]
-    Uring(uring_backend::UringPoller),
+    Uring(Box<uring_backend::UringPoller>),
 }
 
 impl Driver {
@@ -268,12 +271,14 @@ fn choose(
     };
     match requested {
         Backend::Mio => Ok((mio_poller()?, None)),
-        Backend::IoUring => uring()
-            .map(|poller| (poller, None))
-            .map_err(|reason| BuildError::BackendUnavailable {
-                backend: Backend::IoUring,
-                reason,
-            }),
+        Backend::IoUring => {
+            uring()
+                .map(|poller| (poller, None))
+                .map_err(|reason| BuildError::BackendUnavailable {
+                    backend: Backend::IoUring,
+                    reason,
+                })
+        }
         _ => match uring() {
             Ok(poller) => Ok((poller, None)),
             Err(reason) => {
@@ -296,7 +301,7 @@ fn mio_poller() -> Result<Poller, BuildError> {
 fn uring_poller() -> Result<Poller, String> {
     #[cfg(target_os = "linux")]
     {
-        uring_backend::UringPoller::new().map(Poller::Uring)
+        uring_backend::UringPoller::new().map(|uring| Poller::Uring(Box::new(uring)))
     }
     #[cfg(not(target_os = "linux"))]
     {
@@ -364,7 +369,9 @@ mod tests {
 
     #[test]
     fn a_forced_io_uring_that_cannot_start_is_a_build_error() {
-        let error = choose(Backend::IoUring, None, refused).err().expect("no fallback");
+        let error = choose(Backend::IoUring, None, refused)
+            .err()
+            .expect("no fallback");
         assert!(matches!(
             error,
             BuildError::BackendUnavailable { backend: Backend::IoUring, ref reason } if reason.contains("seccomp")

@@ -95,25 +95,33 @@ impl TcpStream {
 
     /// Reads what is available now, without waiting; `WouldBlock` if nothing is.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.try_io(Interest::READABLE, || (&*self.io.get_ref()).read(buf))
+        self.try_io(Interest::READABLE, || {
+            let mut io = self.io.get_ref();
+            io.read(buf)
+        })
     }
 
     /// As [`try_read`](Self::try_read), into several buffers.
     pub fn try_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
         self.try_io(Interest::READABLE, || {
-            (&*self.io.get_ref()).read_vectored(bufs)
+            let mut io = self.io.get_ref();
+            io.read_vectored(bufs)
         })
     }
 
     /// Writes what fits now, without waiting; `WouldBlock` if nothing does.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.try_io(Interest::WRITABLE, || (&*self.io.get_ref()).write(buf))
+        self.try_io(Interest::WRITABLE, || {
+            let mut io = self.io.get_ref();
+            io.write(buf)
+        })
     }
 
     /// As [`try_write`](Self::try_write), from several buffers.
     pub fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         self.try_io(Interest::WRITABLE, || {
-            (&*self.io.get_ref()).write_vectored(bufs)
+            let mut io = self.io.get_ref();
+            io.write_vectored(bufs)
         })
     }
 

@@ -74,12 +74,18 @@ impl UnixStream {
 
     /// Reads what is available now, without waiting.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.try_io(Interest::READABLE, || (&*self.io.get_ref()).read(buf))
+        self.try_io(Interest::READABLE, || {
+            let mut io = self.io.get_ref();
+            io.read(buf)
+        })
     }
 
     /// Writes what fits now, without waiting.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.try_io(Interest::WRITABLE, || (&*self.io.get_ref()).write(buf))
+        self.try_io(Interest::WRITABLE, || {
+            let mut io = self.io.get_ref();
+            io.write(buf)
+        })
     }
 
     /// Shuts down the read side, the write side or both.

@@ -165,7 +165,12 @@ impl UringPoller {
     /// # Safety
     /// `ptr` is valid for writes of `len` bytes until the completion is reaped (the caller
     /// keeps the buffer, or hands it to [`orphan_op`](Self::orphan_op)).
-    pub(crate) unsafe fn submit_recv(&self, fd: RawFd, ptr: *mut u8, len: u32) -> io::Result<usize> {
+    pub(crate) unsafe fn submit_recv(
+        &self,
+        fd: RawFd,
+        ptr: *mut u8,
+        len: u32,
+    ) -> io::Result<usize> {
         let index = self.ops.insert();
         let entry = opcode::Recv::new(types::Fd(fd), ptr, len)
             .build()
@@ -178,7 +183,12 @@ impl UringPoller {
     ///
     /// # Safety
     /// `ptr` is valid for reads of `len` bytes until the completion is reaped.
-    pub(crate) unsafe fn submit_send(&self, fd: RawFd, ptr: *const u8, len: u32) -> io::Result<usize> {
+    pub(crate) unsafe fn submit_send(
+        &self,
+        fd: RawFd,
+        ptr: *const u8,
+        len: u32,
+    ) -> io::Result<usize> {
         let index = self.ops.insert();
         let entry = opcode::Send::new(types::Fd(fd), ptr, len)
             .flags(libc::MSG_NOSIGNAL)
@@ -231,7 +241,10 @@ impl UringPoller {
         self.readiness.register(source, token, interest)
     }
 
-    pub(crate) fn deregister<S: mio::event::Source + ?Sized>(&self, source: &mut S) -> io::Result<()> {
+    pub(crate) fn deregister<S: mio::event::Source + ?Sized>(
+        &self,
+        source: &mut S,
+    ) -> io::Result<()> {
         self.readiness.deregister(source)
     }
 
@@ -254,9 +267,10 @@ impl UringPoller {
 
     fn arm_driver_polls(&self) {
         if !self.epoll_armed.swap(true, AcqRel) {
-            let entry = opcode::PollAdd::new(types::Fd(self.readiness.as_raw_fd()), libc::POLLIN as u32)
-                .build()
-                .user_data(encode(KIND_EPOLL, 0));
+            let entry =
+                opcode::PollAdd::new(types::Fd(self.readiness.as_raw_fd()), libc::POLLIN as u32)
+                    .build()
+                    .user_data(encode(KIND_EPOLL, 0));
             // SAFETY: no buffer; the epoll fd lives as long as the ring.
             if unsafe { self.submit(&entry) }.is_err() {
                 self.epoll_armed.store(false, Release);
@@ -284,11 +298,7 @@ impl UringPoller {
         }
     }
 
-    pub(crate) fn turn(
-        &self,
-        timeout: Option<Duration>,
-        dispatch: &mut dyn FnMut(&mut dyn Iterator<Item = (usize, Ready)>),
-    ) {
+    pub(crate) fn turn(&self, timeout: Option<Duration>, dispatch: super::Dispatch<'_>) {
         let Ok(_cq) = self.cq.try_lock() else {
             return;
         };
