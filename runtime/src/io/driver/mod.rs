@@ -17,6 +17,8 @@
 //! tasks, 61 by default). Only one thread turns the driver at a time; the others never wait
 //! for it (they `try_lock`).
 
+#[cfg(all(test, blitz_loom))]
+mod loom_tests;
 mod mio_backend;
 pub(crate) mod scheduled_io;
 mod slab;
