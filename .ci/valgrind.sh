@@ -17,7 +17,8 @@ INTEGRATION=(task_abort task_panic task_join task_join_set task_local rt_shutdow
     channel_watch channel_broadcast channel_mpmc channel_oneshot
     sync_notify sync_barrier sync_once_cell sync_cancellation
     sync_mutex sync_rwlock sync_semaphore
-    time_sleep time_timeout time_interval time_pause)
+    time_sleep time_timeout time_interval time_pause
+    net_tcp net_udp_unix io_owned signal)
 # Tests that loop many rounds (or hold 100k sleeps) read this and run a fraction of them.
 export BLITZ_VALGRIND=1
 

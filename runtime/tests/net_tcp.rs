@@ -78,12 +78,13 @@ fn echo_round_trips_of_every_size_arrive_intact() {
 
 #[test]
 fn a_thousand_concurrent_connections_each_echo_their_own_bytes() {
-    common::raise_fd_limit(2 * CONNECTIONS as u64 + 200);
-    on_each_backend(|_| async {
+    let connections = common::scaled(1000);
+    common::raise_fd_limit(2 * connections as u64 + 200);
+    on_each_backend(move |_| async move {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let server = blitz_io::spawn(async move {
-            for _ in 0..CONNECTIONS {
+            for _ in 0..connections {
                 let (mut socket, _) = listener.accept().await.unwrap();
                 let _connection = blitz_io::spawn(async move {
                     let mut buf = [0u8; 8];
@@ -92,7 +93,7 @@ fn a_thousand_concurrent_connections_each_echo_their_own_bytes() {
                 });
             }
         });
-        let clients: Vec<_> = (0..CONNECTIONS as u64)
+        let clients: Vec<_> = (0..connections as u64)
             .map(|i| {
                 blitz_io::spawn(async move {
                     let mut stream = TcpStream::connect(addr).await.unwrap();
@@ -109,12 +110,10 @@ fn a_thousand_concurrent_connections_each_echo_their_own_bytes() {
             assert_eq!(echoed, i as u64);
             sum += echoed;
         }
-        assert_eq!(sum, (CONNECTIONS as u64 - 1) * CONNECTIONS as u64 / 2);
+        assert_eq!(sum, (connections as u64 - 1) * connections as u64 / 2);
         server.await.unwrap();
     });
 }
-
-const CONNECTIONS: usize = if cfg!(miri) { 10 } else { 1000 };
 
 #[test]
 fn half_close_lets_the_peer_read_to_the_end_and_still_reply() {
