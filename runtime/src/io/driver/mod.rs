@@ -53,6 +53,8 @@ pub(crate) struct Driver {
     fallback_reason: Option<String>,
     is_shutdown: AtomicBool,
     signals_registered: AtomicBool,
+    /// Sockets currently registered.
+    sockets: std::sync::atomic::AtomicUsize,
     turns: AtomicU64,
     events: AtomicU64,
 }
@@ -81,6 +83,7 @@ impl Driver {
             fallback_reason,
             is_shutdown: AtomicBool::new(false),
             signals_registered: AtomicBool::new(false),
+            sockets: std::sync::atomic::AtomicUsize::new(0),
             turns: AtomicU64::new(0),
             events: AtomicU64::new(0),
         })
@@ -94,6 +97,11 @@ impl Driver {
     /// Why `Auto` did not get io_uring, if it did not.
     pub(crate) fn fallback_reason(&self) -> Option<&str> {
         self.fallback_reason.as_deref()
+    }
+
+    /// Whether any socket is registered (so someone should be waiting in the driver).
+    pub(crate) fn has_sockets(&self) -> bool {
+        self.sockets.load(Relaxed) > 0
     }
 
     /// (turns, events dispatched) so far.
@@ -123,6 +131,7 @@ impl Driver {
             .ok_or_else(|| {
                 io::Error::other("too many sockets registered with one runtime (2^24)")
             })?;
+        self.sockets.fetch_add(1, Relaxed);
         let registered = match &self.poller {
             Poller::Mio(mio) => mio.register(source, token, interest),
             #[cfg(target_os = "linux")]
@@ -157,6 +166,7 @@ impl Driver {
             .remove(token);
         if let Some(shared) = removed {
             shared.clear_wakers();
+            self.sockets.fetch_sub(1, Relaxed);
         }
     }
 

@@ -213,7 +213,7 @@ impl Handle {
     }
 
     /// Wakes one parked worker if nobody is searching for work already.
-    fn notify_parked(&self) {
+    pub(super) fn notify_parked(&self) {
         if let Some(index) = self.idle.worker_to_notify() {
             self.remotes[index].unpark.unpark();
         }

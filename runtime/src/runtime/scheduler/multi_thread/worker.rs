@@ -321,6 +321,13 @@ impl Context {
         }
         if holds_timer {
             time.release_token();
+            // This worker leaves the driver to run tasks. If sockets are registered, hand the
+            // driver to an idle worker (it takes the token when it parks again): otherwise
+            // their readiness waits for this worker's next maintenance, which one long poll
+            // can put off indefinitely.
+            if !self.handle.is_shutdown() && self.handle.io().is_some_and(|io| io.has_sockets()) {
+                self.handle.notify_parked();
+            }
         }
         let mut core = self.take_core();
         metrics.unparks.incr();
