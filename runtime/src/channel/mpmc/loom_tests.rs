@@ -1,5 +1,6 @@
 //! loom models of the bounded channel: the slot hand-off through a full ring, close against
-//! waiting senders and receivers, and wake forwarding from a dropped, notified receiver.
+//! waiting senders and receivers, wake forwarding from a dropped, notified receiver, and
+//! permits (against a close and a receiver; a dropped permit waking a sender).
 
 use std::future::Future;
 use std::task::{Context, Waker};
@@ -95,5 +96,63 @@ fn senders_race_to_allocate_a_chunk() {
         let mut got = [rx.try_recv().unwrap(), rx.try_recv().unwrap()];
         got.sort_unstable();
         assert_eq!(got, [1, 2]);
+    });
+}
+
+/// A permit races a close and a waiting receiver: a value sent on a permit taken before the
+/// close is received; a reservation after the close fails; the receiver always sees the end.
+#[test]
+fn permit_vs_close_vs_receiver() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        let tx2 = tx.clone();
+        let sender = thread::spawn(move || match tx2.try_reserve() {
+            Ok(permit) => {
+                permit.send(1);
+                true
+            }
+            Err(TrySendError::Closed(())) => false,
+            Err(TrySendError::Full(())) => unreachable!("nothing else holds the slot"),
+        });
+        let rx2 = rx.clone();
+        let receiver = thread::spawn(move || {
+            let mut got = Vec::new();
+            while let Ok(value) = block_on(rx2.recv()) {
+                got.push(value);
+            }
+            got
+        });
+        rx.close();
+        let sent = sender.join().unwrap();
+        let got = receiver.join().unwrap();
+        assert_eq!(got, if sent { vec![1] } else { vec![] });
+        drop(tx);
+    });
+}
+
+/// A sender waits on a ring whose only slot a permit holds; dropping the permit wakes it.
+#[test]
+fn permit_drop_wakes_a_waiting_sender() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        let permit = tx.try_reserve().unwrap();
+        let tx2 = tx.clone();
+        let sender = thread::spawn(move || block_on(tx2.send(2)).unwrap());
+        drop(permit);
+        sender.join().unwrap();
+        assert_eq!(rx.try_recv(), Ok(2));
+    });
+}
+
+/// After a close, a receiver waits for the last permit; dropping it unused ends the wait.
+#[test]
+fn last_permit_dropped_after_close_ends_a_waiting_recv() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(2);
+        let permit = tx.try_reserve().unwrap();
+        tx.close();
+        let receiver = thread::spawn(move || block_on(rx.recv()));
+        drop(permit);
+        assert_eq!(receiver.join().unwrap(), Err(RecvError));
     });
 }
