@@ -378,6 +378,11 @@ mod channels {
     assert_type!(mpmc::Permit<'static, u32>: Send, Sync, Unpin);
     assert_type!(mpmc::Permit<'static, Cell<u32>>: Send, Sync, Unpin);
     assert_type!(mpmc::Permit<'static, Rc<u32>>: !Send, !Sync, Unpin);
+    assert_type!(mpmc::Selector<'static, u32>: Send, Sync, Unpin);
+    assert_type!(mpmc::Selector<'static, Cell<u32>>: Send, Sync, Unpin);
+    assert_type!(mpmc::Selector<'static, Rc<u32>>: !Send, !Sync, Unpin);
+    assert_type!(mpmc::SelectRecv<'static, 'static, u32>: Send, Sync, Unpin);
+    assert_type!(mpmc::SelectRecv<'static, 'static, Rc<u32>>: !Send, !Sync, Unpin);
     assert_type!(mpmc::SendError<u32>: Send, Sync, Unpin);
     assert_type!(mpmc::TrySendError<u32>: Send, Sync, Unpin);
     assert_type!(mpmc::RecvError: Send, Sync, Unpin);

@@ -1,6 +1,7 @@
 //! loom models of the bounded channel: the slot hand-off through a full ring, close against
 //! waiting senders and receivers, wake forwarding from a dropped, notified receiver, and
-//! permits (against a close and a receiver; a dropped permit waking a sender).
+//! permits (against a close and a receiver; a dropped permit waking a sender), and a
+//! `Selector` waiting on two channels.
 
 use std::future::Future;
 use std::task::{Context, Waker};
@@ -154,5 +155,27 @@ fn last_permit_dropped_after_close_ends_a_waiting_recv() {
         let receiver = thread::spawn(move || block_on(rx.recv()));
         drop(permit);
         assert_eq!(receiver.join().unwrap(), Err(RecvError));
+    });
+}
+
+/// A selector waits on two channels while each gets one value from its own thread and is then
+/// closed: it returns both values, each once, then the error.
+#[test]
+fn selector_waits_on_two_channels() {
+    loom::model(|| {
+        let (tx_a, a) = bounded::<u32>(1);
+        let (tx_b, b) = unbounded::<u32>();
+        let sender_a = thread::spawn(move || tx_a.try_send(1).unwrap());
+        let sender_b = thread::spawn(move || tx_b.try_send(2).unwrap());
+        let mut selector: Selector<'_, u32> = [&a, &b].into_iter().collect();
+        let mut got = [
+            block_on(selector.recv()).unwrap(),
+            block_on(selector.recv()).unwrap(),
+        ];
+        got.sort_unstable();
+        assert_eq!(got, [(0, 1), (1, 2)]);
+        assert_eq!(block_on(selector.recv()), Err(RecvError));
+        sender_a.join().unwrap();
+        sender_b.join().unwrap();
     });
 }

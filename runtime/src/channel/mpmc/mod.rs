@@ -8,6 +8,8 @@
 //! their futures (`waiters.rs`): no allocation per wait, and the path where a slot is available
 //! takes no lock.
 //!
+//! A [`Selector`] receives from many receivers of one type at once (`selector.rs`).
+//!
 //! The channel closes when every sender or every receiver is dropped, or on
 //! [`Sender::close`]/[`Receiver::close`]. After that sends fail, and receivers still get every
 //! value buffered before the close, then [`RecvError`]. `recv()` returns `Result<T, RecvError>`
@@ -57,6 +59,7 @@ mod queue;
 mod receiver;
 mod ring;
 mod segments;
+mod selector;
 mod sender;
 mod waiters;
 
@@ -68,6 +71,7 @@ mod tests;
 pub use error::{RecvError, SendError, TryRecvError, TrySendError};
 pub use permit::{Permit, Reserve};
 pub use receiver::{Receiver, Recv, RecvMany};
+pub use selector::{SelectRecv, Selector};
 pub use sender::{Send, Sender};
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
