@@ -19,8 +19,10 @@
 //! plain send or new reservation succeeds, but permits taken before still send; "closed and
 //! drained" is `head == tail`'s position with `CLOSED` set and no permit out.
 //!
-//! A claimed slot whose value is not written yet reads as empty; its sender wakes a receiver
-//! once it is written. Slot `i` stores its stamp minus `i * UNIT`, so a fresh slot is all zero
+//! A receiver that finds its position claimed but not written yet waits for the sender's store
+//! (a few instructions; it yields the thread if that takes long), as a sender waits for last
+//! lap's receiver to release a slot. That is what lets a sender check for sleeping receivers
+//! without a fence after its store (see `waiters.rs`). Slot `i` stores its stamp minus `i * UNIT`, so a fresh slot is all zero
 //! bytes. The slots live in chunks of [`CHUNK`] that are allocated zeroed the first time a
 //! sender reaches them: a channel with a large capacity costs memory only as far as its backlog
 //! has ever reached (Tokio gets the same effect with lazily allocated blocks). A missing chunk
@@ -64,6 +66,8 @@ pub(super) struct Ring<T> {
     cap: usize,
     /// One lap in stamp units (a power of two).
     lap: usize,
+    /// The stamp of the last index in lap 0: `(cap - 1) * UNIT`.
+    last: usize,
     /// Chunk `c` holds slots `c * CHUNK ..` (the last one is shorter); null until first used.
     chunks: Box<[AtomicPtr<Slot<T>>]>,
 }
@@ -74,6 +78,33 @@ pub(super) struct Ring<T> {
 unsafe impl<T: Send> Send for Ring<T> {}
 // SAFETY: as above: the stamps give each access to a value exclusive ownership.
 unsafe impl<T: Send> Sync for Ring<T> {}
+
+/// Waits for another thread that is between the two steps of an operation (its claim and its
+/// store, a few instructions apart): spins at first, then yields the thread in case that one
+/// was preempted in between.
+#[derive(Default)]
+struct Backoff(u32);
+
+impl Backoff {
+    #[cfg(not(blitz_loom))]
+    fn snooze(&mut self) {
+        if self.0 < 6 {
+            for _ in 0..1 << self.0 {
+                crate::loom::spin_hint();
+            }
+            self.0 += 1;
+        } else {
+            std::thread::yield_now();
+        }
+    }
+
+    /// Under loom, every wait is one yield to the model.
+    #[cfg(blitz_loom)]
+    fn snooze(&mut self) {
+        self.0 += 1;
+        crate::loom::spin_hint();
+    }
+}
 
 /// Keeps `head` and `tail` on separate cache lines so senders and receivers don't contend.
 #[repr(align(128))]
@@ -103,6 +134,7 @@ impl<T> Ring<T> {
             tail: CachePadded(AtomicUsize::new(0)),
             cap,
             lap,
+            last: (cap - 1) * UNIT,
             chunks: (0..cap.div_ceil(CHUNK))
                 .map(|_| AtomicPtr::new(core::ptr::null_mut()))
                 .collect(),
@@ -141,7 +173,7 @@ impl<T> Ring<T> {
     /// The position after `stamp`.
     #[inline]
     fn next(&self, stamp: usize) -> usize {
-        if self.index(stamp) + 1 < self.cap {
+        if stamp & (self.lap - 1) != self.last {
             stamp + UNIT
         } else {
             (stamp & !(self.lap - 1)).wrapping_add(self.lap)
@@ -190,7 +222,10 @@ impl<T> Ring<T> {
     #[inline]
     fn slot(&self, stamp: usize) -> (Option<&Slot<T>>, usize) {
         let index = self.index(stamp);
-        let chunk = self.chunks[index / CHUNK].load(Ordering::Acquire);
+        debug_assert!(index < self.cap);
+        // SAFETY: stamps only name indexes below `cap`, and there are `cap.div_ceil(CHUNK)`
+        // chunks.
+        let chunk = unsafe { self.chunks.get_unchecked(index / CHUNK) }.load(Ordering::Acquire);
         // SAFETY: a non-null chunk pointer was installed by `allocate` from a boxed slice of
         // `chunk_len` slots, which lives until the ring is dropped, and `index % CHUNK` is
         // within it.
@@ -240,7 +275,9 @@ impl<T> Ring<T> {
             .store((pos + UNIT).wrapping_sub(base), Ordering::Release);
     }
 
+    #[inline]
     pub(super) fn push(&self, value: T) -> Push<T> {
+        let mut backoff = Backoff::default();
         let mut tail = self.tail.load(Ordering::Relaxed);
         loop {
             if tail & CLOSED != 0 {
@@ -281,7 +318,7 @@ impl<T> Ring<T> {
                 if head.wrapping_add(self.lap) == pos {
                     return Push::Full(value);
                 }
-                crate::loom::spin_hint();
+                backoff.snooze();
                 tail = self.tail.load(Ordering::Relaxed);
             } else {
                 // Another sender claimed `pos` first.
@@ -322,6 +359,7 @@ impl<T> Ring<T> {
     /// Sends `value` on a permit from [`Ring::reserve`] (closed or not). Returns whether the
     /// ring is closed and that was the last permit out.
     pub(super) fn send_reserved(&self, value: T) -> bool {
+        let mut backoff = Backoff::default();
         let mut tail = self.tail.load(Ordering::Relaxed);
         loop {
             debug_assert!(tail & LOW >= PERMIT, "a permit is out");
@@ -345,7 +383,7 @@ impl<T> Ring<T> {
             } else {
                 // Another sender took `pos`, or (the permit guarantees room) the receiver of
                 // last lap's value in this slot is between its claim and its release.
-                crate::loom::spin_hint();
+                backoff.snooze();
                 tail = self.tail.load(Ordering::Relaxed);
             }
         }
@@ -359,7 +397,9 @@ impl<T> Ring<T> {
         (before & LOW) - PERMIT == CLOSED
     }
 
+    #[inline]
     pub(super) fn pop(&self) -> Pop<T> {
+        let mut backoff = Backoff::default();
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
             let (slot, base) = self.slot(head);
@@ -394,7 +434,14 @@ impl<T> Ring<T> {
                 fence(Ordering::SeqCst);
                 let tail = self.tail.load(Ordering::Relaxed);
                 if tail & !LOW != head {
-                    return Pop::Empty; // in flight: its sender wakes a receiver when done
+                    // In flight: its sender claimed `head` and is about to write it (or is
+                    // waiting for last lap's receiver to release the slot). Wait for it
+                    // rather than report empty: a sender's wake-up check is not ordered after
+                    // its store (see `waiters.rs`), so a receiver about to sleep must not
+                    // miss a value that is already claimed.
+                    backoff.snooze();
+                    head = self.head.load(Ordering::Relaxed);
+                    continue;
                 }
                 let now = self.head.load(Ordering::Relaxed);
                 if now != head {
