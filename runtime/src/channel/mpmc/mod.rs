@@ -87,7 +87,9 @@ use waiters::Waiters;
 ///
 /// # Panics
 ///
-/// If `cap == 0`. There is no rendezvous mode: use `bounded(1)` for the smallest buffer.
+/// If `cap == 0`. There is no rendezvous mode: use `bounded(1)` for the smallest buffer. Also
+/// if `cap` is too large to name positions with room for a lap count (2^38 or more on 64-bit
+/// targets; the ring's stamps wrap around, so there is no limit on the number of messages).
 ///
 /// ```
 /// let (tx, rx) = blitz_io::channel::mpmc::bounded(1);

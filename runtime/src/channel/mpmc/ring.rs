@@ -120,8 +120,8 @@ impl<T> core::ops::Deref for CachePadded<T> {
 impl<T> Ring<T> {
     /// # Panics
     ///
-    /// If `cap` leaves fewer than 8 bits of the word for the lap count (above 2^39 slots on a
-    /// 64-bit target).
+    /// If `cap` leaves fewer than 8 bits of the word for the lap count (on a
+    /// 64-bit target: `cap >= 2^38`).
     #[track_caller]
     pub(super) fn new(cap: usize) -> Ring<T> {
         let lap = (cap + 1)

@@ -245,3 +245,13 @@ fn lazily_allocated_chunks_wrap_and_drop_cleanly() {
     drop((tx, rx));
     assert_eq!(StdArc::strong_count(&drops), 1);
 }
+
+#[test]
+#[should_panic(expected = "capacity too large")]
+fn a_capacity_without_room_for_laps_is_refused() {
+    let _ = bounded::<u8>(if usize::BITS >= 64 {
+        1 << 38
+    } else {
+        usize::MAX
+    });
+}
