@@ -483,9 +483,20 @@ impl<T> Ring<T> {
 
 impl<T> Drop for Ring<T> {
     fn drop(&mut self) {
-        // Values still buffered when the last handle goes: drop each once.
-        while let Pop::Value(value) = self.pop() {
-            drop(value);
+        // Values still buffered when the last handle goes: drop each once. With `&mut self`
+        // no claim is in flight, so every position from `head` up to `tail` holds a value;
+        // they are dropped in place, without claiming them (and not visited at all when `T`
+        // has no drop glue).
+        if core::mem::needs_drop::<T>() {
+            let tail = self.tail.load(Ordering::Relaxed) & !LOW;
+            let mut pos = self.head.load(Ordering::Relaxed);
+            while pos != tail {
+                let slot = self.slot(pos).0.expect("a written slot's chunk exists");
+                // SAFETY: the position is between `head` and `tail` and nothing is in flight,
+                // so its value is written and not taken; it is dropped once, here.
+                slot.value.with_mut(|v| unsafe { (*v).assume_init_drop() });
+                pos = self.next(pos);
+            }
         }
         for (chunk, ptr) in self.chunks.iter().enumerate() {
             let ptr = ptr.load(Ordering::Acquire);

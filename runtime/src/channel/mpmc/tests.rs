@@ -255,3 +255,22 @@ fn a_capacity_without_room_for_laps_is_refused() {
         usize::MAX
     });
 }
+
+#[test]
+fn buffered_values_are_dropped_once_across_the_stamp_wrap() {
+    let value = StdArc::new(());
+    for cap in [1, 3, 4] {
+        let (tx, rx) = new::<StdArc<()>>(Queue::Bounded(ring::Ring::near_wrap(cap)));
+        for _ in 0..(2 * cap + 1) {
+            // Move head and tail across the wrap, then leave the ring full.
+            tx.try_send(value.clone()).unwrap();
+            drop(rx.try_recv().unwrap());
+        }
+        for _ in 0..cap {
+            tx.try_send(value.clone()).unwrap();
+        }
+        assert_eq!(StdArc::strong_count(&value), 1 + cap);
+        drop((tx, rx));
+        assert_eq!(StdArc::strong_count(&value), 1);
+    }
+}
