@@ -4,9 +4,11 @@
 //! (loom reports a leak of the tracked value, and a double free would drop it twice).
 
 use super::*;
+use crate::loom::sync::atomic::AtomicUsize;
 use crate::loom::sync::Arc;
 use loom::future::block_on;
 use loom::thread;
+use std::task::Waker;
 
 /// Counts its drops, to check that a value is dropped exactly once whoever ends up owning it.
 struct Tracked(Arc<AtomicUsize>);
