@@ -15,6 +15,7 @@ fi
 INTEGRATION=(task_abort task_panic task_join task_join_set task_local rt_shutdown blocking_pool
     machine_derive machine_size select
     channel_watch channel_broadcast channel_mpmc channel_oneshot
+    channel_mpmc_permit channel_selector
     sync_notify sync_barrier sync_once_cell sync_cancellation
     sync_mutex sync_rwlock sync_semaphore
     time_sleep time_timeout time_interval time_pause

@@ -173,3 +173,57 @@ fn blocking_recv_from_a_thread_and_its_panic_inside_a_runtime() {
     let text = common::panic_text(&*payload).unwrap();
     assert!(text.contains("receiver.await"), "{text}");
 }
+
+/// With a waker registered on both sides (and the receiver's replaced once), every way the
+/// two handles can end frees the cell once: the value and every waker clone are dropped
+/// exactly once (the wakers' reference counts return to 1).
+#[test]
+fn every_ending_drops_the_value_and_the_wakers_once() {
+    for ending in 0..5 {
+        let drops = DropCounter::new();
+        let rx_count = Arc::new(Count::default());
+        let rx_waker = Waker::from(rx_count.clone());
+        let other_rx_waker = Waker::from(Arc::new(Count::default()));
+        let tx_count = Arc::new(Count::default());
+        let tx_waker = Waker::from(tx_count.clone());
+        let (mut tx, mut rx) = oneshot::channel();
+        let mut recv = std::pin::pin!(&mut rx);
+        let pending = recv
+            .as_mut()
+            .poll(&mut Context::from_waker(&other_rx_waker));
+        assert!(pending.is_pending());
+        let pending = recv.as_mut().poll(&mut Context::from_waker(&rx_waker));
+        assert!(pending.is_pending());
+        assert!(tx
+            .poll_closed(&mut Context::from_waker(&tx_waker))
+            .is_pending());
+        match ending {
+            0 => {
+                assert!(tx.send(drops.guard()).is_ok());
+                assert!(rx.try_recv().is_ok());
+            }
+            1 => {
+                assert!(tx.send(drops.guard()).is_ok());
+                drop(rx); // the value goes with the channel
+            }
+            2 => {
+                drop(rx);
+                assert!(tx.send(drops.guard()).is_err());
+            }
+            3 => {
+                drop(tx);
+                assert_eq!(rx.try_recv().err(), Some(TryRecvError::Closed));
+                drop(drops.guard());
+            }
+            _ => {
+                rx.close();
+                assert!(tx.send(drops.guard()).is_err());
+                assert_eq!(rx.try_recv().err(), Some(TryRecvError::Closed));
+            }
+        }
+        assert_eq!(drops.get(), 1, "ending {ending}");
+        drop((rx_waker, tx_waker));
+        assert_eq!(Arc::strong_count(&rx_count), 1, "ending {ending}");
+        assert_eq!(Arc::strong_count(&tx_count), 1, "ending {ending}");
+    }
+}

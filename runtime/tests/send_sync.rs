@@ -372,6 +372,17 @@ mod channels {
     assert_type!(mpmc::Recv<'static, Rc<u32>>: !Send, !Sync, !Unpin);
     assert_type!(mpmc::RecvMany<'static, u32>: Send, Sync, !Unpin);
     assert_type!(mpmc::RecvMany<'static, Cell<u32>>: Send, !Sync, !Unpin);
+    assert_type!(mpmc::Reserve<'static, u32>: Send, Sync, !Unpin);
+    assert_type!(mpmc::Reserve<'static, Cell<u32>>: Send, Sync, !Unpin);
+    assert_type!(mpmc::Reserve<'static, Rc<u32>>: !Send, !Sync, !Unpin);
+    assert_type!(mpmc::Permit<'static, u32>: Send, Sync, Unpin);
+    assert_type!(mpmc::Permit<'static, Cell<u32>>: Send, Sync, Unpin);
+    assert_type!(mpmc::Permit<'static, Rc<u32>>: !Send, !Sync, Unpin);
+    assert_type!(mpmc::Selector<'static, u32>: Send, Sync, Unpin);
+    assert_type!(mpmc::Selector<'static, Cell<u32>>: Send, Sync, Unpin);
+    assert_type!(mpmc::Selector<'static, Rc<u32>>: !Send, !Sync, Unpin);
+    assert_type!(mpmc::SelectRecv<'static, 'static, u32>: Send, Sync, Unpin);
+    assert_type!(mpmc::SelectRecv<'static, 'static, Rc<u32>>: !Send, !Sync, Unpin);
     assert_type!(mpmc::SendError<u32>: Send, Sync, Unpin);
     assert_type!(mpmc::TrySendError<u32>: Send, Sync, Unpin);
     assert_type!(mpmc::RecvError: Send, Sync, Unpin);

@@ -6,7 +6,9 @@
 //! serve plain threads. `recv()` returns `Result<T, RecvError>` as std, crossbeam and
 //! async-channel do (tokio's mpsc returns `Option<T>`).
 //!
-//! - [`mpmc`]: cloneable senders and receivers, bounded (a lock-free ring) or unbounded.
+//! - [`mpmc`]: cloneable senders and receivers, bounded (a lock-free ring) or unbounded;
+//!   [`Sender::reserve`](mpmc::Sender::reserve) holds room for a send that cannot fail, and a
+//!   [`Selector`](mpmc::Selector) receives from many receivers of one type at once.
 //! - [`oneshot`]: a single value from one sender to one receiver, one allocation per channel.
 //! - [`broadcast`]: every receiver sees every value (`T: Clone`); a lagging receiver learns
 //!   exactly how many it missed.

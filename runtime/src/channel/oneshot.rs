@@ -1,7 +1,7 @@
 //! A channel for exactly one value.
 //!
-//! Design: one shared cell per channel (its only allocation) holds a state word, the value slot
-//! and one waker slot for each side. The state word has five bits:
+//! Design: one shared cell per channel (its only allocation, `oneshot/cell.rs`) holds a state
+//! word, the value slot and one waker slot for each side. The state word has seven bits:
 //!
 //! - `SENT`: the value is in the slot and belongs to the receiver from now on;
 //! - `RX_CLOSED`: the receiver closed or was dropped; a send fails from then on;
@@ -9,11 +9,19 @@
 //! - `RX_WAKER` / `TX_WAKER`: the receiver's (sender's) waker slot holds a waker that the
 //!   other side may read. Each waker slot is written only by its own side, and only while its
 //!   bit is clear; the other side reads it only after seeing the bit set together with the
-//!   event it wakes for, and no longer writes it after that event.
+//!   event it wakes for, and no longer writes it after that event. A set bit also means the
+//!   slot holds a waker to drop with the cell (the slots are `MaybeUninit`, so creating a
+//!   channel writes only the state word and the value's tag);
+//! - `TX_GONE` / `RX_GONE`: that side will never touch the cell again. These two bits are the
+//!   cell's reference count: whoever sets the second one frees it. A side that sees the other's
+//!   bit already set (with an acquire load) frees it without a read-modify-write.
 //!
 //! The sender writes the value, then sets `SENT` with a compare-and-swap that fails if
 //! `RX_CLOSED` is set, in which case the value was never published and goes back to the
-//! caller. So the value always has exactly one owner and is never lost or dropped twice.
+//! caller. So the value always has exactly one owner and is never lost or dropped twice. When
+//! no receiver waker is registered, the same compare-and-swap also sets `TX_GONE`, so a
+//! create–send–receive costs one read-modify-write in all (an `Arc` would add three: a clone
+//! and two decrements); otherwise the sender wakes the receiver first and lets go after.
 //!
 //! ```
 //! use blitz_io::channel::oneshot;
@@ -27,18 +35,17 @@
 
 use core::fmt;
 use core::future::Future;
+use core::marker::PhantomData;
 use core::pin::Pin;
-use core::task::{ready, Context, Poll, Waker};
+use core::ptr::NonNull;
+use core::task::{ready, Context, Poll};
 
-use crate::loom::cell::UnsafeCell;
-use crate::loom::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
-use crate::loom::sync::Arc;
+use crate::loom::sync::atomic::Ordering::{AcqRel, Acquire};
 
-const SENT: usize = 1;
-const RX_CLOSED: usize = 1 << 1;
-const TX_DROPPED: usize = 1 << 2;
-const RX_WAKER: usize = 1 << 3;
-const TX_WAKER: usize = 1 << 4;
+mod cell;
+
+use cell::{free, release, Cell};
+use cell::{RX_CLOSED, RX_GONE, RX_WAKER, SENT, TX_DROPPED, TX_GONE, TX_WAKER};
 
 /// Creates a oneshot channel: one allocation, none afterwards.
 ///
@@ -49,85 +56,40 @@ const TX_WAKER: usize = 1 << 4;
 /// assert_eq!(rx.try_recv(), Ok("hi"));
 /// ```
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
-    let cell = Arc::new(Cell {
-        state: AtomicUsize::new(0),
-        value: UnsafeCell::new(None),
-        rx_waker: UnsafeCell::new(None),
-        tx_waker: UnsafeCell::new(None),
-    });
+    let cell = Cell::allocate();
     (
         Sender {
-            cell: Some(cell.clone()),
+            cell: Some(cell),
+            _owns: PhantomData,
         },
-        Receiver { cell: Some(cell) },
+        Receiver {
+            cell: Some(cell),
+            _owns: PhantomData,
+        },
     )
-}
-
-struct Cell<T> {
-    state: AtomicUsize,
-    value: UnsafeCell<Option<T>>,
-    rx_waker: UnsafeCell<Option<Waker>>,
-    tx_waker: UnsafeCell<Option<Waker>>,
-}
-
-// SAFETY: the value moves from the sender's thread to the receiver's (hence `T: Send`); the
-// slots are handed over through the state word as the module doc describes, so no two threads
-// access a slot at once. Nothing hands out `&T`, so `T: Sync` is not needed.
-unsafe impl<T: Send> Send for Cell<T> {}
-// SAFETY: as above: shared access is arbitrated by the state word.
-unsafe impl<T: Send> Sync for Cell<T> {}
-
-impl<T> Cell<T> {
-    /// Stores `waker` in the slot guarded by `bit` unless `done` is already set in the state;
-    /// returns the state in which `done` was found set, or `None` once the waker is published.
-    fn register(
-        &self,
-        slot: &UnsafeCell<Option<Waker>>,
-        bit: usize,
-        done: usize,
-        waker: &Waker,
-    ) -> Option<usize> {
-        let state = self.state.load(Acquire);
-        if state & done != 0 {
-            return Some(state);
-        }
-        if state & bit != 0 {
-            // SAFETY: the slot is published (`bit` set) and the other side does not write it;
-            // reading it concurrently with the other side's read is fine.
-            let same = slot.with(|w| unsafe { (*w).as_ref() }.is_some_and(|w| w.will_wake(waker)));
-            if same {
-                return None;
-            }
-            // Take the slot back before replacing the waker.
-            let state = self.state.fetch_and(!bit, AcqRel);
-            if state & done != 0 {
-                return Some(state);
-            }
-        }
-        // SAFETY: `bit` is clear, so the slot is ours: the other side reads it only while the
-        // bit is set.
-        slot.with_mut(|w| unsafe { *w = Some(waker.clone()) });
-        let state = self.state.fetch_or(bit, AcqRel);
-        if state & done != 0 {
-            return Some(state);
-        }
-        None
-    }
-
-    /// Wakes the waker in `slot`, published with `bit` in `state`.
-    fn wake(&self, slot: &UnsafeCell<Option<Waker>>, state: usize, bit: usize) {
-        if state & bit != 0 {
-            // SAFETY: the owner published the slot (`bit` set) before the event we just
-            // recorded, and no longer writes it now that the event is visible.
-            slot.with(|w| unsafe { (*w).as_ref() }.map(Waker::wake_by_ref));
-        }
-    }
 }
 
 /// Sends the channel's one value. Created by [`channel`].
 pub struct Sender<T> {
-    /// `None` once `send` has run.
-    cell: Option<Arc<Cell<T>>>,
+    /// `None` once `send` has run (and the sender let go of the cell).
+    cell: Option<NonNull<Cell<T>>>,
+    /// The cell may hold a `T` that this handle drops (boxed: the handle stays `Unpin`).
+    _owns: PhantomData<Box<T>>,
+}
+
+// SAFETY: the handle is a share of the cell, which moves the value from the sender's thread to
+// the receiver's (hence `T: Send`); the state word arbitrates every access to the slots, as
+// the module doc describes. Nothing hands out `&T`, so `T: Sync` is not needed, and `&Sender`
+// only reads the state word.
+unsafe impl<T: Send> Send for Sender<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Sender<T> {}
+
+impl<T> Sender<T> {
+    fn cell(&self) -> Option<&Cell<T>> {
+        // SAFETY: while `cell` is `Some`, this side has not let go, so the cell is live.
+        self.cell.map(|cell| unsafe { &*cell.as_ptr() })
+    }
 }
 
 impl<T> Sender<T> {
@@ -139,9 +101,14 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.send(3), Err(3));
     /// ```
     pub fn send(mut self, value: T) -> Result<(), T> {
-        let cell = self.cell.take().expect("a Sender is only consumed by send");
+        let ptr = self.cell.take().expect("a Sender is only consumed by send");
+        // SAFETY: the sender has not let go yet, so the cell is live until `release` below
+        // (or until the compare-and-swap that sets `TX_GONE`, after which we stop using it).
+        let cell = unsafe { ptr.as_ref() };
         let mut state = cell.state.load(Acquire);
         if state & RX_CLOSED != 0 {
+            // SAFETY: we never touch the cell again.
+            unsafe { release(ptr, TX_GONE, RX_GONE) };
             return Err(value);
         }
         // SAFETY: the slot is the sender's until `SENT` is set, and only one `send` runs.
@@ -150,24 +117,35 @@ impl<T> Sender<T> {
             if state & RX_CLOSED != 0 {
                 // SAFETY: `SENT` was never set, so the slot is still ours.
                 let value = cell.value.with_mut(|v| unsafe { (*v).take() });
+                // SAFETY: we never touch the cell again.
+                unsafe { release(ptr, TX_GONE, RX_GONE) };
                 return Err(value.expect("the value written above"));
             }
+            // With no receiver waker to wake, let go of the cell in the same step.
+            let next = if state & RX_WAKER == 0 {
+                state | SENT | TX_GONE
+            } else {
+                state | SENT
+            };
             match cell
                 .state
-                .compare_exchange_weak(state, state | SENT, AcqRel, Acquire)
+                .compare_exchange_weak(state, next, AcqRel, Acquire)
             {
                 Ok(_) => break,
                 Err(actual) => state = actual,
             }
         }
-        cell.wake(&cell.rx_waker, state, RX_WAKER);
+        if state & RX_WAKER != 0 {
+            cell.wake(&cell.rx_waker, state, RX_WAKER);
+            // SAFETY: that was our last use of the cell.
+            unsafe { release(ptr, TX_GONE, RX_GONE) };
+        }
         Ok(())
     }
 
     /// Whether the receiver has closed or was dropped: a `send` would fail.
     pub fn is_closed(&self) -> bool {
-        self.cell
-            .as_ref()
+        self.cell()
             .is_none_or(|c| c.state.load(Acquire) & RX_CLOSED != 0)
     }
 
@@ -191,7 +169,7 @@ impl<T> Sender<T> {
     /// `Closed`'s poll, also usable from hand-written futures.
     pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let coop = ready!(crate::task::poll_proceed(cx));
-        let Some(cell) = &self.cell else {
+        let Some(cell) = self.cell() else {
             return Poll::Ready(());
         };
         match cell.register(&cell.tx_waker, TX_WAKER, RX_CLOSED, cx.waker()) {
@@ -206,11 +184,14 @@ impl<T> Sender<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        if let Some(cell) = &self.cell {
+        if let Some(cell) = self.cell() {
             let state = cell.state.fetch_or(TX_DROPPED, AcqRel);
             if state & RX_CLOSED == 0 {
                 cell.wake(&cell.rx_waker, state, RX_WAKER);
             }
+            let ptr = self.cell.take().expect("checked above");
+            // SAFETY: that was the sender's last use of the cell.
+            unsafe { release(ptr, TX_GONE, RX_GONE) };
         }
     }
 }
@@ -250,9 +231,18 @@ impl<T> fmt::Debug for Closed<'_, T> {
 /// sender still holds (its `send` then fails and hands the value back), and a value that did
 /// arrive is dropped with the channel.
 pub struct Receiver<T> {
-    /// `None` once the value (or the error) was returned.
-    cell: Option<Arc<Cell<T>>>,
+    /// `None` once the value (or the error) was returned (and the receiver let go of the
+    /// cell).
+    cell: Option<NonNull<Cell<T>>>,
+    /// The cell may hold a `T` that this handle drops (boxed: the handle stays `Unpin`).
+    _owns: PhantomData<Box<T>>,
 }
+
+// SAFETY: as for `Sender`: the value moves to the receiver's thread (`T: Send`), the state word
+// arbitrates the slots, and `&Receiver` gives no access to the value.
+unsafe impl<T: Send> Send for Receiver<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Receiver<T> {}
 
 impl<T> Receiver<T> {
     /// Takes the value if it has been sent.
@@ -260,18 +250,14 @@ impl<T> Receiver<T> {
     /// `Err(Empty)` while the sender may still send; `Err(Closed)` once it was dropped without
     /// sending, after `close()` with nothing sent, or after the value was already taken.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let Some(cell) = &self.cell else {
+        let Some(cell) = self.cell() else {
             return Err(TryRecvError::Closed);
         };
         let state = cell.state.load(Acquire);
-        if state & SENT != 0 {
-            Ok(self.take_value())
-        } else if state & (TX_DROPPED | RX_CLOSED) != 0 {
-            self.cell = None;
-            Err(TryRecvError::Closed)
-        } else {
-            Err(TryRecvError::Empty)
+        if state & (SENT | TX_DROPPED | RX_CLOSED) == 0 {
+            return Err(TryRecvError::Empty);
         }
+        self.finish(state).ok_or(TryRecvError::Closed)
     }
 
     /// Closes the channel without dropping the receiver: a later `send` fails, a value sent
@@ -285,9 +271,9 @@ impl<T> Receiver<T> {
     /// assert!(rx.try_recv().is_err());
     /// ```
     pub fn close(&mut self) {
-        if let Some(cell) = &self.cell {
+        if let Some(cell) = self.cell() {
             let state = cell.state.fetch_or(RX_CLOSED, AcqRel);
-            if state & (SENT | TX_DROPPED) == 0 {
+            if state & (SENT | TX_DROPPED | RX_CLOSED) == 0 {
                 cell.wake(&cell.tx_waker, state, TX_WAKER);
             }
         }
@@ -313,12 +299,32 @@ impl<T> Receiver<T> {
         crate::runtime::park::block_on_thread(self)
     }
 
-    fn take_value(&mut self) -> T {
-        let cell = self.cell.take().expect("checked by the caller");
-        // SAFETY: `SENT` is set, so the slot is the receiver's, and taking `cell` out of `self`
-        // means it is read once.
-        let value = cell.value.with_mut(|v| unsafe { (*v).take() });
-        value.expect("SENT is set only after the value was written")
+    fn cell(&self) -> Option<&Cell<T>> {
+        // SAFETY: while `cell` is `Some`, this side has not let go, so the cell is live.
+        self.cell.map(|cell| unsafe { &*cell.as_ptr() })
+    }
+
+    /// Ends the receiver's use of the cell, given a `state` (acquired) with `SENT`,
+    /// `TX_DROPPED` or `RX_CLOSED` set: takes the value if it was sent, and lets go.
+    fn finish(&mut self, state: usize) -> Option<T> {
+        let ptr = self.cell.take().expect("checked by the caller");
+        let value = (state & SENT != 0).then(|| {
+            // SAFETY: `SENT` is set, so the slot is the receiver's; the cell is live until we
+            // let go below, and taking `cell` out of `self` means it is read once.
+            let value = unsafe { ptr.as_ref() }
+                .value
+                .with_mut(|v| unsafe { (*v).take() });
+            value.expect("SENT is set only after the value was written")
+        });
+        if state & TX_GONE != 0 {
+            // SAFETY: the sender let go before `state` was read (acquire), so we are the last
+            // side and never touch the cell again.
+            unsafe { free(ptr) };
+        } else {
+            // SAFETY: we never touch the cell again.
+            unsafe { release(ptr, RX_GONE | RX_CLOSED, TX_GONE) };
+        }
+        value
     }
 }
 
@@ -327,7 +333,7 @@ impl<T> Future for Receiver<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let coop = ready!(crate::task::poll_proceed(cx));
-        let Some(cell) = &self.cell else {
+        let Some(cell) = self.cell() else {
             panic!("oneshot::Receiver polled after it returned its result");
         };
         let done = SENT | TX_DROPPED | RX_CLOSED;
@@ -335,18 +341,17 @@ impl<T> Future for Receiver<T> {
             return Poll::Pending;
         };
         coop.made_progress();
-        if state & SENT != 0 {
-            Poll::Ready(Ok(self.take_value()))
-        } else {
-            self.cell = None;
-            Poll::Ready(Err(RecvError(())))
-        }
+        Poll::Ready(self.finish(state).ok_or(RecvError(())))
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         self.close();
+        if let Some(ptr) = self.cell.take() {
+            // SAFETY: that was the receiver's last use of the cell.
+            unsafe { release(ptr, RX_GONE, TX_GONE) };
+        }
     }
 }
 

@@ -1,5 +1,7 @@
 //! loom models of the bounded channel: the slot hand-off through a full ring, close against
-//! waiting senders and receivers, and wake forwarding from a dropped, notified receiver.
+//! waiting senders and receivers, wake forwarding from a dropped, notified receiver, and
+//! permits (against a close and a receiver; a dropped permit waking a sender), and a
+//! `Selector` waiting on two channels.
 
 use std::future::Future;
 use std::task::{Context, Waker};
@@ -95,5 +97,85 @@ fn senders_race_to_allocate_a_chunk() {
         let mut got = [rx.try_recv().unwrap(), rx.try_recv().unwrap()];
         got.sort_unstable();
         assert_eq!(got, [1, 2]);
+    });
+}
+
+/// A permit races a close and a waiting receiver: a value sent on a permit taken before the
+/// close is received; a reservation after the close fails; the receiver always sees the end.
+#[test]
+fn permit_vs_close_vs_receiver() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        let tx2 = tx.clone();
+        let sender = thread::spawn(move || match tx2.try_reserve() {
+            Ok(permit) => {
+                permit.send(1);
+                true
+            }
+            Err(TrySendError::Closed(())) => false,
+            Err(TrySendError::Full(())) => unreachable!("nothing else holds the slot"),
+        });
+        let rx2 = rx.clone();
+        let receiver = thread::spawn(move || {
+            let mut got = Vec::new();
+            while let Ok(value) = block_on(rx2.recv()) {
+                got.push(value);
+            }
+            got
+        });
+        rx.close();
+        let sent = sender.join().unwrap();
+        let got = receiver.join().unwrap();
+        assert_eq!(got, if sent { vec![1] } else { vec![] });
+        drop(tx);
+    });
+}
+
+/// A sender waits on a ring whose only slot a permit holds; dropping the permit wakes it.
+#[test]
+fn permit_drop_wakes_a_waiting_sender() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        let permit = tx.try_reserve().unwrap();
+        let tx2 = tx.clone();
+        let sender = thread::spawn(move || block_on(tx2.send(2)).unwrap());
+        drop(permit);
+        sender.join().unwrap();
+        assert_eq!(rx.try_recv(), Ok(2));
+    });
+}
+
+/// After a close, a receiver waits for the last permit; dropping it unused ends the wait.
+#[test]
+fn last_permit_dropped_after_close_ends_a_waiting_recv() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(2);
+        let permit = tx.try_reserve().unwrap();
+        tx.close();
+        let receiver = thread::spawn(move || block_on(rx.recv()));
+        drop(permit);
+        assert_eq!(receiver.join().unwrap(), Err(RecvError));
+    });
+}
+
+/// A selector waits on two channels while each gets one value from its own thread and is then
+/// closed: it returns both values, each once, then the error.
+#[test]
+fn selector_waits_on_two_channels() {
+    loom::model(|| {
+        let (tx_a, a) = bounded::<u32>(1);
+        let (tx_b, b) = unbounded::<u32>();
+        let sender_a = thread::spawn(move || tx_a.try_send(1).unwrap());
+        let sender_b = thread::spawn(move || tx_b.try_send(2).unwrap());
+        let mut selector: Selector<'_, u32> = [&a, &b].into_iter().collect();
+        let mut got = [
+            block_on(selector.recv()).unwrap(),
+            block_on(selector.recv()).unwrap(),
+        ];
+        got.sort_unstable();
+        assert_eq!(got, [(0, 1), (1, 2)]);
+        assert_eq!(block_on(selector.recv()), Err(RecvError));
+        sender_a.join().unwrap();
+        sender_b.join().unwrap();
     });
 }

@@ -8,6 +8,8 @@
 //! their futures (`waiters.rs`): no allocation per wait, and the path where a slot is available
 //! takes no lock.
 //!
+//! A [`Selector`] receives from many receivers of one type at once (`selector.rs`).
+//!
 //! The channel closes when every sender or every receiver is dropped, or on
 //! [`Sender::close`]/[`Receiver::close`]. After that sends fail, and receivers still get every
 //! value buffered before the close, then [`RecvError`]. `recv()` returns `Result<T, RecvError>`
@@ -22,6 +24,12 @@
 //! - A dropped [`recv`](Receiver::recv) future never loses a value: values are never handed to
 //!   a waiter; a woken receiver takes its value from the channel itself.
 //! - A waiter that was woken but dropped before acting passes the wake to the next waiter.
+//! - When the value must not be lost, wait for room with [`reserve`](Sender::reserve) (which
+//!   is cancel-safe) and only then produce the value: [`Permit::send`] cannot fail or wait.
+//!   A permit counts against the capacity (values plus permits never exceed `cap`) but holds
+//!   no position, so it delays no other value; dropping it unused gives the room back and
+//!   wakes a waiting sender. A permit taken before a close still sends, and receivers see the
+//!   end only once every permit is used or dropped (as with Tokio's `Permit`).
 //!
 //! ```
 //! use blitz_io::channel::mpmc;
@@ -46,10 +54,12 @@
 //! ```
 
 mod error;
+mod permit;
 mod queue;
 mod receiver;
 mod ring;
 mod segments;
+mod selector;
 mod sender;
 mod waiters;
 
@@ -59,13 +69,15 @@ mod loom_tests;
 mod tests;
 
 pub use error::{RecvError, SendError, TryRecvError, TrySendError};
+pub use permit::{Permit, Reserve};
 pub use receiver::{Receiver, Recv, RecvMany};
+pub use selector::{SelectRecv, Selector};
 pub use sender::{Send, Sender};
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::sync::Arc;
 
-use queue::{Pop, Push, Queue};
+use queue::{Pop, Push, Queue, Reservation};
 use waiters::Waiters;
 
 /// Creates a channel that buffers up to `cap` values; `send` waits while it is full.
@@ -75,7 +87,9 @@ use waiters::Waiters;
 ///
 /// # Panics
 ///
-/// If `cap == 0`. There is no rendezvous mode: use `bounded(1)` for the smallest buffer.
+/// If `cap == 0`. There is no rendezvous mode: use `bounded(1)` for the smallest buffer. Also
+/// if `cap` is too large to name positions with room for a lap count (2^38 or more on 64-bit
+/// targets; the ring's stamps wrap around, so there is no limit on the number of messages).
 ///
 /// ```
 /// let (tx, rx) = blitz_io::channel::mpmc::bounded(1);
@@ -124,7 +138,7 @@ pub(crate) struct Chan<T> {
     queue: Queue<T>,
     senders: AtomicUsize,
     receivers: AtomicUsize,
-    /// Senders waiting for a free slot (bounded only).
+    /// Senders (and reservations) waiting for a free slot (bounded only).
     send_waiters: Waiters,
     /// Receivers waiting for a value.
     recv_waiters: Waiters,
@@ -140,6 +154,38 @@ impl<T> Chan<T> {
             }
             Push::Full(value) => Err(TrySendError::Full(value)),
             Push::Closed(value) => Err(TrySendError::Closed(value)),
+        }
+    }
+
+    #[inline]
+    fn try_reserve(&self) -> Result<(), TrySendError<()>> {
+        match self.queue.reserve() {
+            Reservation::Done => Ok(()),
+            Reservation::Full => Err(TrySendError::Full(())),
+            Reservation::Closed => Err(TrySendError::Closed(())),
+        }
+    }
+
+    /// Sends on a permit taken by [`Chan::try_reserve`].
+    #[inline]
+    fn send_reserved(&self, value: T) {
+        if self.queue.send_reserved(value) {
+            // Closed, and that was the last permit: receivers waiting past the buffered
+            // values must now see the end.
+            self.recv_waiters.notify_all();
+        } else {
+            self.recv_waiters.notify_one();
+        }
+    }
+
+    /// Returns an unused permit's room.
+    fn release(&self) {
+        let last = self.queue.release();
+        if let Queue::Bounded(_) = self.queue {
+            self.send_waiters.notify_one();
+        }
+        if last {
+            self.recv_waiters.notify_all();
         }
     }
 

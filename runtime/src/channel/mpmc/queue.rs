@@ -1,5 +1,7 @@
 //! The value store behind a channel: the bounded ring or the unbounded segment list, behind
-//! one small interface (`push`, `pop`, `close`) so the waiting logic is written once.
+//! one small interface (`push`, `pop`, `close`, and `reserve` / `send_reserved` / `release`
+//! for permits) so the waiting logic is written once. Both keep "closed and drained" false
+//! while a permit is out, since a permit taken before the close may still send.
 
 use super::ring::Ring;
 use super::segments::Segments;
@@ -11,6 +13,14 @@ pub(super) enum Push<T> {
     Full(T),
     /// The channel is closed; the value comes back.
     Closed(T),
+}
+
+/// What a reservation did.
+pub(super) enum Reservation {
+    Done,
+    /// No room (bounded only): the free slots hold values or are reserved.
+    Full,
+    Closed,
 }
 
 /// What a pop found.
@@ -43,6 +53,33 @@ impl<T> Queue<T> {
         match self {
             Queue::Bounded(ring) => ring.pop(),
             Queue::Unbounded(segments) => segments.pop(),
+        }
+    }
+
+    #[inline]
+    pub(super) fn reserve(&self) -> Reservation {
+        match self {
+            Queue::Bounded(ring) => ring.reserve(),
+            Queue::Unbounded(segments) => segments.reserve(),
+        }
+    }
+
+    /// Pushes on a permit from [`Queue::reserve`]; this cannot fail, even after a close.
+    /// Returns whether the queue is closed and that was the last permit out.
+    #[inline]
+    pub(super) fn send_reserved(&self, value: T) -> bool {
+        match self {
+            Queue::Bounded(ring) => ring.send_reserved(value),
+            Queue::Unbounded(segments) => segments.send_reserved(value),
+        }
+    }
+
+    /// Gives an unused permit back; returns whether the queue is closed and that was the last
+    /// permit out.
+    pub(super) fn release(&self) -> bool {
+        match self {
+            Queue::Bounded(ring) => ring.release(),
+            Queue::Unbounded(segments) => segments.release(),
         }
     }
 

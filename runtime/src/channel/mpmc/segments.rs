@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::loom::sync::Mutex;
 
-use super::queue::{Pop, Push};
+use super::queue::{Pop, Push, Reservation};
 
 /// Values per block.
 pub(super) const BLOCK: usize = 32;
@@ -37,6 +37,8 @@ impl<T> Block<T> {
 struct Inner<T> {
     blocks: VecDeque<Box<Block<T>>>,
     spare: Option<Box<Block<T>>>,
+    /// Permits out: each may still push, even after the close.
+    permits: usize,
 }
 
 pub(super) struct Segments<T> {
@@ -52,6 +54,7 @@ impl<T> Segments<T> {
             inner: Mutex::new(Inner {
                 blocks: VecDeque::new(),
                 spare: None,
+                permits: 0,
             }),
             len: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
@@ -64,6 +67,36 @@ impl<T> Segments<T> {
         if self.closed.load(Ordering::Relaxed) {
             return Push::Closed(value);
         }
+        self.push_locked(&mut inner, value);
+        Push::Done
+    }
+
+    /// Reserves a push: never full, only closed.
+    pub(super) fn reserve(&self) -> Reservation {
+        let mut inner = self.inner.lock();
+        if self.closed.load(Ordering::Relaxed) {
+            return Reservation::Closed;
+        }
+        inner.permits += 1;
+        Reservation::Done
+    }
+
+    /// Pushes on a permit; returns whether the queue is closed and that was the last permit.
+    pub(super) fn send_reserved(&self, value: T) -> bool {
+        let mut inner = self.inner.lock();
+        inner.permits -= 1;
+        self.push_locked(&mut inner, value);
+        inner.permits == 0 && self.closed.load(Ordering::Relaxed)
+    }
+
+    /// Gives a permit back; returns whether the queue is closed and that was the last permit.
+    pub(super) fn release(&self) -> bool {
+        let mut inner = self.inner.lock();
+        inner.permits -= 1;
+        inner.permits == 0 && self.closed.load(Ordering::Relaxed)
+    }
+
+    fn push_locked(&self, inner: &mut Inner<T>, value: T) {
         if inner.blocks.back().is_none_or(|b| b.write == BLOCK) {
             let block = inner.spare.take().unwrap_or_else(Block::new);
             inner.blocks.push_back(block);
@@ -75,13 +108,14 @@ impl<T> Segments<T> {
         block.values[block.write] = Some(value);
         block.write += 1;
         self.len.fetch_add(1, Ordering::SeqCst);
-        Push::Done
     }
 
     pub(super) fn pop(&self) -> Pop<T> {
         let mut inner = self.inner.lock();
+        let permits = inner.permits;
         let Some(block) = inner.blocks.front_mut() else {
-            return if self.closed.load(Ordering::Relaxed) {
+            // Closed and drained once no permit can still push.
+            return if self.closed.load(Ordering::Relaxed) && permits == 0 {
                 Pop::Closed
             } else {
                 Pop::Empty

@@ -13,7 +13,7 @@ use super::{common_methods, Chan, SendError, TrySendError};
 /// The sending half of an [`mpmc`](super) channel. Clone it for more producers; the channel
 /// closes when the last clone is dropped.
 pub struct Sender<T> {
-    chan: Arc<Chan<T>>,
+    pub(super) chan: Arc<Chan<T>>,
 }
 
 impl<T> Sender<T> {

@@ -51,6 +51,35 @@ fn ring_wraps_around_many_laps_with_odd_capacity() {
 }
 
 #[test]
+fn ring_positions_wrap_around_the_word() {
+    for cap in [1, 3, 4] {
+        let (tx, rx) = new::<usize>(Queue::Bounded(ring::Ring::near_wrap(cap)));
+        let mut next = 0;
+        for round in 0..(5 * cap + 2) {
+            let permit = (round % 2 == 0).then(|| tx.try_reserve().unwrap());
+            let room = cap - usize::from(permit.is_some());
+            for i in 0..room {
+                tx.try_send(round * 100 + i).unwrap();
+            }
+            assert!(tx.try_send(0).is_err());
+            assert_eq!(rx.len(), room);
+            if let Some(permit) = permit {
+                permit.send(round * 100 + 99);
+            }
+            for i in 0..room {
+                assert_eq!(rx.try_recv(), Ok(round * 100 + i));
+                next += 1;
+            }
+            if round % 2 == 0 {
+                assert_eq!(rx.try_recv(), Ok(round * 100 + 99));
+            }
+            assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+        }
+        assert!(next > 0);
+    }
+}
+
+#[test]
 fn close_keeps_buffered_values_then_reports_closed() {
     for (tx, rx) in [bounded(4), unbounded()] {
         tx.try_send(1).unwrap();
@@ -215,4 +244,33 @@ fn lazily_allocated_chunks_wrap_and_drop_cleanly() {
     }
     drop((tx, rx));
     assert_eq!(StdArc::strong_count(&drops), 1);
+}
+
+#[test]
+#[should_panic(expected = "capacity too large")]
+fn a_capacity_without_room_for_laps_is_refused() {
+    let _ = bounded::<u8>(if usize::BITS >= 64 {
+        1 << 38
+    } else {
+        usize::MAX
+    });
+}
+
+#[test]
+fn buffered_values_are_dropped_once_across_the_stamp_wrap() {
+    let value = StdArc::new(());
+    for cap in [1, 3, 4] {
+        let (tx, rx) = new::<StdArc<()>>(Queue::Bounded(ring::Ring::near_wrap(cap)));
+        for _ in 0..(2 * cap + 1) {
+            // Move head and tail across the wrap, then leave the ring full.
+            tx.try_send(value.clone()).unwrap();
+            drop(rx.try_recv().unwrap());
+        }
+        for _ in 0..cap {
+            tx.try_send(value.clone()).unwrap();
+        }
+        assert_eq!(StdArc::strong_count(&value), 1 + cap);
+        drop((tx, rx));
+        assert_eq!(StdArc::strong_count(&value), 1);
+    }
 }

@@ -1,10 +1,15 @@
 //! Queues of waiting senders or receivers: intrusive nodes embedded in the waiting futures.
 //!
 //! A future that finds the ring full (or empty) links its [`Waiter`] node into the channel's
-//! queue under a small mutex, then tries the ring again: the waker side does its ring operation
-//! first and then checks the queue, with a `SeqCst` fence between each side's two steps, so
-//! either the re-check sees the ring change or the waker sees the waiter (no lost wake-up).
-//! The fast path, with nobody waiting, reads one atomic counter and never takes the lock.
+//! queue under a small mutex, bumps `count`, issues a `SeqCst` fence and tries the ring again.
+//! The waker side does its ring operation, whose claim is a `SeqCst` read-modify-write of
+//! `head` or `tail`, and then reads `count` with a `SeqCst` load, no fence: if that load
+//! misses the waiter, it came before the waiter's fence in the single `SeqCst` order, so the
+//! waiter's re-check sees the claim. A claim may still be in flight (the value or the freed
+//! slot not yet stored), so the ring waits for in-flight claims instead of reporting
+//! empty or full (`ring.rs`); the unbounded queue publishes under its mutex, which orders the
+//! same way. Either the re-check sees the change or the waker sees the waiter: no lost
+//! wake-up, and the fast path, with nobody waiting, is one plain load (on x86) and no lock.
 //!
 //! Waking a waiter unlinks it and marks it `Notified`; it never hands a value over, so a woken
 //! receiver takes its value from the ring like anyone else. A notified future that is dropped
@@ -159,14 +164,25 @@ impl Waiters {
         state == State::Notified
     }
 
-    /// Wakes the longest-waiting waiter, if any. Call after the ring operation it waits for.
+    /// Wakes the longest-waiting waiter, if any. Call after the queue operation it waits for,
+    /// which must include a `SeqCst` read-modify-write (see the module doc).
     #[inline]
     pub(super) fn notify_one(&self) {
-        fence(Ordering::SeqCst);
-        if self.count.load(Ordering::Relaxed) == 0 {
+        if self.load_count() == 0 {
             return;
         }
         self.notify_one_slow();
+    }
+
+    /// The waker side's `SeqCst` load of `count`. loom regards `SeqCst` loads as `Acquire`
+    /// (its README lists this as unsupported and a source of false alarms) but models
+    /// `SeqCst` fences, so under loom the load is preceded by a fence, which orders at least
+    /// as strongly.
+    #[inline]
+    fn load_count(&self) -> usize {
+        #[cfg(blitz_loom)]
+        fence(Ordering::SeqCst);
+        self.count.load(Ordering::SeqCst)
     }
 
     #[cold]

@@ -1,9 +1,14 @@
 //! loom models of the oneshot state word: send against receiver drop, against a waiting
-//! receive, and the sender's `closed()` against the receiver closing.
+//! receive (whose waker is being replaced), and the sender's `closed()` against the receiver
+//! closing. Each also checks the two-bit reference count: the cell is freed exactly once
+//! (loom reports a leak of the tracked value, and a double free would drop it twice).
 
 use super::*;
+use crate::loom::sync::atomic::AtomicUsize;
+use crate::loom::sync::Arc;
 use loom::future::block_on;
 use loom::thread;
+use std::task::Waker;
 
 /// Counts its drops, to check that a value is dropped exactly once whoever ends up owning it.
 struct Tracked(Arc<AtomicUsize>);
@@ -75,5 +80,39 @@ fn recv_after_close_gets_value_sent_before() {
         rx.close();
         let sent = sender.join().unwrap();
         assert_eq!(rx.try_recv().ok(), sent.then_some(3));
+    });
+}
+
+/// The receiver replaces its registered waker while the sender sends: the old waker is either
+/// woken or dropped, never both at once, and the value arrives; the value is dropped once.
+#[test]
+fn send_vs_waker_replacement() {
+    use std::task::Wake;
+
+    struct Flag(std::sync::atomic::AtomicBool);
+    impl Wake for Flag {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, mut rx) = channel::<Tracked>();
+        let first = Waker::from(std::sync::Arc::new(Flag(false.into())));
+        let mut cx = Context::from_waker(&first);
+        assert!(Pin::new(&mut rx).poll(&mut cx).is_pending());
+        let value = Tracked(drops.clone());
+        let sender = thread::spawn(move || assert!(tx.send(value).is_ok()));
+        let second = Waker::from(std::sync::Arc::new(Flag(false.into())));
+        let mut cx = Context::from_waker(&second);
+        let got = match Pin::new(&mut rx).poll(&mut cx) {
+            Poll::Ready(got) => got,
+            Poll::Pending => block_on(rx),
+        };
+        sender.join().unwrap();
+        assert!(got.is_ok());
+        drop(got);
+        assert_eq!(drops.load(Acquire), 1);
     });
 }
