@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use blitz_io::io::{AsyncReadExt, AsyncWriteExt, Cancelled, IoBuf, IoBufMut};
 use blitz_io::net::{TcpListener, TcpStream};
 use blitz_io::runtime::{Backend, Builder};
-use common::{io_backends, on_each_backend};
+use common::{io_backends, io_backends_for, on_each_backend};
 
 async fn pair() -> (TcpStream, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -175,8 +175,8 @@ fn a_dropped_read_keeps_its_buffer_until_the_kernel_is_done() {
 
 #[test]
 fn shutdown_with_reads_in_flight_neither_hangs_nor_frees_early() {
-    for backend in io_backends() {
-        for multi_thread in [false, true] {
+    for multi_thread in [false, true] {
+        for backend in io_backends_for(multi_thread) {
             let builder = if multi_thread {
                 Builder::new_multi_thread().worker_threads(2)
             } else {
@@ -232,7 +232,7 @@ fn shutdown_with_reads_in_flight_neither_hangs_nor_frees_early() {
 
 #[test]
 fn io_makes_progress_while_one_worker_is_stuck_in_a_long_poll() {
-    for backend in io_backends() {
+    for backend in io_backends_for(true) {
         let rt = Builder::new_multi_thread()
             .worker_threads(2)
             .backend(backend)

@@ -5,7 +5,6 @@ mod common;
 use std::time::Duration;
 
 use blitz_io::signal::unix::{signal, SignalKind};
-use common::io_backends;
 
 fn raise(signal: i32) {
     // SAFETY: the signal has a handler installed (the listener was created first).
@@ -14,7 +13,7 @@ fn raise(signal: i32) {
 
 #[test]
 fn each_backend_delivers_a_raised_signal_to_its_listeners() {
-    for backend in io_backends() {
+    for backend in common::io_backends_for(true) {
         let rt = blitz_io::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .backend(backend)
