@@ -266,3 +266,89 @@ fn io_makes_progress_while_one_worker_is_stuck_in_a_long_poll() {
         });
     }
 }
+
+#[test]
+fn a_read_dropped_after_completing_frees_its_buffer_at_once() {
+    for backend in io_backends() {
+        let rt = Builder::new_current_thread()
+            .backend(backend)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (mut client, server) = pair().await;
+            let (buf, dropped) = tracked(64);
+            let mut op = server.read_owned(buf);
+            assert!(futures_util::poll!(&mut op).is_pending());
+            client.write_all(b"lost with the future").await.unwrap();
+            // Let the driver reap the completion (io_uring) or see the readiness (mio).
+            blitz_io::time::sleep(Duration::from_millis(20)).await;
+            drop(op);
+            // Nothing in flight any more: the buffer goes with the future, not later.
+            assert!(
+                dropped.load(SeqCst),
+                "{backend}: the buffer outlived its future"
+            );
+        });
+        assert_eq!(rt.metrics().io_ops_leaked_count(), 0);
+    }
+}
+
+#[test]
+fn owned_ops_keep_working_on_a_saturated_cpu() {
+    // Busy threads on every core: completions and readiness arrive late and `-EAGAIN`
+    // completions (io_uring, non-blocking sockets) become likely; every byte must still
+    // arrive once and in order.
+    let stop = Arc::new(AtomicBool::new(false));
+    // valgrind runs one thread at a time: hogs there would only stretch the run.
+    let hog_count = if std::env::var_os("BLITZ_VALGRIND").is_some() {
+        0
+    } else {
+        2
+    };
+    let hogs: Vec<_> = (0..hog_count)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut x = 0u64;
+                while !stop.load(SeqCst) {
+                    x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+                }
+            })
+        })
+        .collect();
+    on_each_backend(|_| async {
+        let (client, server) = pair().await;
+        let total = common::scaled(2_000_000);
+        let writer = blitz_io::spawn(async move {
+            let mut sent = 0usize;
+            while sent < total {
+                let chunk: Vec<u8> = (sent..(sent + 4096).min(total)).map(|i| i as u8).collect();
+                let (result, _) = client.write_all_owned(chunk).await;
+                result.unwrap();
+                sent = (sent + 4096).min(total);
+            }
+        });
+        let mut received = 0usize;
+        let mut buf = empty_buf(16 * 1024);
+        while received < total {
+            let (result, back) = server.read_owned(buf).await;
+            let n = result.unwrap();
+            assert!(n > 0);
+            for (offset, byte) in back.iter().enumerate() {
+                assert_eq!(
+                    *byte,
+                    (received + offset) as u8,
+                    "byte {} changed",
+                    received + offset
+                );
+            }
+            received += n;
+            buf = back;
+        }
+        writer.await.unwrap();
+    });
+    stop.store(true, SeqCst);
+    for hog in hogs {
+        hog.join().unwrap();
+    }
+}
