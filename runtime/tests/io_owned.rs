@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use blitz_io::io::{AsyncReadExt, AsyncWriteExt, Cancelled, IoBuf, IoBufMut};
 use blitz_io::net::{TcpListener, TcpStream};
 use blitz_io::runtime::{Backend, Builder};
-use common::{io_backends, io_backends_for, on_each_backend};
+use common::{io_backends, io_backends_under_valgrind, on_each_backend};
 
 async fn pair() -> (TcpStream, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -148,7 +148,7 @@ fn cancelling_a_read_loses_nothing() {
 
 #[test]
 fn a_dropped_read_keeps_its_buffer_until_the_kernel_is_done() {
-    for backend in io_backends() {
+    for backend in io_backends_under_valgrind(true) {
         let rt = Builder::new_current_thread()
             .backend(backend)
             .build()
@@ -176,7 +176,7 @@ fn a_dropped_read_keeps_its_buffer_until_the_kernel_is_done() {
 #[test]
 fn shutdown_with_reads_in_flight_neither_hangs_nor_frees_early() {
     for multi_thread in [false, true] {
-        for backend in io_backends_for(multi_thread) {
+        for backend in io_backends_under_valgrind(!multi_thread) {
             let builder = if multi_thread {
                 Builder::new_multi_thread().worker_threads(2)
             } else {
@@ -232,7 +232,7 @@ fn shutdown_with_reads_in_flight_neither_hangs_nor_frees_early() {
 
 #[test]
 fn io_makes_progress_while_one_worker_is_stuck_in_a_long_poll() {
-    for backend in io_backends_for(true) {
+    for backend in io_backends() {
         let rt = Builder::new_multi_thread()
             .worker_threads(2)
             .backend(backend)
@@ -269,7 +269,7 @@ fn io_makes_progress_while_one_worker_is_stuck_in_a_long_poll() {
 
 #[test]
 fn a_read_dropped_after_completing_frees_its_buffer_at_once() {
-    for backend in io_backends() {
+    for backend in io_backends_under_valgrind(true) {
         let rt = Builder::new_current_thread()
             .backend(backend)
             .build()

@@ -13,7 +13,7 @@ fn raise(signal: i32) {
 
 #[test]
 fn each_backend_delivers_a_raised_signal_to_its_listeners() {
-    for backend in common::io_backends_for(true) {
+    for backend in common::io_backends() {
         let rt = blitz_io::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .backend(backend)

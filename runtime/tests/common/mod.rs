@@ -347,17 +347,18 @@ pub(crate) fn counting_waker() -> (Arc<AtomicUsize>, Waker) {
 /// The I/O backends this machine can run (io_uring only where the kernel allows it; the test
 /// says so on stderr when it is skipped, so a CI log shows which backends ran).
 pub(crate) fn io_backends() -> Vec<blitz_io::runtime::Backend> {
-    io_backends_for(false)
+    io_backends_under_valgrind(false)
 }
 
-/// As [`io_backends`], for a runtime with (`multi_thread`) or without worker threads. Under
-/// valgrind, io_uring runs only on the current-thread runtime: valgrind runs one thread at a
-/// time and a worker blocked in `io_uring_enter` keeps the others from running (the eventfd
-/// write that would wake it never happens), which hangs the test, not the runtime.
-pub(crate) fn io_backends_for(multi_thread: bool) -> Vec<blitz_io::runtime::Backend> {
+/// As [`io_backends`], for a test whose io_uring runtime is current-thread and starts no other
+/// thread (`single_threaded`). valgrind runs one thread at a time and does not let others run
+/// while one is blocked in `io_uring_enter`, so any other thread (a worker, the blocking pool)
+/// that must wake it never gets to: such tests hang under valgrind, not in the runtime. Under
+/// valgrind, io_uring is therefore tested only by single-threaded tests.
+pub(crate) fn io_backends_under_valgrind(single_threaded: bool) -> Vec<blitz_io::runtime::Backend> {
     use blitz_io::runtime::Backend;
-    if multi_thread && std::env::var_os("BLITZ_VALGRIND").is_some() {
-        eprintln!("valgrind: io_uring is tested on the current-thread runtime only");
+    if !single_threaded && std::env::var_os("BLITZ_VALGRIND").is_some() {
+        eprintln!("valgrind: this test runs on mio only (see io_backends_under_valgrind)");
         return vec![Backend::Mio];
     }
     let mut backends = vec![Backend::Mio];
@@ -379,7 +380,7 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     for multi_thread in [false, true] {
-        for backend in io_backends_for(multi_thread) {
+        for backend in io_backends() {
             let builder = if multi_thread {
                 Builder::new_multi_thread().worker_threads(2)
             } else {
