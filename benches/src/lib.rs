@@ -17,10 +17,14 @@
 //! - [`memory`] measures idle-task heap cost and handle/future sizes for the Memory section.
 //! - [`sync_allocs`] counts the sync primitives' own allocations (construction, contended
 //!   waits) for the Memory section.
+//! - [`echo`] is the TCP echo benchmark: load generator, servers on both runtimes, message
+//!   patterns and the latency histogram (binaries `echo_load`, `echo_server`; runner
+//!   `benches/run-echo.sh`).
 //! - [`report`] turns rounds into statistics, verdicts, the markdown table and the JSON file.
 
 pub mod alloc;
 pub mod chart;
+pub mod echo;
 pub mod measure;
 pub mod memory;
 pub mod report;

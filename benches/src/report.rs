@@ -642,7 +642,7 @@ pub fn benchmarks_md(
          (`request_reply`; its parks/op column is the number to watch). Their allocation \
          columns include creating the channel once per iteration. Tokio runtimes are built as in Tokio's \
          benchmark (`enable_all()` for the `rt_multi_threaded.rs` cases, which with this \
-         workspace's features enables the time driver only).\n\
+         workspace's features enables the I/O and time drivers).\n\
          - The `sync_*` workloads are the Zig original's sync cases at its parameters, each \
          side on its own primitives (`benches/src/workloads/sync_try.rs`, \
          `sync_contended.rs`): 1M `try_lock`/`try_read`/`try_write`/`try_acquire` + release \

@@ -3,9 +3,10 @@
 //!
 //! Tokio's multi-thread benchmarks (`rt_multi_threaded.rs`) build their runtime with
 //! `enable_all()`; its current-thread and `spawn.rs` benchmarks do not. The workload table
-//! records which, and [`tokio()`] follows it. With this workspace's Tokio features (no `net`),
-//! `enable_all()` turns on the time driver only. blitz-io's time driver is always on (an idle
-//! wheel costs nothing per task), so it takes no such switch.
+//! records which, and [`tokio()`] follows it. With this workspace's Tokio features (`net` since
+//! the echo benchmark), `enable_all()` turns on the I/O and time drivers, as in Tokio's own
+//! benchmark build. blitz-io's time driver is always on (an idle wheel costs nothing per task),
+//! so it takes no such switch.
 
 use crate::workloads::Flavor;
 

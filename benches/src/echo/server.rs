@@ -1,0 +1,199 @@
+//! The echo servers behind `echo_server`: the same program on each runtime, so the only
+//! difference between two rows of the echo table is the runtime underneath.
+//!
+//! Each server: a multi-thread runtime with `workers` workers; the accept loop is itself a
+//! spawned task (so `block_on`'s thread only waits and every request is served by a worker);
+//! one task per connection with `TCP_NODELAY` and a 16 KiB buffer, `read` then `write_all` of
+//! what was read, until EOF or an error. Start-up prints one `listening ADDR ...` line on stdout
+//! (the runner reads the address from it).
+//!
+//! Stopping: the server runs until its standard input reaches EOF (the runner holds a pipe
+//! and closes it; at a terminal, Ctrl-D). A plain thread waits for that, then prints the
+//! process's own CPU time (`getrusage(RUSAGE_SELF)`, user + system over all threads, the whole
+//! life of the process) as `server_cpu_us=... user_us=... sys_us=...` and exits. Stdin rather
+//! than a signal because it needs no signal support from either runtime, works the same for
+//! both, and a server whose runner died stops by itself.
+
+use std::io::{self, BufRead, Write};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Bytes each connection reads at most per `read`.
+pub const BUFFER: usize = 16 * 1024;
+
+/// Which runtime serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    /// blitz-io.
+    Blitz,
+    /// Tokio.
+    Tokio,
+}
+
+/// The blitz-io I/O backend to ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendChoice {
+    /// Let blitz-io choose (io_uring when usable, else mio).
+    Auto,
+    /// io_uring.
+    IoUring,
+    /// mio (epoll).
+    Mio,
+}
+
+/// How connections move bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// `AsyncRead::read` into a borrowed buffer, `AsyncWrite::write_all` from it.
+    Traits,
+    /// blitz-io's owned-buffer `read_owned` / `write_all_owned`.
+    Owned,
+}
+
+/// A server to start.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to listen on (port 0: any free port).
+    pub addr: SocketAddr,
+    /// Runtime.
+    pub runtime: Runtime,
+    /// blitz-io backend (ignored for Tokio).
+    pub backend: BackendChoice,
+    /// Worker threads.
+    pub workers: usize,
+    /// Byte-moving API.
+    pub api: Api,
+}
+
+/// CPU time of this process so far: (user, system).
+pub fn own_cpu() -> (Duration, Duration) {
+    let mut raw = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `raw` is a valid, writable `rusage` buffer and `RUSAGE_SELF` a valid `who`.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, raw.as_mut_ptr()) };
+    if rc != 0 {
+        return (Duration::ZERO, Duration::ZERO);
+    }
+    // SAFETY: zero-initialised and then filled in by a successful `getrusage`.
+    let raw = unsafe { raw.assume_init() };
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    (tv(raw.ru_utime), tv(raw.ru_stime))
+}
+
+/// Starts the thread that waits for EOF on stdin, then prints the CPU line and exits the
+/// process with status 0.
+pub fn exit_when_stdin_closes() -> io::Result<()> {
+    std::thread::Builder::new()
+        .name("echo-stdin".to_owned())
+        .spawn(|| {
+            let stdin = io::stdin();
+            let mut line = String::new();
+            while matches!(stdin.lock().read_line(&mut line), Ok(n) if n > 0) {
+                line.clear();
+            }
+            let (user, sys) = own_cpu();
+            let mut out = io::stdout().lock();
+            let _ = writeln!(
+                out,
+                "server_cpu_us={} user_us={} sys_us={}",
+                (user + sys).as_micros(),
+                user.as_micros(),
+                sys.as_micros()
+            );
+            let _ = out.flush();
+            std::process::exit(0);
+        })?;
+    Ok(())
+}
+
+/// What a server reports once it listens: the bound address and the active backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listening {
+    /// The bound address (the real port when asked for port 0).
+    pub addr: SocketAddr,
+    /// The I/O backend actually serving (`epoll` for Tokio).
+    pub backend: String,
+    /// The byte-moving API in use.
+    pub api: Api,
+}
+
+impl Listening {
+    /// Prints the start-up line the runner waits for.
+    pub fn announce(&self, runtime: &str, workers: usize) {
+        let api = match self.api {
+            Api::Traits => "traits",
+            Api::Owned => "owned",
+        };
+        let mut out = io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "listening {} runtime={runtime} backend={} workers={workers} api={api}",
+            self.addr, self.backend
+        );
+        let _ = out.flush();
+    }
+}
+
+/// Serves with Tokio until the process exits (or the runtime fails); `ready` is called once
+/// the listener is bound.
+pub fn run_tokio(
+    config: &ServerConfig,
+    ready: impl FnOnce(Listening) + Send + 'static,
+) -> io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    if config.api != Api::Traits {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "Tokio has no owned-buffer API: use --api traits",
+        ));
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.workers)
+        .enable_io()
+        .build()?;
+    let addr = config.addr;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        ready(Listening {
+            addr: listener.local_addr()?,
+            backend: "epoll".to_owned(),
+            api: Api::Traits,
+        });
+        let accept = tokio::spawn(async move {
+            loop {
+                let (mut stream, _) = listener.accept().await?;
+                stream.set_nodelay(true)?;
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; BUFFER];
+                    loop {
+                        let n = match stream.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        if stream.write_all(&buf[..n]).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        accept.await.map_err(io::Error::other)?
+    })
+}
+
+/// Serves with blitz-io until the process exits.
+///
+/// TODO(echo): `blitz_io::net` has not landed on `main` yet; until it does this returns an
+/// `Unsupported` error and `echo_server` exits with status 3 ("not available"), which the
+/// runner shows as an n/a row.
+pub fn run_blitz(
+    _config: &ServerConfig,
+    _ready: impl FnOnce(Listening) + Send + 'static,
+) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "blitz-io server not available yet: blitz_io::net has not landed (TODO(echo))",
+    ))
+}
