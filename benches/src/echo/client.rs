@@ -145,20 +145,29 @@ impl Conn {
         self.started = now;
     }
 
-    /// Writes and reads until both would block (edge-triggered readiness needs both drained)
-    /// or the window is over, completing and starting requests on the way.
+    /// Writes what is left of the message until done or the socket would block.
+    fn write_pending(&mut self) -> io::Result<()> {
+        while self.written < self.msg.len() {
+            match self.stream.write(&self.msg[self.written..]) {
+                Ok(0) => return Err(invalid(self, "write returned 0".to_owned())),
+                Ok(n) => self.written += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Handles a readiness event: finishes writing, then reads until the socket would block
+    /// (edge-triggered readiness needs it drained) or the echo is complete. A completed
+    /// request is recorded and the next one written at once, without a read attempt: its echo
+    /// cannot be there yet, and its arrival raises a new edge. That saves the client one
+    /// syscall per request, so it stays cheaper per request than the servers it drives.
     fn progress(&mut self, scratch: &mut [u8], win: Window, tally: &mut Tally) -> io::Result<()> {
         let size = self.msg.len();
+        self.write_pending()?;
         loop {
-            while self.written < size {
-                match self.stream.write(&self.msg[self.written..]) {
-                    Ok(0) => return Err(invalid(self, "write returned 0".to_owned())),
-                    Ok(n) => self.written += n,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
-                }
-            }
             let want = size - self.received;
             let n = match self.stream.read(&mut scratch[..want]) {
                 Ok(0) => {
@@ -189,20 +198,26 @@ impl Conn {
             }
             self.received += n;
             tally.bytes_checked += n as u64;
-            if self.received == size {
-                let now = Instant::now();
-                tally.all_requests += 1;
-                if now >= win.warmup_end && now < win.end {
-                    tally.requests += 1;
-                    tally.latency.record((now - self.started).as_nanos() as u64);
+            if self.received < size {
+                // Part of the echo: keep reading until the socket would block.
+                if self.written < size {
+                    self.write_pending()?;
                 }
-                if now >= win.end {
-                    self.done = true;
-                    return Ok(());
-                }
-                self.req += 1;
-                self.begin(now);
+                continue;
             }
+            let now = Instant::now();
+            tally.all_requests += 1;
+            if now >= win.warmup_end && now < win.end {
+                tally.requests += 1;
+                tally.latency.record((now - self.started).as_nanos() as u64);
+            }
+            if now >= win.end {
+                self.done = true;
+                return Ok(());
+            }
+            self.req += 1;
+            self.begin(now);
+            return self.write_pending();
         }
     }
 }
@@ -234,7 +249,7 @@ fn drive(streams: Vec<(u64, TcpStream)>, size: usize, win: Window) -> io::Result
     let mut tally = Tally::default();
     for conn in &mut conns {
         conn.begin(Instant::now());
-        conn.progress(&mut scratch, win, &mut tally)?;
+        conn.write_pending()?;
     }
     loop {
         let now = Instant::now();
