@@ -722,6 +722,7 @@ pub fn benchmarks_md(
         out.push_str(&memory.markdown());
     }
     out.push_str(&timers_section());
+    out.push_str(&crate::echo::section::markdown());
     out.push_str(
         "## Workloads\n\n| workload | workers | op | Tokio original | iters/round \
          | other processes' CPU load |\n|---|---|---|---|---|---|\n",

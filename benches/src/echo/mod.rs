@@ -9,9 +9,11 @@
 //! - [`pattern`]: per-connection, per-request message contents, so a wrong echo is caught.
 //! - [`histogram`]: the latency histogram (log-linear buckets, < 1 % error).
 //! - [`args`]: the small flag parser both binaries share.
+//! - [`section`]: the Echo section `compare` writes into `BENCHMARKS.md`.
 
 pub mod args;
 pub mod client;
 pub mod histogram;
 pub mod pattern;
+pub mod section;
 pub mod server;
