@@ -1,6 +1,7 @@
-//! The echo load generator against a real server (the Tokio echo server of `echo_server`, in
-//! this process and as its own process) and against broken servers it must catch: one that
-//! corrupts a byte, one that closes mid-echo, one that sends more than it received.
+//! The echo load generator against the real servers (the blitz-io server on each backend and
+//! the Tokio server, in this process; the `echo_server` binary as its own process) and against
+//! broken servers it must catch: one that corrupts a byte, one that echoes a stale message,
+//! one that closes mid-echo, one that sends more than it received.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -22,29 +23,37 @@ fn load(addr: SocketAddr, connections: usize, size: usize) -> LoadConfig {
     }
 }
 
-fn tokio_config(workers: usize) -> ServerConfig {
+fn config(runtime: Runtime, backend: BackendChoice) -> ServerConfig {
     ServerConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
-        runtime: Runtime::Tokio,
-        backend: BackendChoice::Auto,
-        workers,
+        runtime,
+        backend,
+        workers: 2,
         api: Api::Traits,
     }
 }
 
-/// Starts the Tokio echo server on a thread of this process; it lives until the test binary
-/// exits.
-fn tokio_server() -> SocketAddr {
+/// Starts an echo server on a thread of this process (it lives until the test binary exits)
+/// and returns what it announced.
+fn start(config: ServerConfig) -> server::Listening {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        server::run_tokio(&tokio_config(2), move |l| tx.send(l.addr).unwrap()).unwrap();
+        let ready = move |l| tx.send(l).unwrap();
+        match config.runtime {
+            Runtime::Tokio => server::run_tokio(&config, ready),
+            Runtime::Blitz => server::run_blitz(&config, ready),
+        }
+        .unwrap();
     });
     rx.recv().expect("server bound")
 }
 
-#[test]
-fn every_request_is_counted_and_checked() {
-    let addr = tokio_server();
+fn tokio_server() -> SocketAddr {
+    start(config(Runtime::Tokio, BackendChoice::Auto)).addr
+}
+
+/// Runs cells of every shape against `addr` and checks the counts add up.
+fn counted_and_checked(addr: SocketAddr) {
     for (connections, size) in [(1, 64), (8, 1024), (16, 16 * 1024), (3, 60_000)] {
         let report = client::run(&load(addr, connections, size)).unwrap();
         assert!(report.requests > 0, "{connections} x {size}: no requests");
@@ -60,6 +69,30 @@ fn every_request_is_counted_and_checked() {
         assert!(report.latency.quantile(0.5) <= report.latency.quantile(0.99));
         assert!(report.latency.quantile(0.5) > 0);
     }
+}
+
+#[test]
+fn tokio_server_every_request_is_counted_and_checked() {
+    counted_and_checked(tokio_server());
+}
+
+#[test]
+fn blitz_server_on_mio() {
+    let listening = start(config(Runtime::Blitz, BackendChoice::Mio));
+    assert_eq!(listening.backend, "mio");
+    counted_and_checked(listening.addr);
+}
+
+#[test]
+fn blitz_server_on_io_uring_or_its_fallback() {
+    // Auto: io_uring where this kernel allows it, else mio (the server says which).
+    let listening = start(config(Runtime::Blitz, BackendChoice::Auto));
+    assert!(
+        ["io_uring", "mio"].contains(&listening.backend.as_str()),
+        "{}",
+        listening.backend
+    );
+    counted_and_checked(listening.addr);
 }
 
 #[test]

@@ -135,6 +135,35 @@ impl Listening {
     }
 }
 
+/// The accept loop and the per-connection task, written once for both runtimes: `$spawn` is
+/// the runtime's `spawn`, and the `AsyncReadExt` / `AsyncWriteExt` in scope at the call site
+/// decide which `read` and `write_all` run. Evaluates to the accept loop's future, which ends
+/// only with an accept error.
+macro_rules! accept_loop {
+    ($listener:expr, $spawn:path) => {
+        async move {
+            let listener = $listener;
+            loop {
+                let (mut stream, _) = listener.accept().await?;
+                stream.set_nodelay(true)?;
+                // Detached: a connection task ends with its connection.
+                drop($spawn(async move {
+                    let mut buf = vec![0u8; BUFFER];
+                    loop {
+                        let n = match stream.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        if stream.write_all(&buf[..n]).await.is_err() {
+                            return;
+                        }
+                    }
+                }));
+            }
+        }
+    };
+}
+
 /// Serves with Tokio until the process exits (or the runtime fails); `ready` is called once
 /// the listener is bound.
 pub fn run_tokio(
@@ -161,39 +190,56 @@ pub fn run_tokio(
             backend: "epoll".to_owned(),
             api: Api::Traits,
         });
-        let accept = tokio::spawn(async move {
-            loop {
-                let (mut stream, _) = listener.accept().await?;
-                stream.set_nodelay(true)?;
-                tokio::spawn(async move {
-                    let mut buf = vec![0u8; BUFFER];
-                    loop {
-                        let n = match stream.read(&mut buf).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => n,
-                        };
-                        if stream.write_all(&buf[..n]).await.is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
+        let accept = tokio::spawn(accept_loop!(listener, tokio::spawn));
         accept.await.map_err(io::Error::other)?
     })
 }
 
-/// Serves with blitz-io until the process exits.
-///
-/// TODO(echo): `blitz_io::net` has not landed on `main` yet; until it does this returns an
-/// `Unsupported` error and `echo_server` exits with status 3 ("not available"), which the
-/// runner shows as an n/a row.
+/// Serves with blitz-io until the process exits (or the runtime fails); `ready` is called
+/// once the listener is bound, with the backend the runtime actually uses. A fallback from the
+/// requested backend (only possible with `--backend auto`) is explained on stderr.
 pub fn run_blitz(
-    _config: &ServerConfig,
-    _ready: impl FnOnce(Listening) + Send + 'static,
+    config: &ServerConfig,
+    ready: impl FnOnce(Listening) + Send + 'static,
 ) -> io::Result<()> {
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "blitz-io server not available yet: blitz_io::net has not landed (TODO(echo))",
-    ))
+    use blitz_io::io::{AsyncReadExt, AsyncWriteExt};
+    use blitz_io::runtime::{Backend, Builder};
+
+    if config.api != Api::Traits {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "the owned-buffer API (read_owned / write_all_owned) is not in blitz_io::net yet",
+        ));
+    }
+    let backend = match config.backend {
+        BackendChoice::Auto => Backend::Auto,
+        BackendChoice::IoUring => Backend::IoUring,
+        BackendChoice::Mio => Backend::Mio,
+    };
+    let rt = Builder::new_multi_thread()
+        .worker_threads(config.workers)
+        .backend(backend)
+        .build()
+        .map_err(|e| match e {
+            blitz_io::runtime::BuildError::BackendUnavailable { .. } => {
+                io::Error::new(io::ErrorKind::Unsupported, e.to_string())
+            }
+            e => io::Error::other(e.to_string()),
+        })?;
+    let active = rt.handle().backend();
+    if let Some(why) = rt.handle().backend_fallback_reason() {
+        eprintln!("echo_server: blitz-io fell back to {active}: {why}");
+    }
+    let addr = config.addr;
+    let api = config.api;
+    rt.block_on(async move {
+        let listener = blitz_io::net::TcpListener::bind(addr).await?;
+        ready(Listening {
+            addr: listener.local_addr()?,
+            backend: active.to_string(),
+            api,
+        });
+        let accept = blitz_io::spawn(accept_loop!(listener, blitz_io::spawn));
+        accept.await.map_err(io::Error::other)?
+    })
 }
