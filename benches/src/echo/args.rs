@@ -6,6 +6,18 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// Parsed command-line flags.
+///
+/// ```
+/// use blitz_io_benches::echo::args::Args;
+/// use std::time::Duration;
+///
+/// let argv = ["--size", "1024", "--duration=500ms", "--quick"].map(String::from);
+/// let args = Args::parse(argv, &["quick"]).unwrap();
+/// args.finish(&["size", "duration", "quick"]).unwrap();
+/// assert_eq!(args.get("size", 64usize), Ok(1024));
+/// assert_eq!(args.duration("duration", Duration::ZERO), Ok(Duration::from_millis(500)));
+/// assert!(args.flag("quick"));
+/// ```
 #[derive(Debug, Default)]
 pub struct Args {
     values: HashMap<String, String>,

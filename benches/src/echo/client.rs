@@ -4,7 +4,7 @@
 //! round-robin to a few client threads (`--threads`, default 1), each of which drives its
 //! share from one `mio` poll loop (edge-triggered epoll on Linux). A connection has exactly one
 //! request in flight: it writes a whole message, reads until the whole echo is back, checks
-//! every chunk against the bytes it sent (see [`pattern`](super::pattern)), records the
+//! every chunk against the bytes it sent (see [`pattern`]), records the
 //! round-trip time, and only then builds and sends the next message. An epoll loop costs the
 //! client about what the server spends per request (one `write`, one `read`, a share of an
 //! `epoll_wait`), where a thread per connection would add a context switch per request on the
@@ -272,6 +272,35 @@ fn drive(streams: Vec<(u64, TcpStream)>, size: usize, win: Window) -> io::Result
 
 /// Runs the load described by `config` and returns what it measured; fails on the first
 /// I/O error, early close or wrong byte of any connection.
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use std::time::Duration;
+/// use blitz_io_benches::echo::client::{run, LoadConfig};
+///
+/// // A one-connection echo server on a plain thread.
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+/// let addr = listener.local_addr().unwrap();
+/// std::thread::spawn(move || {
+///     let (mut s, _) = listener.accept().unwrap();
+///     let mut buf = [0u8; 4096];
+///     while let Ok(n @ 1..) = s.read(&mut buf) {
+///         s.write_all(&buf[..n]).unwrap();
+///     }
+/// });
+///
+/// let report = run(&LoadConfig {
+///     addr,
+///     connections: 1,
+///     size: 64,
+///     warmup: Duration::from_millis(20),
+///     duration: Duration::from_millis(100),
+///     threads: 1,
+/// })
+/// .unwrap();
+/// assert!(report.requests > 0);
+/// assert!(report.bytes_checked >= report.all_requests * 64);
+/// ```
 pub fn run(config: &LoadConfig) -> io::Result<LoadReport> {
     if config.size == 0 || config.size > pattern::MAX_MESSAGE {
         return Err(io::Error::new(

@@ -1,5 +1,5 @@
 //! A log-linear latency histogram (HdrHistogram's layout, written small): values below
-//! 2^[`BITS`] have a bucket each; above that, every power of two is split into 2^(BITS-1)
+//! 2^8 have a bucket each; above that, every power of two is split into 2^7 = 128
 //! equal buckets, so a bucket is at most 1/128 of its value wide (< 0.8 % error) whatever the
 //! range. Recording is an index computation and an increment; histograms of several client
 //! threads merge by adding counts. Values are nanoseconds here but the type does not care.
@@ -11,6 +11,19 @@ const HALF: u64 = 1 << (BITS - 1);
 const LEN: usize = ((64 - BITS as usize + 1) * HALF as usize) + HALF as usize;
 
 /// Counts of recorded values by bucket.
+///
+/// ```
+/// use blitz_io_benches::echo::histogram::Histogram;
+///
+/// let mut h = Histogram::new();
+/// for micros in 1..=100u64 {
+///     h.record(micros * 1000); // nanoseconds
+/// }
+/// assert_eq!(h.len(), 100);
+/// let p50 = h.quantile(0.5);
+/// assert!((50_000..=50_400).contains(&p50), "{p50}"); // within one bucket (< 1 %)
+/// assert_eq!(h.quantile(1.0), 100_000);
+/// ```
 #[derive(Clone)]
 pub struct Histogram {
     counts: Box<[u64]>,

@@ -43,6 +43,17 @@ fn mix(conn: u64, req: u64) -> u64 {
 
 /// Writes request `req` of connection `conn` into `msg` (its whole length).
 ///
+/// ```
+/// use blitz_io_benches::echo::pattern::fill;
+///
+/// let (mut a, mut b) = (vec![0u8; 64], vec![0u8; 64]);
+/// fill(&mut a, 1, 10);
+/// fill(&mut b, 1, 10);
+/// assert_eq!(a, b); // the client rebuilds what it sent to check the echo
+/// fill(&mut b, 1, 11);
+/// assert_ne!(a, b); // the next request's bytes differ
+/// ```
+///
 /// # Panics
 /// When `msg` is longer than [`MAX_MESSAGE`].
 pub fn fill(msg: &mut [u8], conn: u64, req: u64) {

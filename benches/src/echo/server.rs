@@ -198,6 +198,20 @@ pub fn run_tokio(
 /// Serves with blitz-io until the process exits (or the runtime fails); `ready` is called
 /// once the listener is bound, with the backend the runtime actually uses. A fallback from the
 /// requested backend (only possible with `--backend auto`) is explained on stderr.
+///
+/// ```no_run
+/// use blitz_io_benches::echo::server::{run_blitz, Api, BackendChoice, Runtime, ServerConfig};
+///
+/// let config = ServerConfig {
+///     addr: "127.0.0.1:0".parse().unwrap(),
+///     runtime: Runtime::Blitz,
+///     backend: BackendChoice::Mio,
+///     workers: 2,
+///     api: Api::Traits,
+/// };
+/// // Serves until the process exits; prints the `listening ...` line once bound.
+/// run_blitz(&config, |listening| listening.announce("blitz", 2)).unwrap();
+/// ```
 pub fn run_blitz(
     config: &ServerConfig,
     ready: impl FnOnce(Listening) + Send + 'static,
