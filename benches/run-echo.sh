@@ -74,8 +74,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The value of KEY=VALUE in a file (first match).
-field() { grep -o "\b$1=[^ ]*" "$2" | head -n 1 | cut -d= -f2; }
+# Waits up to 10 s for the server to exit after its stdin closed, then kills it.
+stop_server() {
+    for _ in $(seq 100); do
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+}
+
+# The value of KEY=VALUE in a file (first match; empty when absent).
+field() { { grep -o "\b$1=[^ ]*" "$2" || true; } | head -n 1 | cut -d= -f2; }
 
 load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 started="$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -110,7 +121,8 @@ for spec in $servers; do
                 kill -0 "$server_pid" 2>/dev/null || break
                 sleep 0.05
             done
-            name="$runtime"
+            name="tokio"
+            [ "$runtime" = blitz ] && name="blitz-io $backend"
             if [ -z "$addr" ]; then
                 exec 3>&-
                 status=0
@@ -118,11 +130,11 @@ for spec in $servers; do
                 server_pid=""
                 if [ "$status" = 3 ]; then
                     why="$(sed 's/^echo_server: not available: //' "$tmp/server.err" | head -n 1)"
-                    rows+=("| $runtime $backend | $label | $conns | $size | n/a | | | | | $api | not available: $why |")
+                    rows+=("| $name | $label | $conns | $size | n/a | | | | | $api | not available: $why |")
                 else
                     echo "run-echo.sh: $spec did not start (status $status):" >&2
                     cat "$tmp/server.err" >&2
-                    rows+=("| $runtime $backend | $label | $conns | $size | | | | | | $api | FAILED: server did not start |")
+                    rows+=("| $name | $label | $conns | $size | | | | | | $api | FAILED: server did not start |")
                     failed=1
                 fi
                 continue
@@ -140,11 +152,10 @@ for spec in $servers; do
                 --size "$size" --duration "$duration" --warmup "$warmup" \
                 >"$tmp/client.out" 2>"$tmp/client.err" || status=$?
             exec 3>&- # EOF on the server's stdin: it prints its CPU time and exits
-            wait "$server_pid" || true
-            server_pid=""
+            stop_server
             if [ "$status" != 0 ] || ! grep -q '^RESULT ' "$tmp/client.out"; then
                 cat "$tmp/client.err" >&2
-                why="$(grep -o 'FAILED: .*' "$tmp/client.err" | head -n 1 | tr '|' '/')"
+                why="$({ grep -o 'FAILED: .*' "$tmp/client.err" || true; } | head -n 1 | tr '|' '/')"
                 rows+=("| $name | $label | $conns | $size | | | | | | $api | ${why:-FAILED} |")
                 failed=1
                 continue
@@ -153,7 +164,11 @@ for spec in $servers; do
             all="$(field all_requests "$tmp/client.out")"
             per_req="$(awk -v c="${cpu_us:-0}" -v n="$all" 'BEGIN { if (n > 0 && c > 0) printf "%.2f", c / n; else print "?" }')"
             flag=""
-            [ "$(field client_saturated "$tmp/client.out")" = yes ] && flag="client-saturated"
+            if [ -z "$cpu_us" ]; then
+                flag="FAILED: the server printed no CPU time"
+                failed=1
+            fi
+            [ "$(field client_saturated "$tmp/client.out")" = yes ] && flag="${flag:+$flag; }client-saturated"
             rows+=("| $name | $label | $conns | $size | $(field rps "$tmp/client.out") | $(field p50_us "$tmp/client.out") | $(field p99_us "$tmp/client.out") | $per_req | $(field client_cpu_pct "$tmp/client.out") | $api | $flag |")
         done
     done
