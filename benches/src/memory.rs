@@ -233,12 +233,32 @@ pub fn sizes() -> Vec<SizeRow> {
             size_of::<tokio::sync::Mutex<()>>(),
         ),
         not_yet("`mpsc::Receiver<()>::recv()` future", Some(tokio_recv), ""),
-        not_yet(
-            "`TcpListener::accept()` future",
-            None,
-            "n/a (no `net` feature in this workspace)",
-        ),
+        {
+            let (blitz_accept, tokio_accept) = accept_sizes();
+            row("`TcpListener::accept()` future", blitz_accept, tokio_accept)
+        },
     ]
+}
+
+/// `size_of_val` of each side's `TcpListener::accept()` future (created, never polled), each
+/// listener bound on loopback inside its own current-thread runtime.
+fn accept_sizes() -> (usize, usize) {
+    use std::mem::size_of_val;
+    let blitz = crate::runtimes::blitz(Flavor::CurrentThread).block_on(async {
+        let listener = blitz_io::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a blitz-io listener on loopback");
+        let size = size_of_val(&listener.accept());
+        size
+    });
+    let tokio = crate::runtimes::tokio(Flavor::CurrentThread, true).block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a Tokio listener on loopback");
+        let size = size_of_val(&listener.accept());
+        size
+    });
+    (blitz, tokio)
 }
 
 /// Runs the untimed memory pass: idle tasks on every flavour of [`IDLE_FLAVORS`], then sizes.
