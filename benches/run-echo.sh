@@ -2,8 +2,8 @@
 # The TCP echo benchmark: each echo server in its own process, the same closed-loop client
 # (echo_load) against each, one markdown table of the results.
 #
-# Usage: benches/run-echo.sh [--quick] [--write] [--servers "SPEC ..."] [--duration SECS]
-#                            [--warmup SECS]
+# Usage: benches/run-echo.sh [--quick] [--write] [--servers "SPEC ..."] [--cells "CxS ..."]
+#                            [--placements "pinned shared"] [--duration SECS] [--warmup SECS]
 #   --quick     one placement (1 worker pinned), two cells (1 x 64 B, 64 x 1 KiB), ~1 s each:
 #               proves the pipeline works (CI may run it); not a measurement.
 #   --write     also write the table to benches/results/echo.md, which `compare` copies into
@@ -11,6 +11,9 @@
 #   --servers   server specs RUNTIME:BACKEND:API, default
 #               "blitz:io_uring:traits blitz:mio:traits tokio:auto:traits"
 #               (add blitz:io_uring:owned for the owned-buffer API).
+#   --cells     connections x message bytes, default every pair of 1/64/256 and 64/1024/16384
+#               (for example --cells "256x64 64x16384").
+#   --placements  "pinned", "shared" or both (default both).
 # Environment: PROFILE (cargo profile, default release; `ci` builds faster), CARGO_TARGET_DIR.
 #
 # For every server, placement and cell (connections x message size) it starts a fresh server
@@ -31,11 +34,15 @@ write=0
 servers="blitz:io_uring:traits blitz:mio:traits tokio:auto:traits"
 duration=3
 warmup=1
+cells_arg=""
+placements_arg=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1 ;;
         --write) write=1 ;;
         --servers) servers="$2"; shift ;;
+        --cells) cells_arg="$2"; shift ;;
+        --placements) placements_arg="$2"; shift ;;
         --duration) duration="$2"; shift ;;
         --warmup) warmup="$2"; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -52,6 +59,16 @@ if [ "$quick" = 1 ]; then
     placements=("pinned")
     duration=1
     warmup=0.3
+fi
+if [ -n "$cells_arg" ]; then
+    cells=()
+    for c in $cells_arg; do cells+=("${c/x/ }"); done
+fi
+if [ -n "$placements_arg" ]; then
+    read -r -a placements <<<"$placements_arg"
+    for p in "${placements[@]}"; do
+        case "$p" in pinned|shared) ;; *) echo "run-echo.sh: placement $p is not pinned or shared" >&2; exit 2 ;; esac
+    done
 fi
 if [ "$(nproc)" -lt 2 ] || ! command -v taskset >/dev/null; then
     echo "run-echo.sh: fewer than 2 CPUs or no taskset: skipping the pinned placement" >&2
