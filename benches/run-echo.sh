@@ -25,7 +25,9 @@
 # workers and the client, all unpinned on the same cores. A cell is flagged when the client
 # used >= 95 % of the cores it could use (its figures then measure the client too), FAILED when
 # the client saw a wrong byte, an early close or an error (the run then exits 1), and n/a when
-# the server is not available in this build (status 3).
+# the server is not available in this build (status 3). "other load %" is the share of the
+# machine's CPU that processes other than this server and client used during the window (from
+# /proc): on a shared machine, the figure that says how far to trust a cell.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -108,6 +110,7 @@ field() { { grep -o "\b$1=[^ ]*" "$2" || true; } | head -n 1 | cut -d= -f2; }
 load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 started="$(date -u '+%Y-%m-%d %H:%M UTC')"
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && commit="$commit+dirty"
 rows=()
 failed=0
 cell_no=0
@@ -147,11 +150,11 @@ for spec in $servers; do
                 server_pid=""
                 if [ "$status" = 3 ]; then
                     why="$(sed 's/^echo_server: not available: //' "$tmp/server.err" | head -n 1)"
-                    rows+=("| $name | $label | $conns | $size | n/a | | | | | $api | not available: $why |")
+                    rows+=("| $name | $label | $conns | $size | n/a | | | | | | $api | not available: $why |")
                 else
                     echo "run-echo.sh: $spec did not start (status $status):" >&2
                     cat "$tmp/server.err" >&2
-                    rows+=("| $name | $label | $conns | $size | | | | | | $api | FAILED: server did not start |")
+                    rows+=("| $name | $label | $conns | $size | | | | | | | $api | FAILED: server did not start |")
                     failed=1
                 fi
                 continue
@@ -166,14 +169,14 @@ for spec in $servers; do
             echo "== $name, $label, $conns x $size B" >&2
             status=0
             "${pin_client[@]}" "$bin/echo_load" --addr "$addr" --connections "$conns" \
-                --size "$size" --duration "$duration" --warmup "$warmup" \
+                --size "$size" --duration "$duration" --warmup "$warmup" --server-pid "$server_pid" \
                 >"$tmp/client.out" 2>"$tmp/client.err" || status=$?
             exec 3>&- # EOF on the server's stdin: it prints its CPU time and exits
             stop_server
             if [ "$status" != 0 ] || ! grep -q '^RESULT ' "$tmp/client.out"; then
                 cat "$tmp/client.err" >&2
                 why="$({ grep -o 'FAILED: .*' "$tmp/client.err" || true; } | head -n 1 | tr '|' '/')"
-                rows+=("| $name | $label | $conns | $size | | | | | | $api | ${why:-FAILED} |")
+                rows+=("| $name | $label | $conns | $size | | | | | | | $api | ${why:-FAILED} |")
                 failed=1
                 continue
             fi
@@ -186,7 +189,7 @@ for spec in $servers; do
                 failed=1
             fi
             [ "$(field client_saturated "$tmp/client.out")" = yes ] && flag="${flag:+$flag; }client-saturated"
-            rows+=("| $name | $label | $conns | $size | $(field rps "$tmp/client.out") | $(field p50_us "$tmp/client.out") | $(field p99_us "$tmp/client.out") | $per_req | $(field client_cpu_pct "$tmp/client.out") | $api | $flag |")
+            rows+=("| $name | $label | $conns | $size | $(field rps "$tmp/client.out") | $(field p50_us "$tmp/client.out") | $(field p99_us "$tmp/client.out") | $per_req | $(field client_cpu_pct "$tmp/client.out") | $(field other_load_pct "$tmp/client.out") | $api | $flag |")
         done
     done
 done
@@ -195,8 +198,8 @@ load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
 {
     echo "Echo run (\`benches/run-echo.sh$([ "$quick" = 1 ] && echo " --quick")\`, profile \`$profile\`, commit $commit, $started; ${warmup} s warm-up + ${duration} s per cell; $(nproc) CPUs; load average $load_start at start, $load_end at the end):"
     echo
-    echo "| server | placement | conns | size (B) | req/s | p50 (µs) | p99 (µs) | server CPU µs/req | client CPU % | API | flag |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| server | placement | conns | size (B) | req/s | p50 (µs) | p99 (µs) | server CPU µs/req | client CPU % | other load % | API | flag |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
     printf '%s\n' "${rows[@]}"
 } >"$tmp/table.md"
 cat "$tmp/table.md"

@@ -20,6 +20,7 @@ fn load(addr: SocketAddr, connections: usize, size: usize) -> LoadConfig {
         warmup: Duration::from_millis(50),
         duration: Duration::from_millis(300),
         threads: 2,
+        server_pid: None,
     }
 }
 
@@ -219,8 +220,18 @@ fn server_binary_reports_cpu_when_stdin_closes() {
         "{line}"
     );
 
-    let report = client::run(&load(addr, 4, 512)).unwrap();
+    let report = client::run(&LoadConfig {
+        server_pid: Some(child.id()),
+        ..load(addr, 4, 512)
+    })
+    .unwrap();
     assert!(report.requests > 0);
+    // The server's CPU over the window comes from /proc, and with it the other-load share.
+    assert!(report.server_window_cpu.is_some());
+    let other = report
+        .other_load()
+        .expect("other load with the server's pid");
+    assert!((0.0..=1.0).contains(&other), "{other}");
 
     drop(child.stdin.take());
     line.clear();

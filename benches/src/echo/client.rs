@@ -26,7 +26,7 @@ use mio::{Events, Interest, Poll, Token};
 
 use super::histogram::Histogram;
 use super::pattern;
-use crate::measure::Usage;
+use crate::measure::{self, SystemCpu, Usage};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -43,6 +43,9 @@ pub struct LoadConfig {
     pub duration: Duration,
     /// Client threads (each runs its own poll loop over a share of the connections).
     pub threads: usize,
+    /// The server's process id, to read its CPU time over the window from `/proc` for the
+    /// other-load figure; `None` leaves that figure out.
+    pub server_pid: Option<u32>,
 }
 
 /// What a run measured.
@@ -67,6 +70,13 @@ pub struct LoadReport {
     pub allowed_cpus: usize,
     /// Round-trip time of each request of the window, in nanoseconds.
     pub latency: Histogram,
+    /// The server's CPU time over the window (`/proc`, clock-tick resolution), when its pid
+    /// was given.
+    pub server_window_cpu: Option<Duration>,
+    /// Busy time of the whole machine over the window (`/proc/stat`).
+    pub machine_busy: Option<Duration>,
+    /// CPUs online in the machine.
+    pub machine_cpus: usize,
 }
 
 impl LoadReport {
@@ -86,6 +96,16 @@ impl LoadReport {
     /// measure the client as much as the server.
     pub fn client_saturated(&self) -> bool {
         self.client_cpu_share() >= 0.95
+    }
+
+    /// The share of the machine's CPU capacity that other processes (neither this client nor
+    /// the server) used over the window: machine busy time minus both CPU times, over
+    /// `CPUs x window`. `None` without the server's pid or `/proc`.
+    pub fn other_load(&self) -> Option<f64> {
+        let busy = self.machine_busy?.as_secs_f64();
+        let ours = self.client_cpu.as_secs_f64() + self.server_window_cpu?.as_secs_f64();
+        let capacity = self.cpu_wall.as_secs_f64() * self.machine_cpus.max(1) as f64;
+        (capacity > 0.0).then(|| ((busy - ours) / capacity).clamp(0.0, 1.0))
     }
 }
 
@@ -297,6 +317,7 @@ fn drive(streams: Vec<(u64, TcpStream)>, size: usize, win: Window) -> io::Result
 ///     warmup: Duration::from_millis(20),
 ///     duration: Duration::from_millis(100),
 ///     threads: 1,
+///     server_pid: None,
 /// })
 /// .unwrap();
 /// assert!(report.requests > 0);
@@ -336,10 +357,15 @@ pub fn run(config: &LoadConfig) -> io::Result<LoadReport> {
 
     // The window's CPU time: read the process's counters at its two ends. This thread only
     // waits meanwhile, so the delta is the client threads' work.
+    // The machine's busy time and the server's CPU time are read alongside, for the share
+    // of the machine other processes took meanwhile.
+    let server_cpu = || config.server_pid.and_then(measure::process_cpu);
     std::thread::sleep(win.warmup_end.saturating_duration_since(Instant::now()));
     let (cpu_start, wall_start) = (Usage::now(), Instant::now());
+    let (machine_start, server_start) = (SystemCpu::now(), server_cpu());
     std::thread::sleep(win.end.saturating_duration_since(Instant::now()));
     let (cpu_end, wall_end) = (Usage::now(), Instant::now());
+    let (machine_end, server_end) = (SystemCpu::now(), server_cpu());
 
     let mut total = Tally::default();
     for handle in handles {
@@ -361,5 +387,12 @@ pub fn run(config: &LoadConfig) -> io::Result<LoadReport> {
         threads,
         allowed_cpus: allowed_cpus(),
         latency: total.latency,
+        server_window_cpu: server_start
+            .zip(server_end)
+            .map(|(a, b)| b.saturating_sub(a)),
+        machine_busy: machine_start
+            .zip(machine_end)
+            .map(|(a, b)| b.busy().saturating_sub(a.busy())),
+        machine_cpus: measure::online_cpus(),
     })
 }

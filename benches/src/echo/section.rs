@@ -30,6 +30,10 @@ pub fn markdown() -> String {
          The client spends about two syscalls per request (one `write`, one `read`, plus a \
          share of `epoll_wait`), fewer than an echo server's read-until-would-block loop, so \
          with 1 pinned worker the server should saturate first.\n\
+         - Other load % = the share of the machine's CPU capacity that other processes (not \
+         this server, not this client) used during the window: `/proc/stat` busy time minus \
+         both processes' CPU time (the server's read from `/proc/PID/stat`). On a shared \
+         machine it says how far to trust a cell.\n\
          - In the 2w shared placement the client and the server compete for the same two \
          vCPUs; compare servers with each other there, not with the pinned figures.\n\
          - Targets (issue 8): mio >= 1.0x Tokio's throughput and <= 1.0x its CPU per request; \
