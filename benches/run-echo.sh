@@ -9,8 +9,8 @@
 #   --write     also write the table to benches/results/echo.md, which `compare` copies into
 #               the Echo section of BENCHMARKS.md when it regenerates it.
 #   --servers   server specs RUNTIME:BACKEND:API, default
-#               "blitz:io_uring:traits blitz:mio:traits tokio:auto:traits"
-#               (add blitz:io_uring:owned for the owned-buffer API).
+#               "blitz:io_uring:traits blitz:io_uring:owned blitz:mio:traits tokio:auto:traits"
+#               (owned = blitz-io's read_owned / write_all_owned).
 #   --cells     connections x message bytes, default every pair of 1/64/256 and 64/1024/16384
 #               (for example --cells "256x64 64x16384").
 #   --placements  "pinned", "shared" or both (default both).
@@ -33,7 +33,7 @@ cd "$(dirname "$0")/.."
 
 quick=0
 write=0
-servers="blitz:io_uring:traits blitz:mio:traits tokio:auto:traits"
+servers="blitz:io_uring:traits blitz:io_uring:owned blitz:mio:traits tokio:auto:traits"
 duration=3
 warmup=1
 cells_arg=""

@@ -85,6 +85,18 @@ fn blitz_server_on_mio() {
 }
 
 #[test]
+fn blitz_server_owned_buffers_on_both_backends() {
+    for backend in [BackendChoice::Mio, BackendChoice::Auto] {
+        let listening = start(ServerConfig {
+            api: Api::Owned,
+            ..config(Runtime::Blitz, backend)
+        });
+        assert_eq!(listening.api, Api::Owned);
+        counted_and_checked(listening.addr);
+    }
+}
+
+#[test]
 fn blitz_server_on_io_uring_or_its_fallback() {
     // Auto: io_uring where this kernel allows it, else mio (the server says which).
     let listening = start(config(Runtime::Blitz, BackendChoice::Auto));

@@ -8,11 +8,12 @@ pub fn markdown() -> String {
     let mut out = String::from(
         "## Echo (TCP, separate processes)\n\n\
          `benches/run-echo.sh` (not run by `compare`; `--quick` proves the pipeline in ~20 s, a \
-         full run takes ~5 minutes; `--write` saves the table below). Three servers in turn, \
+         full run takes ~7 minutes; `--write` saves the table below). Three servers in turn, \
          each its own process built from `benches/src/bin/echo_server.rs`: blitz-io on \
          io_uring, blitz-io on mio, Tokio; the same program on each (accept loop as a task, \
-         one task per connection, `TCP_NODELAY`, a 16 KiB buffer, `read` then `write_all`; the \
-         API column says which calls). One client for all, `echo_load`: closed loop (each \
+         one task per connection, `TCP_NODELAY`, a 16 KiB buffer, `read` then `write_all`: \
+         API `traits`). blitz-io on io_uring runs a second time with API `owned`: the same \
+         loop with `read_owned` / `write_all_owned`, the buffer moving into each operation. One client for all, `echo_load`: closed loop (each \
          connection sends one message and waits for the whole echo before the next), every \
          echoed byte compared with a per-connection, per-request pattern, one `mio` epoll \
          loop per client thread (1 thread). A fresh server per cell; placements: **1w \

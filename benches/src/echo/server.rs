@@ -4,7 +4,10 @@
 //! Each server: a multi-thread runtime with `workers` workers; the accept loop is itself a
 //! spawned task (so `block_on`'s thread only waits and every request is served by a worker);
 //! one task per connection with `TCP_NODELAY` and a 16 KiB buffer, `read` then `write_all` of
-//! what was read, until EOF or an error. Start-up prints one `listening ADDR ...` line on stdout
+//! what was read, until EOF or an error. The accept loop and the trait-based connection body
+//! are macros instantiated for each runtime, so both run the same code. blitz-io also has
+//! `--api owned`: the same loop with `read_owned` / `write_all_owned`, the buffer moving into
+//! each operation (on io_uring the kernel fills and drains it directly). Start-up prints one `listening ADDR ...` line on stdout
 //! (the runner reads the address from it).
 //!
 //! Stopping: the server runs until its standard input reaches EOF (the runner holds a pipe
@@ -135,33 +138,42 @@ impl Listening {
     }
 }
 
-/// The accept loop and the per-connection task, written once for both runtimes: `$spawn` is
-/// the runtime's `spawn`, and the `AsyncReadExt` / `AsyncWriteExt` in scope at the call site
-/// decide which `read` and `write_all` run. Evaluates to the accept loop's future, which ends
-/// only with an accept error.
+/// The accept loop, written once for both runtimes: `$spawn` is the runtime's `spawn`, and
+/// each accepted connection (`TCP_NODELAY` set) becomes a detached task running `$body` with
+/// the stream bound to `$conn`. Evaluates to the loop's future, which ends only with an accept
+/// error.
 macro_rules! accept_loop {
-    ($listener:expr, $spawn:path) => {
+    ($listener:expr, $spawn:path, |$conn:ident| $body:expr) => {
         async move {
             let listener = $listener;
             loop {
-                let (mut stream, _) = listener.accept().await?;
-                stream.set_nodelay(true)?;
+                // `mut` for the trait methods (`&mut self`); the owned-buffer ones take `&self`.
+                #[allow(unused_mut)]
+                let (mut $conn, _) = listener.accept().await?;
+                $conn.set_nodelay(true)?;
                 // Detached: a connection task ends with its connection.
-                drop($spawn(async move {
-                    let mut buf = vec![0u8; BUFFER];
-                    loop {
-                        let n = match stream.read(&mut buf).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => n,
-                        };
-                        if stream.write_all(&buf[..n]).await.is_err() {
-                            return;
-                        }
-                    }
-                }));
+                drop($spawn(async move { $body }));
             }
         }
     };
+}
+
+/// The per-connection echo through the read/write extension traits in scope at the call site
+/// (Tokio's or futures-util's): `read` into a borrowed 16 KiB buffer, `write_all` of what was
+/// read, until EOF or an error.
+macro_rules! echo_with_traits {
+    ($stream:ident) => {{
+        let mut buf = vec![0u8; BUFFER];
+        loop {
+            let n = match $stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if $stream.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+        }
+    }};
 }
 
 /// Serves with Tokio until the process exits (or the runtime fails); `ready` is called once
@@ -175,7 +187,7 @@ pub fn run_tokio(
     if config.api != Api::Traits {
         return Err(io::Error::new(
             io::ErrorKind::Unsupported,
-            "Tokio has no owned-buffer API: use --api traits",
+            "Tokio has no owned-buffer API (tokio-uring is a separate runtime): use --api traits",
         ));
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -190,7 +202,9 @@ pub fn run_tokio(
             backend: "epoll".to_owned(),
             api: Api::Traits,
         });
-        let accept = tokio::spawn(accept_loop!(listener, tokio::spawn));
+        let accept = tokio::spawn(accept_loop!(listener, tokio::spawn, |stream| {
+            echo_with_traits!(stream)
+        }));
         accept.await.map_err(io::Error::other)?
     })
 }
@@ -219,12 +233,6 @@ pub fn run_blitz(
     use blitz_io::io::{AsyncReadExt, AsyncWriteExt};
     use blitz_io::runtime::{Backend, Builder};
 
-    if config.api != Api::Traits {
-        return Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "the owned-buffer API (read_owned / write_all_owned) is not in blitz_io::net yet",
-        ));
-    }
     let backend = match config.backend {
         BackendChoice::Auto => Backend::Auto,
         BackendChoice::IoUring => Backend::IoUring,
@@ -253,7 +261,29 @@ pub fn run_blitz(
             backend: active.to_string(),
             api,
         });
-        let accept = blitz_io::spawn(accept_loop!(listener, blitz_io::spawn));
+        let accept = match api {
+            Api::Traits => blitz_io::spawn(accept_loop!(listener, blitz_io::spawn, |stream| {
+                echo_with_traits!(stream)
+            })),
+            // The buffer moves into each operation and comes back with its result; on
+            // io_uring the kernel reads into and writes from it directly.
+            Api::Owned => blitz_io::spawn(accept_loop!(listener, blitz_io::spawn, |stream| {
+                let mut buf = Vec::with_capacity(BUFFER);
+                loop {
+                    let (read, back) = stream.read_owned(buf).await;
+                    buf = back;
+                    if !matches!(read, Ok(1..)) {
+                        break;
+                    }
+                    let (written, back) = stream.write_all_owned(buf).await;
+                    buf = back;
+                    if written.is_err() {
+                        break;
+                    }
+                    buf.clear();
+                }
+            })),
+        };
         accept.await.map_err(io::Error::other)?
     })
 }
