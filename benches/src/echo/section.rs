@@ -29,8 +29,9 @@ pub fn markdown() -> String {
          may use (min of its threads and its CPU affinity). **client-saturated** marks cells \
          where it reached 95 %: their throughput measures the client as much as the server. \
          The client spends about two syscalls per request (one `write`, one `read`, plus a \
-         share of `epoll_wait`), fewer than an echo server's read-until-would-block loop, so \
-         with 1 pinned worker the server should saturate first.\n\
+         share of `epoll_wait`), one fewer than an echo server's read-until-would-block loop; \
+         in the quick runs its CPU per request came to roughly 0.9x the server's, so with one \
+         core each the server saturates first, but not by much: watch the flag.\n\
          - Other load % = the share of the machine's CPU capacity that other processes (not \
          this server, not this client) used during the window: `/proc/stat` busy time minus \
          both processes' CPU time (the server's read from `/proc/PID/stat`). On a shared \
