@@ -104,6 +104,9 @@ pub fn sizes() -> Vec<SizeRow> {
     let tokio_sleep = size_of::<tokio::time::Sleep>();
     let tokio_lock = size_of_val(&tokio_mutex.lock());
     let tokio_recv = size_of_val(&tokio_rx.recv());
+    let blitz_sleep = size_of::<blitz_io::time::Sleep>();
+    let (_mtx, blitz_mrx) = blitz_io::channel::mpmc::bounded::<()>(1);
+    let blitz_recv = size_of_val(&blitz_mrx.recv());
     let (_btx, mut blitz_brx) = blitz_io::channel::broadcast::channel::<()>(1);
     let (_ttx, mut tokio_brx) = tokio::sync::broadcast::channel::<()>(1);
     let (_bwtx, mut blitz_wrx) = blitz_io::channel::watch::channel(());
@@ -145,12 +148,6 @@ pub fn sizes() -> Vec<SizeRow> {
         blitz: Some(blitz),
         tokio: Some(tokio),
         note: "",
-    };
-    let not_yet = |what, tokio: Option<usize>, note: &'static str| SizeRow {
-        what,
-        blitz: None,
-        tokio,
-        note,
     };
     vec![
         row(
@@ -219,7 +216,7 @@ pub fn sizes() -> Vec<SizeRow> {
             tokio: None,
             note: "n/a (Tokio's token is in `tokio-util`, not a dependency here)",
         },
-        not_yet("`time::sleep` future (`Sleep`)", Some(tokio_sleep), ""),
+        row("`time::sleep` future (`Sleep`)", blitz_sleep, tokio_sleep),
         row("`Mutex<()>::lock()` future", blitz_lock, tokio_lock),
         row("`RwLock<()>::write()` future", blitz_write, tokio_write),
         row(
@@ -232,7 +229,12 @@ pub fn sizes() -> Vec<SizeRow> {
             size_of::<blitz_io::sync::Mutex<()>>(),
             size_of::<tokio::sync::Mutex<()>>(),
         ),
-        not_yet("`mpsc::Receiver<()>::recv()` future", Some(tokio_recv), ""),
+        SizeRow {
+            what: "`recv()` future: blitz-io `mpmc::Receiver<()>`, Tokio `mpsc::Receiver<()>`",
+            blitz: Some(blitz_recv),
+            tokio: Some(tokio_recv),
+            note: "different designs: MPMC ring vs MPSC list",
+        },
         {
             let (blitz_accept, tokio_accept) = accept_sizes();
             row("`TcpListener::accept()` future", blitz_accept, tokio_accept)
@@ -361,7 +363,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn size_table_lists_missing_blitz_futures_as_not_yet() {
+    fn size_table_has_both_sides_for_every_future() {
         let memory = Memory {
             idle: vec![IdleTasks {
                 flavor: Flavor::CurrentThread,
@@ -381,10 +383,11 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("| `JoinHandle<()>` | "), "{md}");
-        assert!(
-            md.contains("| `time::sleep` future (`Sleep`) | not yet | "),
-            "{md}"
-        );
+        let sleep_row = md
+            .lines()
+            .find(|line| line.starts_with("| `time::sleep` future (`Sleep`) | "))
+            .expect("a sleep row");
+        assert!(!sleep_row.contains("not yet"), "{sleep_row}");
         assert!(memory.json()["sizes"]
             .as_array()
             .is_some_and(|a| !a.is_empty()));
