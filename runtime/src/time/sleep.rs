@@ -44,9 +44,16 @@ use crate::task::coop;
 #[inline(always)]
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    let handle = current_handle();
-    let now = Instant::from_std(handle.time().clock().now());
-    Sleep::new(handle, now + duration)
+    // The clock is read through the borrowed handle before the clone's reference-count
+    // increment, so the clock read's ordering fence does not wait for that locked instruction.
+    let current = context::map_current(|handle| {
+        let now = handle.time().clock().now();
+        (handle.clone(), now)
+    });
+    let Some((handle, now)) = current else {
+        no_runtime()
+    };
+    Sleep::new(handle, Instant::from_std(now) + duration)
 }
 
 /// Waits until `deadline`. A deadline in the past completes on the first poll.
