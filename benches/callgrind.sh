@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Instructions per op, blitz-io beside Tokio, counted by valgrind's callgrind on single-thread
-# setups of three workloads (see benches/src/bin/instructions.rs).
+# setups of the scheduler workloads and the timer rows (see benches/src/bin/instructions.rs).
 #
-# Usage: benches/callgrind.sh [WORKLOAD...]     (default: yield_many spawn_many_local chained_spawn)
+# Usage: benches/callgrind.sh [WORKLOAD...]
+#   (default: yield_many spawn_many_local chained_spawn timeout_ready timeout_cancel)
 # Environment: PROFILE (cargo profile, default release), ITERS (extra iterations, default 5),
 #              CARGO_TARGET_DIR (as for cargo).
 #
@@ -20,7 +21,7 @@ profile="${PROFILE:-release}"
 iters="${ITERS:-5}"
 workloads=("$@")
 if [ "${#workloads[@]}" -eq 0 ]; then
-    workloads=(yield_many spawn_many_local chained_spawn)
+    workloads=(yield_many spawn_many_local chained_spawn timeout_ready timeout_cancel)
 fi
 command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind not found" >&2; exit 2; }
 
@@ -62,7 +63,7 @@ for w in "${workloads[@]}"; do
     ratio=$(awk -v b="${per_op[blitz]}" -v t="${per_op[tokio]}" 'BEGIN { printf "%.2f", b / t }')
     printf '%-18s %14s %14s %8s\n' "$w" "${per_op[blitz]}" "${per_op[tokio]}" "$ratio"
     case "$w" in
-        spawn_many_local) setup="current-thread" ;;
+        spawn_many_local | timeout_ready | timeout_cancel) setup="current-thread" ;;
         *) setup="multi-thread, 1 worker" ;;
     esac
     echo "| \`$w\` ($setup) | ${per_op[blitz]} | ${per_op[tokio]} | $ratio |" >>"$out/md"

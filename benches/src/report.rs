@@ -683,7 +683,7 @@ pub fn benchmarks_md(
          - Instructions (not run by `compare`; slow): `benches/callgrind.sh [WORKLOAD...]` \
          builds `benches/src/bin/instructions.rs`, which runs one workload on one runtime \
          single-threaded (`yield_many` and `chained_spawn` on a 1-worker multi-thread runtime, \
-         `spawn_many_local` on current-thread), under `valgrind --tool=callgrind`, twice per \
+         `spawn_many_local`, `timeout_ready` and `timeout_cancel` on current-thread), under `valgrind --tool=callgrind`, twice per \
          side with different iteration counts, and prints instructions per op side by side \
          (the difference of the two totals over the extra ops, so start-up and shutdown cancel \
          out). Needs valgrind; `PROFILE=ci` builds faster. It writes \

@@ -11,7 +11,8 @@
 //!
 //! Every macro follows the same pipeline, one module per phase: parse the arguments and the
 //! item, validate (collecting every error, each spanned on the offending tokens), then
-//! generate. A macro never panics: errors become `compile_error!` invocations, emitted next to
+//! generate; the derive also lowers its validated input to the model its generator reads
+//! (`machine/{parse,validate,lower,generate}.rs`). A macro never panics: errors become `compile_error!` invocations, emitted next to
 //! a harmless version of the user's item so that IDEs keep analysing its body. Generated code
 //! names the runtime through an absolute path (`::blitz_io` by default, or the `crate = "..."`
 //! argument) into its hidden `__private` module.

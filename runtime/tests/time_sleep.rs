@@ -243,6 +243,37 @@ fn a_fired_timer_wakes_its_waker_once() {
     });
 }
 
+/// A `Sleep` sets up its wheel entry only when its first poll finds it pending; before that,
+/// `is_elapsed`, `reset` and drop work from the deadline alone, which still counts from
+/// creation.
+#[test]
+fn a_timer_that_never_waited_counts_from_its_creation() {
+    paused().block_on(async {
+        let start = Instant::now();
+        let mut sleep = pin!(time::sleep(10 * MS));
+        time::advance(4 * MS).await;
+        assert!(!sleep.is_elapsed());
+        sleep.as_mut().await;
+        assert_eq!(
+            start.elapsed(),
+            10 * MS,
+            "measured from creation, not first poll"
+        );
+
+        let mut moved = pin!(time::sleep(HOUR));
+        moved.as_mut().reset(Instant::now() + 5 * MS);
+        assert!(!moved.is_elapsed());
+        time::advance(5 * MS).await;
+        assert!(moved.is_elapsed());
+        assert!(poll_once(moved.as_mut()).is_ready());
+
+        // Due by its first poll: ready without ever being inserted, and then dropped.
+        let due = time::sleep(MS);
+        time::advance(MS).await;
+        assert!(poll_once(pin!(due)).is_ready());
+    });
+}
+
 #[test]
 #[should_panic(expected = "Runtime::enter")]
 fn sleep_outside_a_runtime_names_the_fix() {

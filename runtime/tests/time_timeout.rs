@@ -45,6 +45,18 @@ fn a_pending_future_times_out_at_the_deadline() {
 }
 
 #[test]
+fn the_deadline_counts_from_creation_not_from_the_first_poll() {
+    paused().block_on(async {
+        let start = Instant::now();
+        let timeout = time::timeout(10 * MS, pending::<()>());
+        assert_eq!(timeout.deadline(), start + 10 * MS);
+        time::advance(4 * MS).await;
+        assert!(timeout.await.is_err());
+        assert_eq!(start.elapsed(), 10 * MS);
+    });
+}
+
+#[test]
 fn a_future_that_finishes_first_is_not_cut_short() {
     paused().block_on(async {
         let start = Instant::now();

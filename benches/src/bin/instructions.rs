@@ -2,12 +2,14 @@
 //! `valgrind --tool=callgrind` (see `benches/callgrind.sh`).
 //!
 //! ```text
-//! instructions yield_many|spawn_many_local|chained_spawn blitz|tokio [ITERS]
+//! instructions WORKLOAD blitz|tokio [ITERS]
 //! ```
 //!
 //! Design: single-thread setups, so the count is one scheduler's work and not a race between
 //! workers: `yield_many` and `chained_spawn` run on a multi-thread runtime with ONE worker,
-//! `spawn_many_local` is the current-thread workload (`rt_curr_spawn_many_local`). The body is
+//! `spawn_many_local` is the current-thread workload (`rt_curr_spawn_many_local`), and the
+//! timer rows `timeout_ready` (create+drop of a timeout that never fires) and
+//! `timeout_cancel` (inserted into the wheel, then dropped) are their current-thread rows. The body is
 //! the same workload code `compare` runs, with its self-checks. The binary builds the runtime,
 //! runs one untimed warm-up iteration, then `ITERS` iterations (default 1), and prints
 //! `ops_per_iter=N` on stdout. A run's total instruction count includes start-up and
@@ -18,8 +20,8 @@ use std::process::ExitCode;
 
 use blitz_io_benches::{Flavor, Workload};
 
-const USAGE: &str =
-    "usage: instructions yield_many|spawn_many_local|chained_spawn blitz|tokio [ITERS]";
+const USAGE: &str = "usage: instructions \
+    yield_many|spawn_many_local|chained_spawn|timeout_ready|timeout_cancel blitz|tokio [ITERS]";
 
 /// The single-thread variant of a workload.
 fn workload(name: &str) -> Option<Workload> {
@@ -27,6 +29,8 @@ fn workload(name: &str) -> Option<Workload> {
         "yield_many" => ("yield_many/mt2", Flavor::MultiThread(1)),
         "chained_spawn" => ("chained_spawn/mt2", Flavor::MultiThread(1)),
         "spawn_many_local" => ("spawn_many_local/ct", Flavor::CurrentThread),
+        "timeout_ready" => ("timeout_ready/ct", Flavor::CurrentThread),
+        "timeout_cancel" => ("timeout_cancel/ct", Flavor::CurrentThread),
         _ => return None,
     };
     let mut w = blitz_io_benches::all().into_iter().find(|w| w.id() == id)?;

@@ -12,7 +12,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::{DeriveInput, GenericParam};
 
-use super::parse::{upper_camel, Field, Model, Shape, Style, Variant};
+use super::lower::{upper_camel, Field, Model, Shape, Style, Variant};
 
 pub(crate) fn machine(input: &DeriveInput, model: &Model) -> TokenStream {
     let (__cx, __tag, __slot, __state, __next, __output, __transition) = locals();

@@ -1,12 +1,16 @@
-//! `#[derive(StateMachine)]`: parse and validate ([`parse`]), then generate ([`generate`]).
+//! `#[derive(StateMachine)]`, one module per phase: [`parse`] reads the item into a plain
+//! model of what was written, [`validate`] checks it and collects every error in one pass,
+//! [`lower`] turns it into the model [`generate`] expands (steps, fields with their `#[pin]`
+//! flag, generated names).
 //!
-//! The input is lowered into a small model (steps, fields with their `#[pin]` flag, the keys of
-//! `#[machine(..)]`) while every error is collected. On error the output is the errors plus the
-//! step-tag enum and a bare `StateMachine` impl, so the user's step methods, which name both,
-//! still type-check and the user sees only the derive's own errors.
+//! Lowering runs even on invalid input. On error the output is the errors plus the step-tag
+//! enum and a bare `StateMachine` impl, so the user's step methods, which name both, still
+//! type-check and the user sees only the derive's own errors.
 
 mod generate;
+mod lower;
 mod parse;
+mod validate;
 
 use proc_macro2::TokenStream;
 
@@ -17,8 +21,10 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         Ok(input) => input,
         Err(error) => return error.to_compile_error(),
     };
+    let parsed = parse::parse(&input);
     let mut errors = Errors::default();
-    let model = parse::parse(&input, &mut errors);
+    validate::validate(&parsed, &mut errors);
+    let model = lower::lower(&parsed);
     match errors.into_result() {
         Ok(()) => generate::machine(&input, &model),
         Err(errors) => {

@@ -16,7 +16,10 @@ use crate::loom::sync::Mutex;
 use crate::runtime::scheduler;
 
 pub(crate) struct Clock {
-    /// Fast path: false while the clock is the plain OS clock (not paused, no offset).
+    /// Fast path: false while the clock is the plain OS clock (not paused, no offset). Read
+    /// `Relaxed`: `false` publishes nothing (the reader then touches no other field), and
+    /// `true` sends the reader to `state`, whose mutex orders what it reads. Written only with
+    /// `state` locked, so it always agrees with `state` as of the writer's unlock.
     adjusted: AtomicBool,
     state: Mutex<State>,
     /// Running jobs that hold off auto-advance.
@@ -43,10 +46,19 @@ impl Clock {
         }
     }
 
+    /// The current instant: one relaxed load and one OS clock read, unless the clock was ever
+    /// paused or advanced (then under the state lock).
+    #[inline]
     pub(crate) fn now(&self) -> StdInstant {
-        if !self.adjusted.load(Acquire) {
+        if !self.adjusted.load(Relaxed) {
             return StdInstant::now();
         }
+        self.adjusted_now()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn adjusted_now(&self) -> StdInstant {
         let state = self.state.lock();
         match state.frozen {
             Some(frozen) => frozen,
@@ -55,7 +67,7 @@ impl Clock {
     }
 
     pub(crate) fn is_paused(&self) -> bool {
-        self.adjusted.load(Acquire) && self.state.lock().frozen.is_some()
+        self.adjusted.load(Relaxed) && self.state.lock().frozen.is_some()
     }
 
     /// # Panics

@@ -31,8 +31,8 @@ pub struct Instant {
 impl Instant {
     /// The current instant of the runtime's clock (the OS clock outside a runtime).
     pub fn now() -> Instant {
-        let paused = context::with_current_ref(|handle| handle.map(|h| h.time().clock().now()));
-        Instant::from_std(paused.unwrap_or_else(StdInstant::now))
+        let runtime = context::map_current(|handle| handle.time().clock().now());
+        Instant::from_std(runtime.unwrap_or_else(StdInstant::now))
     }
 
     /// Wraps a standard instant.

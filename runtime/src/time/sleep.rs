@@ -1,12 +1,15 @@
 //! [`Sleep`]: the timer future, with its wheel entry inside it.
 //!
-//! Creating a `Sleep` reads the clock and clones the runtime handle; it touches the wheel only
-//! on its first `Pending` poll (insert under the driver lock). A `Sleep` that was never polled,
-//! or whose deadline had passed by its first poll, drops without taking any lock.
+//! Creating a `Sleep` reads the clock once and clones the runtime handle, and that is all: its
+//! wheel entry stays uninitialised until the first poll that finds the deadline ahead, which
+//! writes the entry and inserts it (under the driver lock). A `Sleep` that was never inserted
+//! (never polled, or already due at its first poll) drops with one flag test and the handle's
+//! reference-count decrement; the unlink path is out of line.
 
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomPinned;
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{ready, Context, Poll};
@@ -41,9 +44,16 @@ use crate::task::coop;
 #[inline(always)]
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    let handle = current_handle();
-    let now = Instant::from_std(handle.time().clock().now());
-    Sleep::new(handle, now + duration)
+    // The clock is read through the borrowed handle before the clone's reference-count
+    // increment, so the clock read's ordering fence does not wait for that locked instruction.
+    let current = context::map_current(|handle| {
+        let now = handle.time().clock().now();
+        (handle.clone(), now)
+    });
+    let Some((handle, now)) = current else {
+        no_runtime()
+    };
+    Sleep::new(handle, Instant::from_std(now) + duration)
 }
 
 /// Waits until `deadline`. A deadline in the past completes on the first poll.
@@ -66,15 +76,23 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::new(current_handle(), deadline)
 }
 
+#[inline]
 #[track_caller]
 fn current_handle() -> scheduler::Handle {
     match context::current_handle() {
         Some(handle) => handle,
-        None => panic!(
-            "timers need a blitz-io runtime: {}",
-            context::NO_RUNTIME_MESSAGE
-        ),
+        None => no_runtime(),
     }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn no_runtime() -> ! {
+    panic!(
+        "timers need a blitz-io runtime: {}",
+        context::NO_RUNTIME_MESSAGE
+    )
 }
 
 /// Future returned by [`sleep`] and [`sleep_until`]; completes at its deadline.
@@ -98,14 +116,17 @@ fn current_handle() -> scheduler::Handle {
 #[must_use = "futures do nothing unless polled"]
 // `repr(C)`: word-aligned fields in a fixed order. With the default layout the small fields
 // were packed between the words, and moving a fresh `Sleep` into its parent future was copied
-// in 16-byte pieces that straddled the waker slot, so the drop's check of that slot waited on a
-// failed store-to-load forward (perf: most of the gap to Tokio in `timeout_ready`).
+// in 16-byte pieces that straddled a field the drop reads, so that read waited on a failed
+// store-to-load forward (perf: most of the gap to Tokio in `timeout_ready`).
 #[repr(C)]
 pub struct Sleep {
-    entry: TimerEntry,
+    /// Initialised by the first insertion into the wheel (`registered`), as Tokio defers its
+    /// entry's set-up too: a timer that never waits never writes or drops one.
+    entry: MaybeUninit<TimerEntry>,
     handle: scheduler::Handle,
     deadline: Instant,
-    /// Whether the entry may be linked in the wheel (it was scheduled at least once).
+    /// Whether `entry` is initialised and may be linked in the wheel (it was scheduled at
+    /// least once). Never cleared: the drop unlinks and drops the entry.
     registered: bool,
     _pinned: PhantomPinned,
 }
@@ -117,7 +138,7 @@ impl Sleep {
             handle,
             deadline,
             registered: false,
-            entry: TimerEntry::new(),
+            entry: MaybeUninit::uninit(),
             _pinned: PhantomPinned,
         }
     }
@@ -129,7 +150,9 @@ impl Sleep {
 
     /// Whether the deadline has passed (the timer fired, or the clock is past it).
     pub fn is_elapsed(&self) -> bool {
-        self.entry.state.is_fired() || self.deadline.into_std() <= self.handle.time().clock().now()
+        // SAFETY: the entry is live once `registered` (see `entry`).
+        let fired = self.registered && unsafe { self.entry().as_ref() }.state.is_fired();
+        fired || self.deadline.into_std() <= self.handle.time().clock().now()
     }
 
     /// Moves the deadline, earlier or later, whether or not the sleep already completed; it
@@ -142,10 +165,20 @@ impl Sleep {
         if this.registered {
             let driver = this.handle.time();
             let when = driver.tick_at_or_after(deadline.into_std());
-            // SAFETY: the entry is pinned in this future, which we hold exclusively, and it is
-            // unregistered before the future's memory goes away (Drop).
-            unsafe { driver.schedule(NonNull::from(&this.entry), when) };
+            // SAFETY: the entry is initialised (`registered`) and pinned in this future, which
+            // we hold exclusively, and it is unregistered before the future's memory goes away
+            // (Drop).
+            unsafe { driver.schedule(this.entry(), when) };
         }
+    }
+
+    /// The entry, for the driver and the state word. Only once `registered` is set.
+    fn entry(&self) -> NonNull<TimerEntry> {
+        debug_assert!(self.registered);
+        // SAFETY: `registered` says the entry was written; it is dropped only by `unregister`,
+        // after which the `Sleep` is gone. A pointer from a shared reference, as the driver
+        // writes only the entry's interior-mutable fields.
+        NonNull::from(unsafe { self.entry.assume_init_ref() })
     }
 
     fn poll_elapsed(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -157,12 +190,31 @@ impl Sleep {
             if deadline <= driver.clock().now() {
                 return Poll::Ready(());
             }
-            this.registered = true;
             let when = driver.tick_at_or_after(deadline);
+            // The first insertion: set the entry up in place (it is uninitialised, so nothing
+            // pinned is moved or leaked by the write).
+            this.entry.write(TimerEntry::new());
+            this.registered = true;
             // SAFETY: as in `reset`.
-            unsafe { driver.schedule(NonNull::from(&this.entry), when) };
+            unsafe { driver.schedule(this.entry(), when) };
         }
-        this.entry.state.poll_fired(cx.waker())
+        // SAFETY: the entry is live (`entry`), and only its atomic state word and the waker
+        // slot it guards are touched.
+        unsafe { this.entry().as_ref() }
+            .state
+            .poll_fired(cx.waker())
+    }
+
+    /// Unlinks the entry from the wheel and drops it (with the waker it holds). Out of line, so
+    /// that dropping a timer that never waited stays a flag test with no register spills.
+    #[inline(never)]
+    fn unregister(&mut self) {
+        let entry = self.entry();
+        // SAFETY: the entry is initialised (`registered`) and still in place (this is its
+        // future's drop); afterwards the driver never touches it again.
+        unsafe { self.handle.time().unregister(entry) };
+        // SAFETY: initialised, unlinked above, and never used again.
+        unsafe { self.entry.assume_init_drop() };
     }
 }
 
@@ -180,11 +232,10 @@ impl Future for Sleep {
 }
 
 impl Drop for Sleep {
+    #[inline]
     fn drop(&mut self) {
         if self.registered {
-            // SAFETY: the entry is still in place (this is its future's drop); afterwards the
-            // driver never touches it again.
-            unsafe { self.handle.time().unregister(NonNull::from(&self.entry)) };
+            self.unregister();
         }
     }
 }
