@@ -441,6 +441,12 @@ fn main() -> ExitCode {
     let metrics = rt.metrics();
     let polls = metrics.total_poll_count();
     tour.check("at least 10 000 task polls recorded", polls >= 10_000, true);
+    // A task's output reaches its JoinHandle a moment before the worker that ran it drops the
+    // task itself, so the count can lag the last join briefly: allow it a bounded moment.
+    let settle = Instant::now() + std::time::Duration::from_secs(5);
+    while metrics.num_alive_tasks() > 0 && Instant::now() < settle {
+        std::thread::yield_now();
+    }
     tour.check("no tasks left alive", metrics.num_alive_tasks(), 0);
 
     drop(rt);
