@@ -61,9 +61,21 @@ impl MioPoller {
         let _ = self.waker.wake();
     }
 
-    pub(crate) fn turn(&self, timeout: Option<Duration>, dispatch: super::Dispatch<'_>) {
+    /// Polls for up to `timeout`, but without blocking if `may_block()` is false once the turn
+    /// lock is held (see `Driver::turn_parked`).
+    pub(crate) fn turn(
+        &self,
+        timeout: Option<Duration>,
+        may_block: &dyn Fn() -> bool,
+        dispatch: super::Dispatch<'_>,
+    ) {
         let Ok(mut guard) = self.turn.try_lock() else {
             return;
+        };
+        let timeout = if may_block() {
+            timeout
+        } else {
+            Some(Duration::ZERO)
         };
         let (poll, events) = &mut *guard;
         match poll.poll(events, timeout) {

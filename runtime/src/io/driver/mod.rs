@@ -173,6 +173,16 @@ impl Driver {
     /// Waits up to `timeout` (`None`: until woken) for events and wakes their tasks. Returns
     /// at once, doing nothing, if another thread is turning the driver.
     pub(crate) fn turn(&self, timeout: Option<Duration>) {
+        self.turn_parked(timeout, &|| true);
+    }
+
+    /// As [`turn`](Self::turn) for a parked thread: `still_parked` is checked after the turn
+    /// lock is taken, and a thread that was woken meanwhile does not block. Without that
+    /// check a wake could be lost: the waker's event (an eventfd write) can be consumed by a
+    /// busy worker's non-blocking turn between the parker publishing "parked" and taking the
+    /// lock, and the parker would then sleep on an event that already came and went. Once the
+    /// lock is held, no other turn can take the event.
+    pub(crate) fn turn_parked(&self, timeout: Option<Duration>, still_parked: &dyn Fn() -> bool) {
         self.turns.fetch_add(1, Relaxed);
         let mut batch = WakeBatch::new();
         let mut dispatch = |events: &mut dyn Iterator<Item = (usize, Ready)>| {
@@ -199,9 +209,9 @@ impl Driver {
             self.events.fetch_add(count, Relaxed);
         };
         match &self.poller {
-            Poller::Mio(mio) => mio.turn(timeout, &mut dispatch),
+            Poller::Mio(mio) => mio.turn(timeout, still_parked, &mut dispatch),
             #[cfg(target_os = "linux")]
-            Poller::Uring(uring) => uring.turn(timeout, &mut dispatch),
+            Poller::Uring(uring) => uring.turn(timeout, still_parked, &mut dispatch),
         }
     }
 

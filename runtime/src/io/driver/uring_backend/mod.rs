@@ -298,11 +298,23 @@ impl UringPoller {
         }
     }
 
-    pub(crate) fn turn(&self, timeout: Option<Duration>, dispatch: super::Dispatch<'_>) {
+    /// Waits for up to `timeout`, but without blocking if `may_block()` is false once the
+    /// completion lock is held (see `Driver::turn_parked`).
+    pub(crate) fn turn(
+        &self,
+        timeout: Option<Duration>,
+        may_block: &dyn Fn() -> bool,
+        dispatch: super::Dispatch<'_>,
+    ) {
         let Ok(_cq) = self.cq.try_lock() else {
             return;
         };
         self.arm_driver_polls();
+        let timeout = if may_block() {
+            timeout
+        } else {
+            Some(Duration::ZERO)
+        };
         // SAFETY: we hold `cq`, the only place completions are read.
         let ready_now = unsafe { !self.ring.completion_shared().is_empty() };
         let submitter = self.ring.submitter();
@@ -359,7 +371,8 @@ impl UringPoller {
         drop(readiness);
         op_wakes.wake_all();
         if epoll_ready {
-            self.readiness.turn(Some(Duration::ZERO), dispatch);
+            self.readiness
+                .turn(Some(Duration::ZERO), &|| false, dispatch);
         }
     }
 
@@ -391,6 +404,7 @@ impl UringPoller {
             }
             self.turn(
                 Some((deadline - now).min(Duration::from_millis(50))),
+                &|| true,
                 &mut |events| events.for_each(drop),
             );
         }
