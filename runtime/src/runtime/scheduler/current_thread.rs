@@ -179,6 +179,8 @@ impl Context {
         let mut task_cx = TaskContext::from_waker(&waker);
         handle.woken.store(true, Release);
         let metrics = &handle.metrics.workers[0];
+        // Task polls (and rounds) since the I/O driver was last polled without blocking.
+        let mut since_io_poll = 0u32;
         loop {
             if handle.woken.swap(false, AcqRel) {
                 if let Poll::Ready(output) = task::budget(|| future.as_mut().poll(&mut task_cx)) {
@@ -194,6 +196,7 @@ impl Context {
                     break;
                 };
                 metrics.polls.incr();
+                since_io_poll += 1;
                 match task::budget(|| task.run()) {
                     task::Ran::Done => {}
                     task::Ran::Requeue(task) => self.push_local(task),
@@ -204,10 +207,17 @@ impl Context {
                 self.park(metrics);
             } else {
                 // Fire the timers that are due, then the tasks that yielded go to the back of
-                // the queue.
+                // the queue. The I/O driver costs a syscall, so it is polled when tasks yielded
+                // (they wait for a driver poll) or once per `event_interval` polls, not after
+                // every round: a ping-pong between the main future and a task would otherwise
+                // pay one per message.
                 handle.time.process();
-                if let Some(io) = handle.io() {
-                    io.turn(Some(std::time::Duration::ZERO));
+                since_io_poll += 1;
+                if since_io_poll >= handle.config.event_interval || !self.defer.is_empty() {
+                    since_io_poll = 0;
+                    if let Some(io) = handle.io() {
+                        io.turn(Some(std::time::Duration::ZERO));
+                    }
                 }
                 let mut core = self.core.borrow_mut();
                 let core = core.as_mut().expect("current-thread core missing");
