@@ -637,7 +637,9 @@ pub fn benchmarks_md(
          both sides. The `chan_*` rows compare the channels themselves: blitz-io's \
          `channel::mpmc` and `channel::oneshot` against `tokio::sync::mpsc` and \
          `tokio::sync::oneshot` (Tokio has no MPMC channel: `chan_mpmc_4p4c` shares one mpsc \
-         receiver behind a `tokio::sync::Mutex` on the Tokio side), on the Zig original's \
+         receiver behind a `tokio::sync::Mutex` on the Tokio side, and \
+         `chan_mpmc_4p4c_async_channel` runs the same case with the `async-channel` crate, a \
+         real MPMC channel, on Tokio's runtime in the Tokio columns), on the Zig original's \
          channel cases and Tokio's `benches/sync_mpsc.rs` and `benches/sync_mpsc_oneshot.rs` \
          (`request_reply`; its parks/op column is the number to watch). Their allocation \
          columns include creating the channel once per iteration. Tokio runtimes are built as in Tokio's \

@@ -2,7 +2,8 @@
 //! names and shapes, so a workload macro instantiated with `blitz` or `tokio` runs the same
 //! steps. Tokio's counterparts: `tokio::sync::mpsc` (its bounded and unbounded flavours are
 //! different types, hence the `u*` functions) and `tokio::sync::oneshot`. Tokio has no MPMC
-//! channel; its shared receiver is an mpsc receiver behind a `tokio::sync::Mutex`.
+//! channel; its shared receiver is an mpsc receiver behind a `tokio::sync::Mutex`. A third
+//! vocabulary, `async_chan`, covers just the MPMC case with the `async-channel` crate on Tokio.
 
 pub(crate) mod blitz {
     use blitz_io::channel::{mpmc, oneshot};
@@ -118,5 +119,31 @@ pub(crate) mod tokio {
     }
     pub(crate) async fn orecv<T>(rx: ORx<T>) -> Option<T> {
         rx.await.ok()
+    }
+}
+
+/// The subset of the vocabulary `mpmc_4p4c` needs, over the `async-channel` crate (a real MPMC
+/// channel: its receivers are cloned, not shared behind a lock), spawned on Tokio.
+pub(crate) mod async_chan {
+    pub(crate) use tokio::spawn;
+
+    pub(crate) type Tx<T> = async_channel::Sender<T>;
+    pub(crate) type Rx<T> = async_channel::Receiver<T>;
+    pub(crate) type SharedRx<T> = async_channel::Receiver<T>;
+
+    pub(crate) fn bounded<T>(cap: usize) -> (Tx<T>, Rx<T>) {
+        async_channel::bounded(cap)
+    }
+    pub(crate) async fn send<T>(tx: &Tx<T>, value: T) {
+        assert!(
+            tx.send(value).await.is_ok(),
+            "async-channel: channel closed"
+        );
+    }
+    pub(crate) fn share<T>(rx: Rx<T>) -> SharedRx<T> {
+        rx
+    }
+    pub(crate) async fn recv_shared<T>(rx: &SharedRx<T>) -> Option<T> {
+        rx.recv().await.ok()
     }
 }

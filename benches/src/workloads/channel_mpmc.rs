@@ -31,6 +31,55 @@ fn sum_to(n: usize) -> usize {
     n * (n - 1) / 2
 }
 
+/// `mpmc_4p4c` on its own, so the async-channel row can instantiate just this workload.
+macro_rules! mpmc_4p4c {
+    ($side:literal, $Runtime:ty) => {
+        pub(crate) fn mpmc_4p4c(rt: &$Runtime) {
+            let (count, sum) = rt.block_on(async {
+                let (tx, rx) = c::bounded::<usize>(1000);
+                let rx = std::sync::Arc::new(c::share(rx));
+                let per = MPMC_MESSAGES / 4;
+                let producers: Vec<_> = (0..4)
+                    .map(|p| {
+                        let tx = tx.clone();
+                        c::spawn(async move {
+                            for i in 0..per {
+                                c::send(&tx, p * per + i).await;
+                            }
+                        })
+                    })
+                    .collect();
+                drop(tx);
+                let consumers: Vec<_> = (0..4)
+                    .map(|_| {
+                        let rx = rx.clone();
+                        c::spawn(async move {
+                            let (mut count, mut sum) = (0usize, 0usize);
+                            while let Some(value) = c::recv_shared(&rx).await {
+                                count += 1;
+                                sum += value;
+                            }
+                            (count, sum)
+                        })
+                    })
+                    .collect();
+                for producer in producers {
+                    producer.await.unwrap();
+                }
+                let (mut count, mut sum) = (0, 0);
+                for consumer in consumers {
+                    let (c, s) = consumer.await.unwrap();
+                    count += c;
+                    sum += s;
+                }
+                (count, sum)
+            });
+            assert_eq!(count, MPMC_MESSAGES, "{}: mpmc_4p4c count", $side);
+            assert_eq!(sum, sum_to(MPMC_MESSAGES), "{}: mpmc_4p4c sum", $side);
+        }
+    };
+}
+
 macro_rules! workloads {
     ($side:literal, $Runtime:ty) => {
         pub(crate) fn try_send_100k(rt: &$Runtime) {
@@ -79,49 +128,7 @@ macro_rules! workloads {
             assert_eq!(sum, sum_to(ROUND_TRIPS), "{}: roundtrip_cap1", $side);
         }
 
-        pub(crate) fn mpmc_4p4c(rt: &$Runtime) {
-            let (count, sum) = rt.block_on(async {
-                let (tx, rx) = c::bounded::<usize>(1000);
-                let rx = std::sync::Arc::new(c::share(rx));
-                let per = MPMC_MESSAGES / 4;
-                let producers: Vec<_> = (0..4)
-                    .map(|p| {
-                        let tx = tx.clone();
-                        c::spawn(async move {
-                            for i in 0..per {
-                                c::send(&tx, p * per + i).await;
-                            }
-                        })
-                    })
-                    .collect();
-                drop(tx);
-                let consumers: Vec<_> = (0..4)
-                    .map(|_| {
-                        let rx = rx.clone();
-                        c::spawn(async move {
-                            let (mut count, mut sum) = (0usize, 0usize);
-                            while let Some(value) = c::recv_shared(&rx).await {
-                                count += 1;
-                                sum += value;
-                            }
-                            (count, sum)
-                        })
-                    })
-                    .collect();
-                for producer in producers {
-                    producer.await.unwrap();
-                }
-                let (mut count, mut sum) = (0, 0);
-                for consumer in consumers {
-                    let (c, s) = consumer.await.unwrap();
-                    count += c;
-                    sum += s;
-                }
-                (count, sum)
-            });
-            assert_eq!(count, MPMC_MESSAGES, "{}: mpmc_4p4c count", $side);
-            assert_eq!(sum, sum_to(MPMC_MESSAGES), "{}: mpmc_4p4c sum", $side);
-        }
+        mpmc_4p4c!($side, $Runtime);
 
         pub(crate) fn uncontended_bounded(rt: &$Runtime) {
             let sum = rt.block_on(async {
@@ -223,4 +230,12 @@ pub(crate) mod tokio {
     use super::super::channel_api::tokio as c;
     use super::*;
     workloads!("tokio", ::tokio::runtime::Runtime);
+}
+
+/// `mpmc_4p4c` with the `async-channel` crate on Tokio's runtime: a real MPMC channel on the
+/// other side, beside Tokio's own mpsc-behind-a-mutex.
+pub(crate) mod async_channel_on_tokio {
+    use super::super::channel_api::async_chan as c;
+    use super::*;
+    mpmc_4p4c!("async-channel", ::tokio::runtime::Runtime);
 }

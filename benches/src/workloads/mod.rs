@@ -154,6 +154,7 @@ enum Kind {
     ChanRoundtripCap1,
     ChanOneshot,
     ChanMpmc4p4c,
+    ChanMpmc4p4cAsyncChannel,
     ChanUncontendedBounded,
     ChanUncontendedUnbounded,
     ChanContentionBounded,
@@ -493,7 +494,7 @@ fn sync_b() -> Vec<Workload> {
 fn channel_workloads(list: &mut Vec<Workload>) {
     use channel_mpmc::{BIG, CONTENTION_TASKS, MPMC_MESSAGES, PER_TASK, ROUND_TRIPS};
     let mpsc = "sync_mpsc.rs";
-    let rows: [(Kind, &str, Class, Flavor, usize, &str, &str); 15] = [
+    let rows: [(Kind, &str, Class, Flavor, usize, &str, &str); 16] = [
         (
             Kind::ChanTrySend100k,
             "chan_try_send_100k",
@@ -538,6 +539,15 @@ fn channel_workloads(list: &mut Vec<Workload>) {
             MPMC_MESSAGES,
             "message",
             "Zig original: MPMC 4+4, cap 1000 (Tokio: mpsc + shared receiver in a Mutex)",
+        ),
+        (
+            Kind::ChanMpmc4p4cAsyncChannel,
+            "chan_mpmc_4p4c_async_channel",
+            Class::MtThroughput,
+            Flavor::MultiThread(4),
+            MPMC_MESSAGES,
+            "message",
+            "MPMC 4+4, cap 1000; the Tokio column is the async-channel crate on Tokio's runtime",
         ),
         (
             Kind::ChanUncontendedBounded,
@@ -763,6 +773,9 @@ impl Workload {
             },
             Kind::SleepFire => time::tokio_side::sleep_fire(rt),
             Kind::SleepMany => time::tokio_side::sleep_many(rt),
+            Kind::ChanMpmc4p4cAsyncChannel => {
+                channel_mpmc::async_channel_on_tokio::mpmc_4p4c(rt);
+            }
             kind => run_channel_tokio(kind, rt),
         }
     }
@@ -778,7 +791,8 @@ macro_rules! run_channel {
                 Kind::ChanFillDrain100k => m::fill_drain_100k(rt),
                 Kind::ChanRoundtripCap1 => m::roundtrip_cap1(rt),
                 Kind::ChanOneshot => o::create_send_recv(rt),
-                Kind::ChanMpmc4p4c => m::mpmc_4p4c(rt),
+                // The async-channel row's blitz-io side is the same workload.
+                Kind::ChanMpmc4p4c | Kind::ChanMpmc4p4cAsyncChannel => m::mpmc_4p4c(rt),
                 Kind::ChanUncontendedBounded => m::uncontended_bounded(rt),
                 Kind::ChanUncontendedUnbounded => m::uncontended_unbounded(rt),
                 Kind::ChanContentionBounded => m::contention_bounded(rt, 1_000_000, false),
