@@ -43,6 +43,8 @@ struct OpCore<'a> {
     kind: OpKind,
     /// The io_uring op slot while an op is in flight.
     in_flight: Option<usize>,
+    /// An io_uring op came back `-EAGAIN`: wait for readiness before submitting again.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     wait_ready: bool,
 }
 
@@ -140,6 +142,7 @@ impl<'a> OpCore<'a> {
     }
 }
 
+#[cfg(target_os = "linux")]
 fn errno_result(result: i32) -> io::Result<usize> {
     if result < 0 {
         Err(io::Error::from_raw_os_error(-result))

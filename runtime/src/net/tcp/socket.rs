@@ -39,11 +39,16 @@ impl TcpSocket {
     }
 
     fn new(domain: Domain) -> io::Result<TcpSocket> {
-        let inner = Socket::new(
-            domain,
-            Type::STREAM.nonblocking().cloexec(),
-            Some(Protocol::TCP),
-        )?;
+        // `Socket::new` sets close-on-exec itself. Where the socket type takes a non-blocking
+        // flag, one syscall makes the socket; elsewhere (macOS, BSDs) it is a second call.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let inner = Socket::new(domain, Type::STREAM.nonblocking(), Some(Protocol::TCP))?;
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let inner = {
+            let socket = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
+            socket.set_nonblocking(true)?;
+            socket
+        };
         Ok(TcpSocket { inner })
     }
 
