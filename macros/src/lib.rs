@@ -20,6 +20,7 @@
 mod entry;
 mod errors;
 mod machine;
+mod names;
 mod task;
 
 use proc_macro::TokenStream;

@@ -142,20 +142,7 @@ fn lower_variant(variant: &parse::Variant) -> Variant {
 
 /// A struct step's tag variant: `wait_for_reply` -> `WaitForReply`.
 pub(crate) fn upper_camel(ident: &Ident) -> String {
-    let text = ident.to_string();
-    let text = text.strip_prefix("r#").unwrap_or(&text);
-    let mut out = String::new();
-    for word in text.split('_').filter(|w| !w.is_empty()) {
-        let mut chars = word.chars();
-        if let Some(first) = chars.next() {
-            out.extend(first.to_uppercase());
-            out.push_str(chars.as_str());
-        }
-    }
-    if out.is_empty() {
-        out.push_str("Step");
-    }
-    out
+    crate::names::upper_camel(ident, "Step")
 }
 
 /// The step method of a variant: `WaitForReply` -> `wait_for_reply`, `HTTPGet` -> `http_get`;

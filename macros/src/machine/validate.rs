@@ -267,7 +267,9 @@ fn enum_variants(enum_span: Span, variants: &[Variant], errors: &mut Errors) {
                 errors.spanned(
                     span,
                     format!(
-                        "state `{}` has `#[pin]` fields, so its step cannot take it by value                          (that would move pinned data); drop `by_value` to receive `Pin<&mut _>`                          and `&mut _` instead",
+                        "state `{}` has `#[pin]` fields, so its step cannot take it by value \
+                         (that would move pinned data); drop `by_value` to receive `Pin<&mut _>` \
+                         and `&mut _` instead",
                         variant.ident
                     ),
                 );

@@ -1,6 +1,7 @@
 //! Parsing the arguments of `#[task]`, validating the function, and lowering its signature
 //! (elided lifetimes named, the future's name chosen).
 
+use crate::names::upper_camel;
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::parse::Parser;
@@ -226,7 +227,7 @@ pub(crate) fn lower(config: &Config, function: &syn::ItemFn, errors: &mut Errors
     let name = config
         .name
         .clone()
-        .unwrap_or_else(|| syn::Ident::new(&upper_camel(&sig.ident), sig.ident.span()));
+        .unwrap_or_else(|| syn::Ident::new(&upper_camel(&sig.ident, "Task"), sig.ident.span()));
     Lowered {
         name,
         generics,
@@ -234,24 +235,6 @@ pub(crate) fn lower(config: &Config, function: &syn::ItemFn, errors: &mut Errors
         arg_pats,
         output,
     }
-}
-
-/// `fetch_user` -> `FetchUser` (raw identifiers lose their `r#`).
-fn upper_camel(ident: &syn::Ident) -> String {
-    let text = ident.to_string();
-    let text = text.strip_prefix("r#").unwrap_or(&text);
-    let mut out = String::new();
-    for part in text.split('_').filter(|part| !part.is_empty()) {
-        let mut chars = part.chars();
-        if let Some(first) = chars.next() {
-            out.extend(first.to_uppercase());
-            out.push_str(chars.as_str());
-        }
-    }
-    if out.is_empty() {
-        out.push_str("Task");
-    }
-    out
 }
 
 /// Names each elided lifetime of an argument type (`&T`, `'_`) and records what `#[task]`
@@ -327,24 +310,5 @@ impl VisitMut for ElisionFiller {
         &mut self,
         _: &mut syn::ParenthesizedGenericArguments,
     ) {
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::upper_camel;
-
-    fn camel(name: &str) -> String {
-        upper_camel(&syn::parse_str(name).unwrap())
-    }
-
-    #[test]
-    fn names_are_upper_camel_case() {
-        assert_eq!(camel("fetch_user"), "FetchUser");
-        assert_eq!(camel("add"), "Add");
-        assert_eq!(camel("_private_work"), "PrivateWork");
-        assert_eq!(camel("read__twice_2"), "ReadTwice2");
-        assert_eq!(camel("r#match"), "Match");
-        assert_eq!(camel("Already"), "Already");
     }
 }
