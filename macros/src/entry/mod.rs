@@ -1,11 +1,11 @@
 //! `#[blitz_io::main]` and `#[blitz_io::test]`: parse, validate, generate.
 //!
-//! ```ignore
+//! ```text
 //! #[blitz_io::main(worker_threads = 2)]
 //! async fn main() -> Result<(), Error> { body }
 //! ```
 //! expands to
-//! ```ignore
+//! ```text
 //! fn main() -> Result<(), Error> {
 //!     let body = async move { body };
 //!     ::blitz_io::__private::entry_runtime(
