@@ -241,6 +241,7 @@ fn tcp_socket_builder_sets_options_then_listens_and_connects() {
     on_each_backend(|_| async {
         let socket = TcpSocket::new_v4().unwrap();
         socket.set_reuseaddr(true).unwrap();
+        #[cfg(unix)]
         socket.set_reuseport(true).unwrap();
         socket.set_send_buffer_size(32 * 1024).unwrap();
         socket.set_keepalive(Some(Duration::from_secs(30))).unwrap();

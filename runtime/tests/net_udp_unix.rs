@@ -1,13 +1,19 @@
-//! UDP and Unix-domain sockets on both I/O backends.
+//! UDP and Unix-domain sockets on both I/O backends. The Unix-domain tests are Unix only; the
+//! UDP ones run everywhere (Windows included).
 
 mod common;
 
 use std::io;
 
-use blitz_io::io::{AsyncReadExt, AsyncWriteExt};
-use blitz_io::net::{UdpSocket, UnixDatagram, UnixListener, UnixStream};
+use blitz_io::net::UdpSocket;
+#[cfg(unix)]
+use blitz_io::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::{UnixDatagram, UnixListener, UnixStream},
+};
 use common::on_each_backend;
 
+#[cfg(unix)]
 fn socket_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("blitz-io-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -67,6 +73,7 @@ fn udp_try_ops_report_would_block_and_options_stick() {
     });
 }
 
+#[cfg(unix)]
 #[test]
 fn unix_streams_echo_through_a_listener_and_as_a_pair() {
     on_each_backend(|backend| async move {
@@ -101,6 +108,7 @@ fn unix_streams_echo_through_a_listener_and_as_a_pair() {
     });
 }
 
+#[cfg(unix)]
 #[test]
 fn unix_datagrams_travel_between_paths_and_pairs() {
     on_each_backend(|backend| async move {
@@ -128,6 +136,7 @@ fn unix_datagrams_travel_between_paths_and_pairs() {
     });
 }
 
+#[cfg(unix)]
 #[test]
 fn a_blitz_stream_works_where_tokio_io_traits_are_required() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};

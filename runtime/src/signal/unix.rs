@@ -115,7 +115,7 @@ pub struct Signal {
 /// ```
 #[track_caller]
 pub fn signal(kind: SignalKind) -> io::Result<Signal> {
-    let listener = super::registry::subscribe(kind.0)?;
+    let listener = super::self_pipe::subscribe(kind.0)?;
     Ok(Signal { listener })
 }
 

@@ -52,6 +52,7 @@ pub(crate) struct Driver {
     active: Backend,
     fallback_reason: Option<String>,
     is_shutdown: AtomicBool,
+    #[cfg(unix)]
     signals_registered: AtomicBool,
     /// Sockets currently registered.
     sockets: std::sync::atomic::AtomicUsize,
@@ -82,6 +83,7 @@ impl Driver {
             active,
             fallback_reason,
             is_shutdown: AtomicBool::new(false),
+            #[cfg(unix)]
             signals_registered: AtomicBool::new(false),
             sockets: std::sync::atomic::AtomicUsize::new(0),
             turns: AtomicU64::new(0),
@@ -110,7 +112,6 @@ impl Driver {
     }
 
     /// Adds a socket. `source` is registered with the OS poller (mio) under the new token.
-    #[cfg(unix)]
     pub(crate) fn register<S>(
         &self,
         source: &mut S,
@@ -192,7 +193,7 @@ impl Driver {
                 if token >= WAKE_TOKEN {
                     #[cfg(unix)]
                     if token == SIGNAL_TOKEN {
-                        crate::signal::registry::on_driver_event();
+                        crate::signal::self_pipe::on_driver_event();
                     }
                     continue;
                 }
@@ -254,10 +255,12 @@ impl Driver {
     }
 
     /// True the first time: the caller then registers the signal pipe.
+    #[cfg(unix)]
     pub(crate) fn mark_signals_registered(&self) -> bool {
         !self.signals_registered.swap(true, AcqRel)
     }
 
+    #[cfg(unix)]
     pub(crate) fn unmark_signals_registered(&self) {
         self.signals_registered.store(false, Release);
     }

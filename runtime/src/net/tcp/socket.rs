@@ -121,7 +121,7 @@ impl TcpSocket {
     pub async fn connect(self, addr: SocketAddr) -> io::Result<TcpStream> {
         match self.inner.connect(&addr.into()) {
             Ok(()) => {}
-            Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => {}
+            Err(error) if crate::io::sys::connect_in_progress(&error) => {}
             Err(error) => return Err(error),
         }
         let std: std::net::TcpStream = self.inner.into();
