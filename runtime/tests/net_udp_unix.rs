@@ -41,7 +41,14 @@ fn udp_datagrams_echo_to_their_senders() {
             assert_eq!(client.send(&message).await.unwrap(), message.len());
             let mut buf = [0u8; 1500];
             let mut peeked = [0u8; 4];
-            assert_eq!(client.peek(&mut peeked).await.unwrap(), 4);
+            match client.peek(&mut peeked).await {
+                Ok(n) => assert_eq!(n, 4),
+                // Windows fills the buffer but reports a longer datagram as WSAEMSGSIZE.
+                Err(error) if cfg!(windows) && error.raw_os_error() == Some(10040) => {
+                    assert!(message.len() > peeked.len());
+                }
+                Err(error) => panic!("peek: {error}"),
+            }
             assert_eq!(peeked, i.to_le_bytes());
             let n = client.recv(&mut buf).await.unwrap();
             assert_eq!(&buf[..n], &message[..]);
