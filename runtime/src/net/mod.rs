@@ -42,6 +42,8 @@
 //! .unwrap();
 //! ```
 
+// Platform support: TCP and UDP everywhere mio runs (epoll, kqueue, IOCP); Unix-domain
+// sockets on Unix only.
 mod addr;
 pub mod tcp;
 mod udp;

@@ -8,10 +8,11 @@
 //! - Unix: a process-wide handler per signal number writes a byte into a self-pipe that every
 //!   runtime's driver watches; the driver that sees it publishes (`self_pipe`).
 //! - Windows: the console runs the control handler on a thread of its own, which publishes
-//!   directly ([`windows`]).
+//!   directly (`windows`).
 //!
-//! [`ctrl_c`] is the portable entry point; [`unix::signal`] and [`windows::ctrl_break`] are
-//! the platform-specific ones (each module exists only on its platform).
+//! [`ctrl_c`] is the portable entry point. The platform modules exist only on their platform:
+//! `unix` (`signal(SignalKind)` for any catchable signal) and `windows` (`ctrl_c()`,
+//! `ctrl_break()` as streams).
 //!
 //! ```no_run
 //! blitz_io::run(async {

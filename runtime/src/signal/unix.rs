@@ -1,4 +1,5 @@
-//! Unix signals as a stream of deliveries.
+//! Unix signals as a stream of deliveries. Available on Unix only; on Windows see
+//! `signal::windows` (Ctrl-C, Ctrl-Break) and the portable [`ctrl_c`](super::ctrl_c).
 
 use std::io;
 use std::task::{Context, Poll};

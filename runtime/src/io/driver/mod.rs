@@ -1,6 +1,6 @@
 //! The I/O driver: one per runtime, one interface, two backends.
 //!
-//! - **mio** (epoll, kqueue): readiness based. Sockets are registered edge-triggered for
+//! - **mio** (epoll, kqueue, IOCP): readiness based. Sockets are registered edge-triggered for
 //!   reads and writes once; events set readiness bits in the socket's [`ScheduledIo`].
 //! - **io_uring** (Linux): completion based. Owned-buffer operations submit real `RECV`/`SEND`
 //!   ops; readiness (for the `AsyncRead`/`AsyncWrite` and try-op paths) comes from an epoll
@@ -12,7 +12,8 @@
 //! Where it lives: one driver per runtime, shared by every worker (decision and measurements in
 //! `docs/decisions.md`). The scheduler thread that holds the time driver's token parks *inside*
 //! this driver (`epoll_wait` / `io_uring_enter` with the next timer's deadline as timeout);
-//! waking that thread goes through the driver's own waker (an eventfd on both backends). Busy
+//! waking that thread goes through the driver's own waker (an eventfd on Linux, on both
+//! backends; elsewhere mio's `Waker`: a kqueue user event, an IOCP completion packet). Busy
 //! workers poll it without blocking on their maintenance interval (every `event_interval`
 //! tasks, 61 by default). Only one thread turns the driver at a time; the others never wait
 //! for it (they `try_lock`).

@@ -57,7 +57,7 @@ impl TcpSocket {
         self.inner.set_reuse_address(reuse)
     }
 
-    /// `SO_REUSEPORT`.
+    /// `SO_REUSEPORT`. Available on Unix only (not on Solaris/illumos).
     #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
     pub fn set_reuseport(&self, reuse: bool) -> io::Result<()> {
         self.inner.set_reuse_port(reuse)
