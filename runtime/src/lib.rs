@@ -14,8 +14,8 @@
 //! - the **blocking pool** ([`task::spawn_blocking`]) for work that would stall a worker;
 //! - the **time driver** ([`time`]): a hierarchical timer wheel advanced through the
 //!   scheduler's park abstraction;
-//! - the **I/O driver** behind [`net`] and [`signal`]: io_uring or mio (epoll, kqueue), one per
-//!   runtime, which the parked worker holding the timer token sleeps in; sockets offer
+//! - the **I/O driver** behind [`net`] and [`signal`]: io_uring or mio (epoll, kqueue, IOCP),
+//!   one per runtime, which the parked worker holding the timer token sleeps in; sockets offer
 //!   try-ops, readiness futures, the `futures-io` traits ([`io`]) and owned-buffer operations.
 //!
 //! ```

@@ -1,5 +1,7 @@
 //! Accept under `EMFILE`, in a child process of its own (it exhausts its descriptor table):
 //! the accept fails with the real error, and the listener works again once descriptors free up.
+//! Unix only: Windows has no per-process descriptor table to exhaust.
+#![cfg(unix)]
 
 mod common;
 

@@ -1,13 +1,19 @@
-//! UDP and Unix-domain sockets on both I/O backends.
+//! UDP and Unix-domain sockets on both I/O backends. The Unix-domain tests are Unix only; the
+//! UDP ones run everywhere (Windows included).
 
 mod common;
 
 use std::io;
 
-use blitz_io::io::{AsyncReadExt, AsyncWriteExt};
-use blitz_io::net::{UdpSocket, UnixDatagram, UnixListener, UnixStream};
+use blitz_io::net::UdpSocket;
+#[cfg(unix)]
+use blitz_io::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::{UnixDatagram, UnixListener, UnixStream},
+};
 use common::on_each_backend;
 
+#[cfg(unix)]
 fn socket_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("blitz-io-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -35,7 +41,14 @@ fn udp_datagrams_echo_to_their_senders() {
             assert_eq!(client.send(&message).await.unwrap(), message.len());
             let mut buf = [0u8; 1500];
             let mut peeked = [0u8; 4];
-            assert_eq!(client.peek(&mut peeked).await.unwrap(), 4);
+            match client.peek(&mut peeked).await {
+                Ok(n) => assert_eq!(n, 4),
+                // Windows fills the buffer but reports a longer datagram as WSAEMSGSIZE.
+                Err(error) if cfg!(windows) && error.raw_os_error() == Some(10040) => {
+                    assert!(message.len() > peeked.len());
+                }
+                Err(error) => panic!("peek: {error}"),
+            }
             assert_eq!(peeked, i.to_le_bytes());
             let n = client.recv(&mut buf).await.unwrap();
             assert_eq!(&buf[..n], &message[..]);
@@ -67,6 +80,7 @@ fn udp_try_ops_report_would_block_and_options_stick() {
     });
 }
 
+#[cfg(unix)]
 #[test]
 fn unix_streams_echo_through_a_listener_and_as_a_pair() {
     on_each_backend(|backend| async move {
@@ -101,6 +115,7 @@ fn unix_streams_echo_through_a_listener_and_as_a_pair() {
     });
 }
 
+#[cfg(unix)]
 #[test]
 fn unix_datagrams_travel_between_paths_and_pairs() {
     on_each_backend(|backend| async move {
@@ -128,6 +143,7 @@ fn unix_datagrams_travel_between_paths_and_pairs() {
     });
 }
 
+#[cfg(unix)]
 #[test]
 fn a_blitz_stream_works_where_tokio_io_traits_are_required() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};

@@ -124,6 +124,27 @@ fn forced_backends_are_used_and_auto_resolves() {
     }
 }
 
+/// Off Linux there is no io_uring: forcing it is a typed build error naming why, never a
+/// panic, and `Auto` is mio with that reason.
+#[cfg(not(target_os = "linux"))]
+#[test]
+fn io_uring_off_linux_is_a_typed_build_error() {
+    for (name, builder) in builders() {
+        match builder().backend(Backend::IoUring).build() {
+            Err(BuildError::BackendUnavailable { backend, reason }) => {
+                assert_eq!(backend, Backend::IoUring, "{name}");
+                assert!(reason.contains("Linux"), "{name}: {reason}");
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+        let rt = builder().backend(Backend::Auto).build().unwrap();
+        assert_eq!(rt.handle().backend(), Backend::Mio, "{name}");
+        if std::env::var_os("BLITZ_IO_BACKEND").is_none() {
+            assert!(rt.handle().backend_fallback_reason().is_some(), "{name}");
+        }
+    }
+}
+
 #[test]
 fn build_errors_convert_to_io_errors() {
     let error = Builder::new_multi_thread()

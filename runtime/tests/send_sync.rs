@@ -398,3 +398,28 @@ mod channels {
     assert_type!(oneshot::RecvError: Send, Sync, Unpin);
     assert_type!(oneshot::TryRecvError: Send, Sync, Unpin);
 }
+
+// Networking. A socket is shared by a reader task and a writer task: Send and Sync.
+assert_type!(blitz_io::net::TcpListener: Send, Sync, Unpin);
+assert_type!(blitz_io::net::TcpStream: Send, Sync, Unpin);
+assert_type!(blitz_io::net::TcpSocket: Send, Sync, Unpin);
+assert_type!(blitz_io::net::UdpSocket: Send, Sync, Unpin);
+#[cfg(unix)]
+assert_type!(blitz_io::net::UnixListener: Send, Sync, Unpin);
+#[cfg(unix)]
+assert_type!(blitz_io::net::UnixStream: Send, Sync, Unpin);
+#[cfg(unix)]
+assert_type!(blitz_io::net::UnixDatagram: Send, Sync, Unpin);
+// Owned-buffer operations borrow the socket (through the platform glue, `io::sys`) and own the
+// buffer: Send and Sync on every platform when the buffer is.
+assert_type!(blitz_io::io::ReadOwned<'static, Vec<u8>>: Send, Sync, Unpin);
+assert_type!(blitz_io::io::WriteOwned<'static, Vec<u8>>: Send, Sync, Unpin);
+
+// Signals: a listener moves to whichever task awaits it.
+assert_value!(blitz_io::signal::ctrl_c() => Send);
+#[cfg(unix)]
+assert_type!(blitz_io::signal::unix::Signal: Send, Sync, Unpin);
+#[cfg(windows)]
+assert_type!(blitz_io::signal::windows::CtrlC: Send, Sync, Unpin);
+#[cfg(windows)]
+assert_type!(blitz_io::signal::windows::CtrlBreak: Send, Sync, Unpin);

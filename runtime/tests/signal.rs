@@ -1,4 +1,7 @@
 //! Signals on both I/O backends: a test sends the process a signal and a listener sees it.
+//! Unix only; Windows' console events are tested by the crate's unit tests (`signal::windows`),
+//! which call the console handler as the console thread would.
+#![cfg(unix)]
 
 mod common;
 

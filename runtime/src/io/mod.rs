@@ -25,6 +25,7 @@ mod owned_op;
 pub(crate) mod poll_evented;
 mod ready;
 pub(crate) mod registration;
+pub(crate) mod sys;
 mod util;
 
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};

@@ -12,13 +12,14 @@
 
 use std::future::Future;
 use std::io;
-use std::os::fd::RawFd;
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use super::driver::Direction;
 use super::owned::{IoBuf, IoBufMut};
 use super::registration::Registration;
+use super::sys::{OwnedOpIo, RawSocket};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum OpKind {
@@ -39,7 +40,9 @@ pub enum Cancelled<B> {
 /// The buffer-independent part: submission, `-EAGAIN` handling, readiness fallback.
 struct OpCore<'a> {
     registration: &'a Registration,
-    fd: RawFd,
+    io: &'a dyn OwnedOpIo,
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    fd: RawSocket,
     kind: OpKind,
     /// The io_uring op slot while an op is in flight.
     in_flight: Option<usize>,
@@ -49,10 +52,11 @@ struct OpCore<'a> {
 }
 
 impl<'a> OpCore<'a> {
-    fn new(registration: &'a Registration, fd: RawFd, kind: OpKind) -> OpCore<'a> {
+    fn new(registration: &'a Registration, io: &'a dyn OwnedOpIo, kind: OpKind) -> OpCore<'a> {
         OpCore {
             registration,
-            fd,
+            io,
+            fd: io.handle(),
             kind,
             in_flight: None,
             wait_ready: false,
@@ -99,21 +103,17 @@ impl<'a> OpCore<'a> {
                 self.in_flight = Some(submitted?);
             }
         }
-        let (fd, kind) = (self.fd, self.kind);
-        self.registration.poll_io(cx, self.direction(), || {
-            // SAFETY: `ptr` is valid for `len` bytes (reads: writable, sends: initialised).
-            let n = unsafe {
-                match kind {
-                    OpKind::Recv => libc::recv(fd, ptr.cast(), len, 0),
-                    OpKind::Send => libc::send(fd, ptr.cast(), len, libc::MSG_NOSIGNAL),
-                }
-            };
-            if n < 0 {
-                Err(io::Error::last_os_error())
-            } else {
-                Ok(n as usize)
-            }
-        })
+        let (io, kind) = (self.io, self.kind);
+        self.registration
+            .poll_io(cx, self.direction(), || match kind {
+                // SAFETY: `ptr` is valid for writes of `len` bytes and nothing else uses the
+                // buffer while the future borrows it; `MaybeUninit` admits uninitialised bytes.
+                OpKind::Recv => io.recv_uninit(unsafe {
+                    std::slice::from_raw_parts_mut(ptr.cast::<MaybeUninit<u8>>(), len)
+                }),
+                // SAFETY: for a send, `ptr[..len]` is the buffer's initialised part.
+                OpKind::Send => io.send(unsafe { std::slice::from_raw_parts(ptr, len) }),
+            })
     }
 
     /// Cancels an op in flight: `None` if it was cancelled (or none was in flight), else its
@@ -175,9 +175,9 @@ impl<B: IoBufMut> Unpin for ReadOwned<'_, B> {}
 impl<B: IoBuf> Unpin for WriteOwned<'_, B> {}
 
 impl<'a, B: IoBufMut> ReadOwned<'a, B> {
-    pub(crate) fn new(registration: &'a Registration, fd: RawFd, buf: B) -> Self {
+    pub(crate) fn new(registration: &'a Registration, io: &'a dyn OwnedOpIo, buf: B) -> Self {
         ReadOwned {
-            core: OpCore::new(registration, fd, OpKind::Recv),
+            core: OpCore::new(registration, io, OpKind::Recv),
             buf: Some(buf),
         }
     }
@@ -201,9 +201,14 @@ impl<'a, B: IoBufMut> ReadOwned<'a, B> {
 }
 
 impl<'a, B: IoBuf> WriteOwned<'a, B> {
-    pub(crate) fn new(registration: &'a Registration, fd: RawFd, buf: B, start: usize) -> Self {
+    pub(crate) fn new(
+        registration: &'a Registration,
+        io: &'a dyn OwnedOpIo,
+        buf: B,
+        start: usize,
+    ) -> Self {
         WriteOwned {
-            core: OpCore::new(registration, fd, OpKind::Send),
+            core: OpCore::new(registration, io, OpKind::Send),
             buf: Some(buf),
             start,
         }

@@ -16,10 +16,7 @@ pub(crate) struct PollEvented<E: mio::event::Source> {
     registration: Registration,
 }
 
-impl<E> PollEvented<E>
-where
-    E: mio::event::Source + std::os::fd::AsRawFd,
-{
+impl<E: mio::event::Source> PollEvented<E> {
     /// Registers `io` for reads and writes with the current runtime.
     #[track_caller]
     pub(crate) fn new(mut io: E) -> io::Result<PollEvented<E>> {

@@ -42,6 +42,8 @@
 //! .unwrap();
 //! ```
 
+// Platform support: TCP and UDP everywhere mio runs (epoll, kqueue, IOCP); Unix-domain
+// sockets on Unix only.
 mod addr;
 pub mod tcp;
 mod udp;
@@ -81,13 +83,15 @@ macro_rules! readiness_methods {
 
         /// Runs a custom non-blocking operation `f` on the socket if the driver last reported
         /// it ready for `interest`; `WouldBlock` otherwise. When `f` returns `WouldBlock`, the
-        /// readiness is cleared so that the next wait really waits.
+        /// readiness is cleared so that the next wait really waits (and, on Windows, the
+        /// socket's IOCP poll is re-armed: `f` runs inside mio's `try_io`).
         pub fn try_io<R>(
             &self,
             interest: $crate::io::Interest,
             f: impl FnOnce() -> std::io::Result<R>,
         ) -> std::io::Result<R> {
-            self.io.registration().try_io(interest, f)
+            let io = self.io.get_ref();
+            self.io.registration().try_io(interest, || io.try_io(f))
         }
 
         /// Waits for `interest` and runs the non-blocking `f` until it stops returning
@@ -95,9 +99,13 @@ macro_rules! readiness_methods {
         pub async fn async_io<R>(
             &self,
             interest: $crate::io::Interest,
-            f: impl FnMut() -> std::io::Result<R>,
+            mut f: impl FnMut() -> std::io::Result<R>,
         ) -> std::io::Result<R> {
-            self.io.registration().async_io(interest, f).await
+            let io = self.io.get_ref();
+            self.io
+                .registration()
+                .async_io(interest, || io.try_io(&mut f))
+                .await
         }
     };
 }
@@ -116,8 +124,7 @@ macro_rules! owned_buffer_methods {
         ///
         /// [`ReadOwned::cancel`]: crate::io::ReadOwned::cancel
         pub fn read_owned<B: $crate::io::IoBufMut>(&self, buf: B) -> $crate::io::ReadOwned<'_, B> {
-            use std::os::fd::AsRawFd;
-            $crate::io::ReadOwned::new(self.io.registration(), self.io.get_ref().as_raw_fd(), buf)
+            $crate::io::ReadOwned::new(self.io.registration(), self.io.get_ref(), buf)
         }
 
         /// Writes from `buf` (its initialised bytes) and hands it back with the count written,
@@ -125,13 +132,7 @@ macro_rules! owned_buffer_methods {
         ///
         /// Cancel safety: dropping it may leave an unknown prefix written.
         pub fn write_owned<B: $crate::io::IoBuf>(&self, buf: B) -> $crate::io::WriteOwned<'_, B> {
-            use std::os::fd::AsRawFd;
-            $crate::io::WriteOwned::new(
-                self.io.registration(),
-                self.io.get_ref().as_raw_fd(),
-                buf,
-                0,
-            )
+            $crate::io::WriteOwned::new(self.io.registration(), self.io.get_ref(), buf, 0)
         }
 
         /// Writes all of `buf` and hands it back.
@@ -141,13 +142,12 @@ macro_rules! owned_buffer_methods {
             &self,
             buf: B,
         ) -> (std::io::Result<()>, B) {
-            use std::os::fd::AsRawFd;
             let mut buf = buf;
             let mut start = 0;
             while start < buf.bytes_init() {
                 let op = $crate::io::WriteOwned::new(
                     self.io.registration(),
-                    self.io.get_ref().as_raw_fd(),
+                    self.io.get_ref(),
                     buf,
                     start,
                 );

@@ -14,6 +14,11 @@ use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
 /// Every receive is cancel-safe: a datagram is taken from the socket only in the poll that
 /// returns it.
 ///
+/// A datagram larger than the buffer given to a receive or peek: on Unix the buffer is filled
+/// and the call returns its length (a receive discards the rest); on Windows the buffer is
+/// filled too, but the call returns an error (`WSAEMSGSIZE`, raw OS error 10040), and a
+/// receive still takes the datagram. Size buffers for the largest datagram you expect.
+///
 /// ```
 /// use blitz_io::net::UdpSocket;
 ///
@@ -221,5 +226,33 @@ impl fmt::Debug for UdpSocket {
         f.debug_struct("UdpSocket")
             .field("local_addr", &self.local_addr().ok())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsRawFd for UdpSocket {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsFd for UdpSocket {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::AsRawSocket for UdpSocket {
+    fn as_raw_socket(&self) -> std::os::windows::io::RawSocket {
+        self.io.get_ref().as_raw_socket()
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::AsSocket for UdpSocket {
+    fn as_socket(&self) -> std::os::windows::io::BorrowedSocket<'_> {
+        self.io.get_ref().as_socket()
     }
 }

@@ -1,19 +1,25 @@
-//! The process-wide part of signal handling: the self-pipe, one `watch` channel per signal
-//! number, and the handler that feeds them.
+//! The portable part of signal handling: one slot per signal (a Unix signal number, or a
+//! Windows console event), each a version counter that listeners compare against.
+//!
+//! A platform's handler calls [`mark_pending`] (async-signal-safe: one atomic store) and
+//! arranges for [`publish_pending`] to run on an ordinary thread — on Unix the driver that
+//! sees the self-pipe readable, on Windows the console handler's own thread. Publishing bumps
+//! the slot's version and wakes every listener; deliveries that come faster than a listener
+//! receives them coalesce into one.
 
 use std::io;
-use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicBool, Ordering::*};
-use std::sync::{Mutex, OnceLock};
-
-use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Weak};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Waker};
 
 use crate::util::wake_batch::register_waker;
 
-/// Signal numbers 1..=64 (covers the real-time signals on Linux).
-const SIGNALS: usize = 65;
+/// Slots: signal numbers 1..=64 on Unix (covers the real-time signals on Linux); the console
+/// control events `CTRL_C_EVENT` (0) and `CTRL_BREAK_EVENT` (1) on Windows.
+#[cfg(unix)]
+pub(crate) const SLOTS: usize = 65;
+#[cfg(windows)]
+pub(crate) const SLOTS: usize = 2;
 
 struct Slot {
     pending: AtomicBool,
@@ -24,37 +30,17 @@ struct Slot {
     installed: Mutex<Option<Result<(), String>>>,
 }
 
-struct Globals {
-    /// The handler writes here; drivers watch `reader`.
-    writer: mio::net::UnixStream,
-    reader: mio::net::UnixStream,
-    slots: Vec<Slot>,
-}
+#[allow(clippy::declare_interior_mutable_const)] // only used to initialise `TABLE`
+const EMPTY: Slot = Slot {
+    pending: AtomicBool::new(false),
+    version: AtomicU64::new(0),
+    listeners: Mutex::new(Vec::new()),
+    installed: Mutex::new(None),
+};
 
-fn globals() -> io::Result<&'static Globals> {
-    static GLOBALS: OnceLock<io::Result<Globals>> = OnceLock::new();
-    GLOBALS
-        .get_or_init(|| {
-            let (writer, reader) = mio::net::UnixStream::pair()?;
-            let slots = (0..SIGNALS)
-                .map(|_| Slot {
-                    pending: AtomicBool::new(false),
-                    version: AtomicU64::new(0),
-                    listeners: Mutex::new(Vec::new()),
-                    installed: Mutex::new(None),
-                })
-                .collect();
-            Ok(Globals {
-                writer,
-                reader,
-                slots,
-            })
-        })
-        .as_ref()
-        .map_err(|error| io::Error::new(error.kind(), error.to_string()))
-}
+static TABLE: [Slot; SLOTS] = [EMPTY; SLOTS];
 
-/// One `Signal`'s view: the deliveries it has seen and the task waiting for more.
+/// One listener's view: the deliveries it has seen and the task waiting for more.
 pub(crate) struct Listener {
     index: usize,
     seen: AtomicU64,
@@ -64,10 +50,7 @@ pub(crate) struct Listener {
 impl Listener {
     /// Ready once a delivery newer than the last one seen was published.
     pub(crate) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<()> {
-        let Ok(globals) = globals() else {
-            return Poll::Pending;
-        };
-        let slot = &globals.slots[self.index];
+        let slot = &TABLE[self.index];
         let take = || {
             let version = slot.version.load(Acquire);
             (version > self.seen.load(Relaxed)).then(|| self.seen.store(version, Relaxed))
@@ -95,41 +78,25 @@ impl std::fmt::Debug for Listener {
     }
 }
 
-/// Installs the handler for `signal` (once per process) and returns a listener that sees the
-/// deliveries from now on.
-pub(crate) fn subscribe(signal: i32) -> io::Result<Arc<Listener>> {
-    let globals = globals()?;
-    let index = usize::try_from(signal)
-        .ok()
-        .filter(|&i| (1..SIGNALS).contains(&i))
-        .ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, format!("no signal {signal}"))
-        })?;
-    const FORBIDDEN: [i32; 6] = [
-        libc::SIGKILL,
-        libc::SIGSTOP,
-        libc::SIGILL,
-        libc::SIGFPE,
-        libc::SIGSEGV,
-        libc::SIGBUS,
-    ];
-    if FORBIDDEN.contains(&signal) {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("signal {signal} cannot be handled (it is uncatchable or a fault signal)"),
-        ));
+/// Runs `install` the first time slot `index` is asked for (its outcome, a refusal included,
+/// is remembered for the life of the process).
+pub(crate) fn install_once(
+    index: usize,
+    install: impl FnOnce() -> io::Result<()>,
+) -> io::Result<()> {
+    let mut installed = TABLE[index]
+        .installed
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    match installed.get_or_insert_with(|| install().map_err(|e| e.to_string())) {
+        Ok(()) => Ok(()),
+        Err(reason) => Err(io::Error::other(reason.clone())),
     }
-    let slot = &globals.slots[index];
-    let mut installed = slot.installed.lock().unwrap_or_else(|e| e.into_inner());
-    let outcome =
-        installed.get_or_insert_with(|| install(signal, index).map_err(|e| e.to_string()));
-    if let Err(reason) = outcome {
-        return Err(io::Error::other(format!(
-            "cannot listen for signal {signal}: {reason}"
-        )));
-    }
-    drop(installed);
-    register_with_current_driver(globals)?;
+}
+
+/// A listener that sees the deliveries of slot `index` published from now on.
+pub(crate) fn listen(index: usize) -> Arc<Listener> {
+    let slot = &TABLE[index];
     let listener = Arc::new(Listener {
         index,
         seen: AtomicU64::new(slot.version.load(Acquire)),
@@ -138,96 +105,21 @@ pub(crate) fn subscribe(signal: i32) -> io::Result<Arc<Listener>> {
     let mut listeners = slot.listeners.lock().unwrap_or_else(|e| e.into_inner());
     listeners.retain(|weak| weak.strong_count() > 0);
     listeners.push(Arc::downgrade(&listener));
-    Ok(listener)
+    listener
 }
 
-fn install(signal: i32, index: usize) -> io::Result<()> {
-    let fd = globals()?.writer.as_raw_fd();
-    let action = move || {
-        if let Ok(globals) = globals() {
-            globals.slots[index].pending.store(true, SeqCst);
-        }
-        let byte = 1u8;
-        // SAFETY: `write` is async-signal-safe; it writes one byte from a live local to the
-        // self-pipe, which lives for the whole process. A full pipe already means "woken".
-        unsafe {
-            libc::write(fd, (&byte as *const u8).cast(), 1);
-        }
-    };
-    // SAFETY: the action only does async-signal-safe things: an atomic store (`globals()` has
-    // already been initialised, so `get_or_init` is a plain load) and a `write`.
-    unsafe { signal_hook_registry::register(signal, action) }.map(drop)
-}
-
-/// Makes the current runtime's driver watch the self-pipe (once per driver).
-fn register_with_current_driver(globals: &'static Globals) -> io::Result<()> {
-    let driver = crate::io::registration::current_driver();
-    if driver.mark_signals_registered() {
-        // A second mio source over the same fd: the pipe's read end stays owned by `globals`.
-        let mut source = mio::unix::SourceFd(&globals.reader.as_raw_fd());
-        let result = driver.register_own(
-            &mut RawSource(&mut source, globals.reader.as_raw_fd()),
-            crate::io::driver::SIGNAL_TOKEN,
-        );
-        if let Err(error) = result {
-            driver.unmark_signals_registered();
-            return Err(error);
-        }
-    }
-    Ok(())
-}
-
-/// A `SourceFd` that also reports its fd.
-struct RawSource<'a, 'b>(&'a mut mio::unix::SourceFd<'b>, i32);
-
-impl mio::event::Source for RawSource<'_, '_> {
-    fn register(
-        &mut self,
-        registry: &mio::Registry,
-        token: mio::Token,
-        interests: mio::Interest,
-    ) -> io::Result<()> {
-        self.0.register(registry, token, interests)
-    }
-    fn reregister(
-        &mut self,
-        registry: &mio::Registry,
-        token: mio::Token,
-        interests: mio::Interest,
-    ) -> io::Result<()> {
-        self.0.reregister(registry, token, interests)
-    }
-    fn deregister(&mut self, registry: &mio::Registry) -> io::Result<()> {
-        self.0.deregister(registry)
+/// Notes a delivery for slot `index`. Async-signal-safe: one atomic store, no allocation, no
+/// lock.
+pub(crate) fn mark_pending(index: usize) {
+    if let Some(slot) = TABLE.get(index) {
+        slot.pending.store(true, SeqCst);
     }
 }
 
-impl AsRawFd for RawSource<'_, '_> {
-    fn as_raw_fd(&self) -> i32 {
-        self.1
-    }
-}
-
-/// A driver saw the self-pipe readable: drain it and publish every pending signal.
-pub(crate) fn on_driver_event() {
-    let Ok(globals) = globals() else {
-        return;
-    };
-    let mut buf = [0u8; 64];
-    loop {
-        // SAFETY: reads into a live local buffer of the given length; the fd is non-blocking.
-        let n = unsafe {
-            libc::read(
-                globals.reader.as_raw_fd(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-            )
-        };
-        if n <= 0 {
-            break;
-        }
-    }
-    for slot in &globals.slots {
+/// Publishes every pending delivery and wakes its listeners. Not for a signal handler: it
+/// locks and wakes.
+pub(crate) fn publish_pending() {
+    for slot in &TABLE {
         if slot.pending.swap(false, SeqCst) {
             slot.version.fetch_add(1, AcqRel);
             let listeners = slot.listeners.lock().unwrap_or_else(|e| e.into_inner());

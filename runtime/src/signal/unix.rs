@@ -1,4 +1,5 @@
-//! Unix signals as a stream of deliveries.
+//! Unix signals as a stream of deliveries. Available on Unix only; on Windows see
+//! `signal::windows` (Ctrl-C, Ctrl-Break) and the portable [`ctrl_c`](super::ctrl_c).
 
 use std::io;
 use std::task::{Context, Poll};
@@ -115,7 +116,7 @@ pub struct Signal {
 /// ```
 #[track_caller]
 pub fn signal(kind: SignalKind) -> io::Result<Signal> {
-    let listener = super::registry::subscribe(kind.0)?;
+    let listener = super::self_pipe::subscribe(kind.0)?;
     Ok(Signal { listener })
 }
 

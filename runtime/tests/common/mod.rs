@@ -399,6 +399,7 @@ where
 }
 
 /// Raises the soft `RLIMIT_NOFILE` to at least `wanted` (up to the hard limit).
+#[cfg(unix)]
 pub(crate) fn raise_fd_limit(wanted: u64) {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
@@ -418,3 +419,7 @@ pub(crate) fn raise_fd_limit(wanted: u64) {
         limit.rlim_max
     );
 }
+
+/// Windows has no per-process descriptor limit to raise (sockets are bounded by memory).
+#[cfg(windows)]
+pub(crate) fn raise_fd_limit(_wanted: u64) {}

@@ -1,7 +1,10 @@
-//! The mio backend: epoll on Linux, kqueue on the BSDs and macOS.
+//! The mio backend: epoll on Linux, kqueue on the BSDs and macOS, IOCP on Windows.
 //!
 //! Sockets are registered once, edge-triggered, for both directions; the turn copies each
 //! event's token and readiness out of mio's buffer and hands them to the driver's dispatch.
+//! On Windows mio emulates readiness with AFD polls that it re-arms only when an operation
+//! made through the mio socket returns `WouldBlock`; the socket layer keeps to that (see
+//! `io::sys`), so the edge-triggered contract holds there too.
 
 use std::io;
 use std::sync::Mutex;

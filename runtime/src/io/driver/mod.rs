@@ -1,6 +1,6 @@
 //! The I/O driver: one per runtime, one interface, two backends.
 //!
-//! - **mio** (epoll, kqueue): readiness based. Sockets are registered edge-triggered for
+//! - **mio** (epoll, kqueue, IOCP): readiness based. Sockets are registered edge-triggered for
 //!   reads and writes once; events set readiness bits in the socket's [`ScheduledIo`].
 //! - **io_uring** (Linux): completion based. Owned-buffer operations submit real `RECV`/`SEND`
 //!   ops; readiness (for the `AsyncRead`/`AsyncWrite` and try-op paths) comes from an epoll
@@ -12,7 +12,8 @@
 //! Where it lives: one driver per runtime, shared by every worker (decision and measurements in
 //! `docs/decisions.md`). The scheduler thread that holds the time driver's token parks *inside*
 //! this driver (`epoll_wait` / `io_uring_enter` with the next timer's deadline as timeout);
-//! waking that thread goes through the driver's own waker (an eventfd on both backends). Busy
+//! waking that thread goes through the driver's own waker (an eventfd on Linux, on both
+//! backends; elsewhere mio's `Waker`: a kqueue user event, an IOCP completion packet). Busy
 //! workers poll it without blocking on their maintenance interval (every `event_interval`
 //! tasks, 61 by default). Only one thread turns the driver at a time; the others never wait
 //! for it (they `try_lock`).
@@ -52,6 +53,7 @@ pub(crate) struct Driver {
     active: Backend,
     fallback_reason: Option<String>,
     is_shutdown: AtomicBool,
+    #[cfg(unix)]
     signals_registered: AtomicBool,
     /// Sockets currently registered.
     sockets: std::sync::atomic::AtomicUsize,
@@ -82,6 +84,7 @@ impl Driver {
             active,
             fallback_reason,
             is_shutdown: AtomicBool::new(false),
+            #[cfg(unix)]
             signals_registered: AtomicBool::new(false),
             sockets: std::sync::atomic::AtomicUsize::new(0),
             turns: AtomicU64::new(0),
@@ -110,7 +113,6 @@ impl Driver {
     }
 
     /// Adds a socket. `source` is registered with the OS poller (mio) under the new token.
-    #[cfg(unix)]
     pub(crate) fn register<S>(
         &self,
         source: &mut S,
@@ -192,7 +194,7 @@ impl Driver {
                 if token >= WAKE_TOKEN {
                     #[cfg(unix)]
                     if token == SIGNAL_TOKEN {
-                        crate::signal::registry::on_driver_event();
+                        crate::signal::self_pipe::on_driver_event();
                     }
                     continue;
                 }
@@ -254,10 +256,12 @@ impl Driver {
     }
 
     /// True the first time: the caller then registers the signal pipe.
+    #[cfg(unix)]
     pub(crate) fn mark_signals_registered(&self) -> bool {
         !self.signals_registered.swap(true, AcqRel)
     }
 
+    #[cfg(unix)]
     pub(crate) fn unmark_signals_registered(&self) {
         self.signals_registered.store(false, Release);
     }

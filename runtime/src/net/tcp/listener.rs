@@ -57,10 +57,7 @@ impl TcpListener {
 
     /// Hands the listener back to the standard library, in non-blocking mode.
     pub fn into_std(self) -> io::Result<std::net::TcpListener> {
-        use std::os::fd::{FromRawFd, IntoRawFd};
-        let fd = self.io.into_inner().into_raw_fd();
-        // SAFETY: `fd` was just released by the mio listener that owned it.
-        Ok(unsafe { std::net::TcpListener::from_raw_fd(fd) })
+        Ok(self.io.into_inner().into())
     }
 
     /// Waits for a connection. Cancel-safe: a connection is only taken in the poll that
@@ -124,5 +121,19 @@ impl std::os::fd::AsRawFd for TcpListener {
 impl std::os::fd::AsFd for TcpListener {
     fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
         self.io.get_ref().as_fd()
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::AsRawSocket for TcpListener {
+    fn as_raw_socket(&self) -> std::os::windows::io::RawSocket {
+        self.io.get_ref().as_raw_socket()
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::AsSocket for TcpListener {
+    fn as_socket(&self) -> std::os::windows::io::BorrowedSocket<'_> {
+        self.io.get_ref().as_socket()
     }
 }

@@ -9,5 +9,6 @@ mod stream;
 pub use listener::TcpListener;
 pub use socket::TcpSocket;
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
+#[cfg(unix)]
 pub(crate) use stream::stream_traits;
 pub use stream::TcpStream;

@@ -57,7 +57,7 @@ impl TcpSocket {
         self.inner.set_reuse_address(reuse)
     }
 
-    /// `SO_REUSEPORT`.
+    /// `SO_REUSEPORT`. Available on Unix only (not on Solaris/illumos).
     #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
     pub fn set_reuseport(&self, reuse: bool) -> io::Result<()> {
         self.inner.set_reuse_port(reuse)
@@ -121,7 +121,7 @@ impl TcpSocket {
     pub async fn connect(self, addr: SocketAddr) -> io::Result<TcpStream> {
         match self.inner.connect(&addr.into()) {
             Ok(()) => {}
-            Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => {}
+            Err(error) if crate::io::sys::connect_in_progress(&error) => {}
             Err(error) => return Err(error),
         }
         let std: std::net::TcpStream = self.inner.into();

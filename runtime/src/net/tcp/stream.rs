@@ -84,10 +84,7 @@ impl TcpStream {
 
     /// Hands the stream back to the standard library, in non-blocking mode.
     pub fn into_std(self) -> io::Result<std::net::TcpStream> {
-        use std::os::fd::{FromRawFd, IntoRawFd};
-        let fd = self.io.into_inner().into_raw_fd();
-        // SAFETY: `fd` was just released by the mio stream that owned it.
-        Ok(unsafe { std::net::TcpStream::from_raw_fd(fd) })
+        Ok(self.io.into_inner().into())
     }
 
     crate::net::readiness_methods!();
@@ -265,6 +262,7 @@ macro_rules! stream_traits {
         }
     };
 }
+#[cfg(unix)]
 pub(crate) use stream_traits;
 
 stream_traits!(TcpStream, |s| s);
@@ -290,5 +288,19 @@ impl std::os::fd::AsRawFd for TcpStream {
 impl std::os::fd::AsFd for TcpStream {
     fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
         self.io.get_ref().as_fd()
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::AsRawSocket for TcpStream {
+    fn as_raw_socket(&self) -> std::os::windows::io::RawSocket {
+        self.io.get_ref().as_raw_socket()
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::AsSocket for TcpStream {
+    fn as_socket(&self) -> std::os::windows::io::BorrowedSocket<'_> {
+        self.io.get_ref().as_socket()
     }
 }

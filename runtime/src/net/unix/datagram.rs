@@ -10,6 +10,8 @@ use crate::io::Interest;
 
 /// A Unix-domain datagram socket. Receives are cancel-safe.
 ///
+/// Available on Unix only.
+///
 /// ```
 /// use blitz_io::net::UnixDatagram;
 ///

@@ -10,6 +10,8 @@ use crate::io::Interest;
 
 /// A Unix-domain socket accepting connections.
 ///
+/// Available on Unix only.
+///
 /// ```
 /// use blitz_io::net::{UnixListener, UnixStream};
 ///

@@ -15,6 +15,8 @@ use crate::io::Interest;
 /// A Unix-domain stream: `futures-io` [`AsyncRead`]/[`AsyncWrite`] (on the stream and on
 /// `&UnixStream`), try-ops and readiness.
 ///
+/// Available on Unix only.
+///
 /// ```
 /// use blitz_io::io::{AsyncReadExt, AsyncWriteExt};
 /// use blitz_io::net::UnixStream;
