@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use blitz_io::io::AsyncWriteExt;
 use blitz_io::net::{TcpListener, TcpStream};
 use blitz_io::runtime::{Backend, Builder, Runtime};
-use common::io_backends;
+use common::{io_backends, io_backends_under_valgrind};
 
 async fn pair() -> (TcpStream, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -271,4 +271,55 @@ fn many_connections_echo_owned_across_workers() {
             server.await.unwrap();
         });
     }
+}
+
+#[test]
+fn a_dropped_ops_queued_entry_never_reaches_a_socket_that_reused_its_fd() {
+    use std::io::{Read, Write};
+    use std::os::fd::AsRawFd;
+
+    if !io_backends_under_valgrind(true).contains(&Backend::IoUring) {
+        return;
+    }
+    // One thread: the read below is pushed, not submitted, until this thread turns the driver.
+    let rt = Builder::new_current_thread()
+        .backend(Backend::IoUring)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (mut client, server) = pair().await;
+        client.write_all(b"old").await.unwrap();
+        server.readable().await.unwrap();
+        let fd = server.as_raw_fd();
+        let mut op = server.read_owned(empty_buf(16));
+        assert!(futures_util::poll!(&mut op).is_pending());
+        // Dropped with its `RECV` queued, then the socket closes: the `RECV` names the fd by
+        // number, so it must reach the kernel before the number can be reused.
+        drop(op);
+        drop(server);
+        // Open sockets until one gets the closed socket's number (lower free numbers go first).
+        let mut held = Vec::new();
+        let (mut reused, mut peer) = loop {
+            let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+            if a.as_raw_fd() == fd {
+                break (a, b);
+            }
+            if b.as_raw_fd() == fd {
+                break (b, a);
+            }
+            assert!(held.len() < 64, "fd {fd} was never reused");
+            held.push((a, b));
+        };
+        peer.write_all(b"new").unwrap();
+        // Park in the driver (its enter submits whatever is queued): a stale `RECV` would now
+        // run on `reused`.
+        blitz_io::time::sleep(Duration::from_millis(1)).await;
+        reused.set_nonblocking(true).unwrap();
+        let mut got = [0u8; 8];
+        let n = reused
+            .read(&mut got)
+            .expect("the bytes are still in the socket");
+        assert_eq!(&got[..n], b"new");
+        drop(client);
+    });
 }

@@ -185,9 +185,16 @@ impl UringPoller {
 
     /// Entries pushed but not yet consumed by the kernel.
     pub(crate) fn unsubmitted(&self) -> usize {
-        let _guard = self.sq.lock().unwrap_or_else(|e| e.into_inner());
+        let guard = self.sq.lock().unwrap_or_else(|e| e.into_inner());
         // SAFETY: we hold `sq`, so no other SubmissionQueue exists.
-        unsafe { self.ring.submission_shared().len() }
+        let sq = unsafe { self.ring.submission_shared() };
+        let len = sq.len();
+        // A SubmissionQueue writes its tail back when dropped: that must happen under the
+        // lock, or a stale tail could overwrite a newer push and the kernel would consume old
+        // entries again. (As a block's tail expression it would be dropped after the guard.)
+        drop(sq);
+        drop(guard);
+        len
     }
 
     /// Submits the entries pushed so far, if any (one `io_uring_enter`, none when empty).
@@ -284,10 +291,17 @@ impl UringPoller {
 
     /// The op's future is gone: keep `keep` until its completion (and cancel it), or drop it
     /// now if the op already completed.
+    ///
+    /// A kept op's entry may still be queued (pushed by a scheduler thread for its next turn),
+    /// and it names its socket by fd number: the stream, borrowed by the future until now, may
+    /// close that fd next and a new socket reuse the number. So the queue is flushed here,
+    /// while the fd is still this socket's: the kernel takes its own reference to the file
+    /// when it consumes the entry.
     pub(crate) fn orphan_op(&self, index: usize, keep: Box<dyn std::any::Any + Send>) {
         let (outcome, give_back) = self.ops.orphan(index, keep);
         if outcome == ops::Orphan::Kept {
             self.cancel_op(index);
+            self.flush();
         }
         drop(give_back);
     }

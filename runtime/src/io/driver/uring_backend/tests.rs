@@ -130,8 +130,9 @@ fn a_dropped_op_whose_enter_failed_keeps_its_buffer_until_reaped() {
     };
     let (_writer, reader) = socket_pair();
     let (mut buf, dropped) = tracked(64);
-    // Both the RECV's enter and its cancel's enter fail.
-    fault::fail_next_enters(2, libc::ENOMEM);
+    // Every enter fails until the turn below: the RECV's, its cancel's and the flush that
+    // the drop makes.
+    fault::fail_next_enters(3, libc::ENOMEM);
     // SAFETY: the buffer goes to the op table below, which keeps it until the completion.
     let index = unsafe {
         poller.submit_recv(
@@ -173,7 +174,7 @@ fn a_dropped_op_whose_enter_failed_and_whose_data_came_is_freed_once_reaped() {
     };
     let (mut writer, reader) = socket_pair();
     let (mut buf, dropped) = tracked(64);
-    fault::fail_next_enters(2, libc::EAGAIN);
+    fault::fail_next_enters(3, libc::EAGAIN);
     // SAFETY: the buffer goes to the op table below, which keeps it until the completion.
     let index = unsafe {
         poller.submit_recv(
@@ -303,4 +304,64 @@ fn a_turn_that_finds_the_driver_taken_still_submits_what_was_pushed() {
     let mut cx = Context::from_waker(Waker::noop());
     assert_eq!(poller.ops.poll(index, &mut cx), Poll::Ready(4));
     assert_eq!(&buf.bytes[..4], b"late");
+}
+
+/// Regression: `unsubmitted` once let its `SubmissionQueue` temporary outlive the `sq` guard
+/// (a block's tail-expression temporaries are dropped after its locals in edition 2021), and
+/// that queue's drop wrote its stale tail back unlocked: with a push in between, the tail went
+/// backwards and the kernel consumed old entries a second time (duplicate completions, a
+/// `RECV`'s result delivered to whichever op reused its slot).
+#[test]
+fn concurrent_queue_length_checks_never_resubmit_an_entry() {
+    let Some(poller) = poller("concurrent_queue_length_checks_never_resubmit_an_entry") else {
+        return;
+    };
+    let poller = Arc::new(poller);
+    let stop = Arc::new(AtomicBool::new(false));
+    let checker = {
+        let (poller, stop) = (poller.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(SeqCst) {
+                std::hint::black_box(poller.unsubmitted());
+            }
+        })
+    };
+    const ENTRIES: u64 = 5000;
+    let mut seen = vec![0u32; ENTRIES as usize];
+    let mut reap = |seen: &mut Vec<u32>| {
+        let _cq = poller.cq.lock().unwrap();
+        // SAFETY: we hold `cq`, and nothing else reads completions in this test.
+        for cqe in unsafe { poller.ring.completion_shared() } {
+            let data = cqe.user_data();
+            assert_eq!(data >> super::KIND_SHIFT, super::KIND_CANCEL);
+            seen[(data & super::PAYLOAD_MASK) as usize] += 1;
+        }
+    };
+    for k in 0..ENTRIES {
+        // A cancel of an op that does not exist: no buffer, completes at once with -ENOENT.
+        let entry = io_uring::opcode::AsyncCancel::new(super::encode(super::KIND_OP, 1 << 40))
+            .build()
+            .user_data(super::encode(super::KIND_CANCEL, k));
+        // SAFETY: the entry refers to no memory.
+        unsafe { poller.submit(&entry) }.unwrap();
+        if k % 64 == 63 {
+            reap(&mut seen);
+        }
+    }
+    stop.store(true, SeqCst);
+    checker.join().unwrap();
+    poller.flush();
+    let start = Instant::now();
+    while seen.iter().any(|&n| n == 0) && start.elapsed() < Duration::from_secs(10) {
+        reap(&mut seen);
+        std::thread::yield_now();
+    }
+    reap(&mut seen);
+    let duplicated = seen.iter().filter(|&&n| n > 1).count();
+    let missing = seen.iter().filter(|&&n| n == 0).count();
+    assert_eq!(
+        (duplicated, missing),
+        (0, 0),
+        "entries completed twice / never"
+    );
 }
