@@ -47,8 +47,9 @@ struct OpCore<'a> {
     /// The io_uring op slot while an op is in flight.
     in_flight: Option<usize>,
     wait_ready: bool,
-    /// The read readiness a `RECV` was submitted on: a short read then clears it.
-    recv_on: Option<ReadyEvent>,
+    /// The readiness the driver had reported when the op in flight was pushed, if any: what
+    /// an `-EAGAIN` (or a short read) proves stale. Readiness reported later is left alone.
+    pushed_on: Option<ReadyEvent>,
 }
 
 impl<'a> OpCore<'a> {
@@ -62,7 +63,7 @@ impl<'a> OpCore<'a> {
             // `RECV` with nothing to read completes at once with `-EAGAIN`, an op (and a task
             // wake) spent for nothing.
             wait_ready: kind == OpKind::Recv,
-            recv_on: None,
+            pushed_on: None,
         }
     }
 
@@ -81,32 +82,34 @@ impl<'a> OpCore<'a> {
                 if let Some(index) = self.in_flight {
                     let result = ready!(uring.ops.poll(index, cx));
                     self.in_flight = None;
-                    let recv_on = self.recv_on.take();
+                    let pushed_on = self.pushed_on.take();
                     if result == -libc::EAGAIN {
+                        // Only the readiness seen before the push is known stale: an event
+                        // that arrived while the op was queued or in flight may be for data
+                        // the op missed, and clearing it would lose its wake.
                         self.wait_ready = true;
-                        if let Ok(Some(stale)) = self.registration.try_ready(self.direction()) {
+                        if let Some(stale) = pushed_on {
                             self.registration.clear_readiness(stale);
                         }
                         continue;
                     }
-                    // A short read emptied the socket: the readiness it started on is used up
-                    // (unless an event came since, which `clear_readiness` leaves alone), so
-                    // the next read waits for new data instead of trying a `RECV` that would
+                    // A short read emptied the socket: the readiness it started on is used up,
+                    // so the next read waits for new data instead of trying a `RECV` that would
                     // complete with `-EAGAIN`. Not on EOF: there is no new event to wait for.
-                    if let Some(event) = recv_on {
-                        if result > 0 && (result as usize) < len {
+                    if let Some(event) = pushed_on {
+                        if self.kind == OpKind::Recv && result > 0 && (result as usize) < len {
                             self.registration.clear_readiness(event);
                         }
                     }
                     return Poll::Ready(errno_result(result));
                 }
-                if self.wait_ready {
+                self.pushed_on = if self.wait_ready {
                     let event = ready!(self.registration.poll_ready(cx, self.direction()))?;
                     self.wait_ready = false;
-                    if self.kind == OpKind::Recv {
-                        self.recv_on = Some(event);
-                    }
-                }
+                    Some(event)
+                } else {
+                    self.registration.try_ready(self.direction()).ok().flatten()
+                };
                 let len = len.min(u32::MAX as usize) as u32;
                 let submitted = match self.kind {
                     // SAFETY: the buffer's heap storage stays put and alive until the
