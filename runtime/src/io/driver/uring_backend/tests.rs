@@ -328,7 +328,7 @@ fn concurrent_queue_length_checks_never_resubmit_an_entry() {
     };
     const ENTRIES: u64 = 5000;
     let mut seen = vec![0u32; ENTRIES as usize];
-    let mut reap = |seen: &mut Vec<u32>| {
+    let reap = |seen: &mut Vec<u32>| {
         let _cq = poller.cq.lock().unwrap();
         // SAFETY: we hold `cq`, and nothing else reads completions in this test.
         for cqe in unsafe { poller.ring.completion_shared() } {
@@ -352,7 +352,7 @@ fn concurrent_queue_length_checks_never_resubmit_an_entry() {
     checker.join().unwrap();
     poller.flush();
     let start = Instant::now();
-    while seen.iter().any(|&n| n == 0) && start.elapsed() < Duration::from_secs(10) {
+    while seen.contains(&0) && start.elapsed() < Duration::from_secs(10) {
         reap(&mut seen);
         std::thread::yield_now();
     }
