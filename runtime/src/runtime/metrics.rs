@@ -238,7 +238,7 @@ impl RuntimeMetrics {
     /// use blitz_io::runtime::{Backend, Builder};
     ///
     /// let rt = Builder::new_current_thread().backend(Backend::Auto).build().unwrap();
-    /// rt.block_on(blitz_io::time::sleep(std::time::Duration::from_millis(1)));
+    /// rt.block_on(async { blitz_io::time::sleep(std::time::Duration::from_millis(1)).await });
     /// let metrics = rt.metrics();
     /// assert!(metrics.io_uring_submit_enter_count() <= metrics.io_uring_enter_count());
     /// if rt.handle().backend() == Backend::Mio {
