@@ -30,7 +30,9 @@
 //! blocked in `io_uring_enter` meanwhile does not see the entry (the kernel reads the queue
 //! when an enter starts), so a busy worker's turn that finds the driver taken still flushes.
 //! One task polling for a long time without returning delays its worker's entries as it
-//! delays that worker's other tasks.
+//! delays that worker's other tasks. The exception: dropping an op's future flushes the queue
+//! at once, since its entry names the socket by fd number and the stream may close the fd
+//! next (see `UringPoller::orphan_op`).
 //!
 //! `user_data` layout: the top four bits say what completed (the epoll fd, the eventfd, one of
 //! the driver's own sources, an owned-buffer op, or a cancel request); the rest carry the
