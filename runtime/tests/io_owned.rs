@@ -154,14 +154,22 @@ fn a_dropped_read_keeps_its_buffer_until_the_kernel_is_done() {
             .build()
             .unwrap();
         rt.block_on(async {
-            let (_client, server) = pair().await;
+            let (mut client, server) = pair().await;
+            if backend == Backend::IoUring {
+                // A read waits for readiness before it submits anything: make the socket
+                // readable, so that the first poll submits a `RECV` (which completes only
+                // once a turn reaps it, so the poll is still pending).
+                client.write_all(b"into a dropped read").await.unwrap();
+                server.readable().await.unwrap();
+            }
             let (buf, dropped) = tracked(64);
             let mut op = server.read_owned(buf);
             assert!(futures_util::poll!(&mut op).is_pending());
             drop(op);
             if backend == Backend::IoUring {
-                // No driver turn since the drop (one thread, no await): the cancel cannot
-                // have been reaped, so the buffer must still be alive.
+                // No driver turn since the poll (one thread, no await): the `RECV` was
+                // pushed but neither its completion nor its cancel's can have been reaped,
+                // so the buffer must still be alive.
                 assert!(
                     !dropped.load(SeqCst),
                     "freed while the kernel may still write"
@@ -173,6 +181,10 @@ fn a_dropped_read_keeps_its_buffer_until_the_kernel_is_done() {
     }
 }
 
+/// Nothing is ever sent, so on io_uring these reads wait for readiness with no `RECV` in the
+/// kernel (a read submits only once the socket is readable); ops the kernel holds at shutdown
+/// or after a failed enter are covered by the ring's own unit tests
+/// (`io::driver::uring_backend::tests`), where a blocking socket keeps a `RECV` pending.
 #[test]
 fn shutdown_with_reads_in_flight_neither_hangs_nor_frees_early() {
     for multi_thread in [false, true] {
@@ -351,4 +363,29 @@ fn owned_ops_keep_working_on_a_saturated_cpu() {
     for hog in hogs {
         hog.join().unwrap();
     }
+}
+
+#[test]
+fn after_a_short_read_the_next_read_sees_new_data_and_then_eof() {
+    // A short owned read clears the socket's read readiness on io_uring (the next read then
+    // waits for new data instead of submitting a `RECV` bound to fail): data and the peer's
+    // close that come later must still wake it.
+    on_each_backend(|backend| async move {
+        let (mut client, server) = pair().await;
+        for round in 0..3u8 {
+            client.write_all(&[round; 3]).await.unwrap();
+            let (result, buf) = server.read_owned(empty_buf(64)).await;
+            assert_eq!(result.unwrap(), 3, "{backend}: round {round}");
+            assert_eq!(buf, [round; 3]);
+        }
+        let reader = blitz_io::spawn(async move {
+            let (result, buf) = server.read_owned(empty_buf(64)).await;
+            assert!(buf.is_empty());
+            result.unwrap()
+        });
+        // The read waits (no data); then the peer closes: EOF, not a hang.
+        blitz_io::task::yield_now().await;
+        drop(client);
+        assert_eq!(reader.await.unwrap(), 0, "{backend}");
+    });
 }

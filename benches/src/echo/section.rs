@@ -38,6 +38,9 @@ pub fn markdown() -> String {
          machine it says how far to trust a cell.\n\
          - In the 2w shared placement the client and the server compete for the same two \
          vCPUs; compare servers with each other there, not with the pinned figures.\n\
+         - The blitz-io server also prints its I/O driver's counters at exit \
+         (`io_driver_turns`, `io_uring_enters`, `io_uring_submit_enters`): divided by the \
+         requests, they show how many `io_uring_enter` calls a request cost.\n\
          - Targets (issue 8): mio >= 1.0x Tokio's throughput and <= 1.0x its CPU per request; \
          io_uring <= mio's CPU per request at 64+ connections (stretch: <= 0.7x Tokio's). \
          Published io_uring echo gains come from thread-per-core servers on 4-16 cores with \

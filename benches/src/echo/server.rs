@@ -13,7 +13,9 @@
 //! Stopping: the server runs until its standard input reaches EOF (the runner holds a pipe
 //! and closes it; at a terminal, Ctrl-D). A plain thread waits for that, then prints the
 //! process's own CPU time (`getrusage(RUSAGE_SELF)`, user + system over all threads, the whole
-//! life of the process) as `server_cpu_us=... user_us=... sys_us=...` and exits. Stdin rather
+//! life of the process) as `server_cpu_us=... user_us=... sys_us=...` (blitz-io adds its I/O
+//! driver's counters: `io_driver_turns=... io_uring_enters=... io_uring_submit_enters=...`,
+//! the last two zero on mio) and exits. Stdin rather
 //! than a signal because it needs no signal support from either runtime, works the same for
 //! both, and a server whose runner died stops by itself.
 
@@ -84,6 +86,10 @@ pub fn own_cpu() -> (Duration, Duration) {
     (tv(raw.ru_utime), tv(raw.ru_stime))
 }
 
+/// The blitz-io runtime's counters, printed beside the CPU time at exit.
+static BLITZ_METRICS: std::sync::OnceLock<blitz_io::runtime::RuntimeMetrics> =
+    std::sync::OnceLock::new();
+
 /// Starts the thread that waits for EOF on stdin, then prints the CPU line and exits the
 /// process with status 0.
 pub fn exit_when_stdin_closes() -> io::Result<()> {
@@ -97,13 +103,23 @@ pub fn exit_when_stdin_closes() -> io::Result<()> {
             }
             let (user, sys) = own_cpu();
             let mut out = io::stdout().lock();
-            let _ = writeln!(
+            let _ = write!(
                 out,
                 "server_cpu_us={} user_us={} sys_us={}",
                 (user + sys).as_micros(),
                 user.as_micros(),
                 sys.as_micros()
             );
+            if let Some(metrics) = BLITZ_METRICS.get() {
+                let _ = write!(
+                    out,
+                    " io_driver_turns={} io_uring_enters={} io_uring_submit_enters={}",
+                    metrics.io_driver_turn_count(),
+                    metrics.io_uring_enter_count(),
+                    metrics.io_uring_submit_enter_count()
+                );
+            }
+            let _ = writeln!(out);
             let _ = out.flush();
             std::process::exit(0);
         })?;
@@ -248,6 +264,7 @@ pub fn run_blitz(
             }
             e => io::Error::other(e.to_string()),
         })?;
+    let _ = BLITZ_METRICS.set(rt.metrics());
     let active = rt.handle().backend();
     if let Some(why) = rt.handle().backend_fallback_reason() {
         eprintln!("echo_server: blitz-io fell back to {active}: {why}");

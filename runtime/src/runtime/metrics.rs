@@ -230,6 +230,42 @@ impl RuntimeMetrics {
         0
     }
 
+    /// `io_uring_enter` calls the I/O driver made: its turns (which submit what is queued
+    /// and reap completions) plus the [submission-only ones](Self::io_uring_submit_enter_count).
+    /// Zero on mio. Divided by the requests served, it says how well submissions batch.
+    ///
+    /// ```
+    /// use blitz_io::runtime::{Backend, Builder};
+    ///
+    /// let rt = Builder::new_current_thread().backend(Backend::Auto).build().unwrap();
+    /// rt.block_on(async { blitz_io::time::sleep(std::time::Duration::from_millis(1)).await });
+    /// let metrics = rt.metrics();
+    /// assert!(metrics.io_uring_submit_enter_count() <= metrics.io_uring_enter_count());
+    /// if rt.handle().backend() == Backend::Mio {
+    ///     assert_eq!(metrics.io_uring_enter_count(), 0);
+    /// }
+    /// ```
+    pub fn io_uring_enter_count(&self) -> u64 {
+        #[cfg(target_os = "linux")]
+        if let Some(uring) = self.handle.io().and_then(|io| io.uring()) {
+            return uring.enter_counts().0;
+        }
+        0
+    }
+
+    /// `io_uring_enter` calls made only to submit, outside the driver's turns: by threads
+    /// that do not turn the driver (which submit each entry at once), by a worker about to
+    /// park outside the driver, or because the submission queue was full. Entries pushed by
+    /// the runtime's own scheduler threads normally ride on the driver's next turn instead.
+    /// Zero on mio.
+    pub fn io_uring_submit_enter_count(&self) -> u64 {
+        #[cfg(target_os = "linux")]
+        if let Some(uring) = self.handle.io().and_then(|io| io.uring()) {
+            return uring.enter_counts().1;
+        }
+        0
+    }
+
     /// Why `Backend::Auto` fell back from io_uring to mio, if it did.
     pub fn io_backend_fallback_reason(&self) -> Option<String> {
         self.handle

@@ -114,7 +114,9 @@ impl Parker {
             io.turn(Some(Duration::ZERO));
             return Parked::WithoutSleeping;
         }
-        if spin && self.spin() {
+        // Entries this thread pushed and has not submitted cannot complete during a spin, and
+        // the blocking turn below submits them: go straight there.
+        if spin && !io.has_unsubmitted() && self.spin() {
             io.turn(Some(Duration::ZERO));
             return Parked::WithoutSleeping;
         }

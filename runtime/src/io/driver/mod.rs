@@ -217,6 +217,26 @@ impl Driver {
         }
     }
 
+    /// Hands the kernel every io_uring entry pushed but not yet submitted (nothing on mio).
+    /// A scheduler thread calls this before it parks outside the driver: entries it pushed
+    /// wait for its own next driver poll (see `uring_backend`), which a parked thread would
+    /// not make.
+    pub(crate) fn flush_submissions(&self) {
+        #[cfg(target_os = "linux")]
+        if let Poller::Uring(uring) = &self.poller {
+            uring.flush();
+        }
+    }
+
+    /// Whether io_uring entries are waiting for an `io_uring_enter` (false on mio).
+    pub(crate) fn has_unsubmitted(&self) -> bool {
+        match &self.poller {
+            #[cfg(target_os = "linux")]
+            Poller::Uring(uring) => uring.unsubmitted() > 0,
+            Poller::Mio(_) => false,
+        }
+    }
+
     /// Wakes the thread blocked in [`turn`](Self::turn), if any.
     pub(crate) fn unpark(&self) {
         match &self.poller {

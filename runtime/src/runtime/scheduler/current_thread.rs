@@ -142,6 +142,11 @@ impl CurrentThread {
                     self.cx.defer.drain(|task| core.tasks.push_back(task));
                     *self.owner.core.lock() = Some(core);
                 }
+                // io_uring entries pushed by the last polls wait for this thread's next driver
+                // poll, and it stops driving here: submit them.
+                if let Some(io) = self.cx.handle.io() {
+                    io.flush_submissions();
+                }
                 let waiters = std::mem::take(&mut *self.owner.waiters.lock());
                 for waiter in waiters {
                     waiter.unpark();
@@ -271,6 +276,10 @@ impl Context {
 
     pub(crate) fn note_forced_yield(&self) {
         self.handle.metrics.workers[0].forced_yields.incr();
+    }
+
+    pub(crate) fn io(&self) -> Option<&Arc<crate::io::driver::Driver>> {
+        self.handle.io()
     }
 }
 

@@ -135,6 +135,14 @@ impl Handle {
 }
 
 impl Context {
+    /// The I/O driver this scheduler loop polls (none under loom or without I/O).
+    pub(crate) fn io(&self) -> Option<&std::sync::Arc<crate::io::driver::Driver>> {
+        match self {
+            Context::MultiThread(cx) => cx.io(),
+            Context::CurrentThread(cx) => cx.io(),
+        }
+    }
+
     pub(crate) fn note_forced_yield(&self) {
         match self {
             Context::MultiThread(cx) => cx.note_forced_yield(),

@@ -14,19 +14,37 @@
 //!
 //! Cross-thread wakes write an eventfd that a `POLL_ADD` on the ring watches; the thread
 //! turning the driver waits in `io_uring_enter` with the next timer's deadline as timeout
-//! (`IORING_ENTER_EXT_ARG`). Submissions come from any thread under a small lock and are
-//! submitted at once (no SQPOLL). Completions are reaped only by the thread turning the
-//! driver.
+//! (`IORING_ENTER_EXT_ARG`). Completions are reaped only by the thread turning the driver.
+//!
+//! Submissions are batched (no SQPOLL). Entries are pushed from any thread under a small lock;
+//! who makes the `io_uring_enter` that hands them to the kernel depends on the pushing thread:
+//! - a scheduler thread of the runtime that owns this ring (a worker, or the thread driving a
+//!   current-thread runtime) only pushes: its next turn, flush or park submits the batch;
+//! - any other thread (`block_on` of a multi-thread runtime, the blocking pool, a thread
+//!   holding an `EnterGuard`, a worker of another runtime) submits at once.
+//!
+//! The bound: an entry pushed by a scheduler thread is in the kernel's hands by that thread's
+//! next driver poll, which comes at its next maintenance (every `event_interval` ticks), when
+//! it parks (a worker that parks outside the driver flushes first, and one that parks inside
+//! the driver submits in the enter it waits in), or when its loop ends. Another thread
+//! blocked in `io_uring_enter` meanwhile does not see the entry (the kernel reads the queue
+//! when an enter starts), so a busy worker's turn that finds the driver taken still flushes.
+//! One task polling for a long time without returning delays its worker's entries as it
+//! delays that worker's other tasks. The exception: dropping an op's future flushes the queue
+//! at once, since its entry names the socket by fd number and the stream may close the fd
+//! next (see `UringPoller::orphan_op`).
 //!
 //! `user_data` layout: the top four bits say what completed (the epoll fd, the eventfd, one of
 //! the driver's own sources, an owned-buffer op, or a cancel request); the rest carry the
 //! source's token or the op's slot.
 
 pub(crate) mod ops;
+#[cfg(all(test, not(blitz_loom)))]
+mod tests;
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -62,6 +80,9 @@ pub(crate) struct UringPoller {
     epoll_armed: AtomicBool,
     /// Guards the submission queue (one producer at a time).
     sq: Mutex<()>,
+    /// `io_uring_enter` calls: all of them, and those made only to submit (not a turn).
+    enters: AtomicU64,
+    submit_enters: AtomicU64,
     /// Held by the thread turning the driver (the only consumer of completions).
     cq: Mutex<()>,
     eventfd: OwnedFd,
@@ -108,6 +129,8 @@ impl UringPoller {
             readiness,
             epoll_armed: AtomicBool::new(false),
             sq: Mutex::new(()),
+            enters: AtomicU64::new(0),
+            submit_enters: AtomicU64::new(0),
             cq: Mutex::new(()),
             eventfd,
             eventfd_armed: AtomicBool::new(false),
@@ -116,7 +139,9 @@ impl UringPoller {
         })
     }
 
-    /// Pushes `entry` and submits it at once.
+    /// Pushes `entry`, and submits it at once unless this thread is a scheduler thread of the
+    /// runtime that owns the ring (which submits it with its next driver poll; see the module
+    /// docs for the bound).
     ///
     /// Once the entry is pushed this returns `Ok` even if `io_uring_enter` then fails: the
     /// entry stays in the submission queue and the kernel will consume it on the next enter,
@@ -144,12 +169,52 @@ impl UringPoller {
         }
         drop(guard);
         // Pushed: from here on the kernel owns the entry, whatever enter says.
-        let _ = self.enter_submit();
+        if !self.batches_here() {
+            let _ = self.enter_submit();
+        }
         Ok(())
+    }
+
+    /// Whether this thread runs a scheduler loop that turns this ring: it may leave pushed
+    /// entries for its next driver poll.
+    fn batches_here(&self) -> bool {
+        crate::runtime::context::with_scheduler(|cx| {
+            cx.and_then(|cx| cx.io())
+                .and_then(|io| io.uring())
+                .is_some_and(|uring| std::ptr::eq(uring, self))
+        })
+    }
+
+    /// Entries pushed but not yet consumed by the kernel.
+    pub(crate) fn unsubmitted(&self) -> usize {
+        let guard = self.sq.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: we hold `sq`, so no other SubmissionQueue exists.
+        let sq = unsafe { self.ring.submission_shared() };
+        let len = sq.len();
+        // A SubmissionQueue writes its tail back when dropped: that must happen under the
+        // lock, or a stale tail could overwrite a newer push and the kernel would consume old
+        // entries again. (As a block's tail expression it would be dropped after the guard.)
+        drop(sq);
+        drop(guard);
+        len
+    }
+
+    /// Submits the entries pushed so far, if any (one `io_uring_enter`, none when empty).
+    pub(crate) fn flush(&self) {
+        if self.unsubmitted() > 0 {
+            // An error leaves the entries queued for the next turn or flush.
+            let _ = self.enter_submit();
+        }
     }
 
     fn enter_submit(&self) -> io::Result<usize> {
         loop {
+            self.enters.fetch_add(1, Relaxed);
+            self.submit_enters.fetch_add(1, Relaxed);
+            #[cfg(all(test, not(blitz_loom)))]
+            if let Some(errno) = fault::take() {
+                return Err(io::Error::from_raw_os_error(errno));
+            }
             match self.ring.submitter().submit() {
                 Err(error) if error.raw_os_error() == Some(libc::EINTR) => continue,
                 // EBUSY: the completion queue is full; the turning thread will drain it and
@@ -158,6 +223,11 @@ impl UringPoller {
                 other => return other,
             }
         }
+    }
+
+    /// (every `io_uring_enter`, those made only to submit).
+    pub(crate) fn enter_counts(&self) -> (u64, u64) {
+        (self.enters.load(Relaxed), self.submit_enters.load(Relaxed))
     }
 
     /// Submits a `RECV` into `ptr[..len]` on `fd`; returns the op's slot.
@@ -223,10 +293,17 @@ impl UringPoller {
 
     /// The op's future is gone: keep `keep` until its completion (and cancel it), or drop it
     /// now if the op already completed.
+    ///
+    /// A kept op's entry may still be queued (pushed by a scheduler thread for its next turn),
+    /// and it names its socket by fd number: the stream, borrowed by the future until now, may
+    /// close that fd next and a new socket reuse the number. So the queue is flushed here,
+    /// while the fd is still this socket's: the kernel takes its own reference to the file
+    /// when it consumes the entry.
     pub(crate) fn orphan_op(&self, index: usize, keep: Box<dyn std::any::Any + Send>) {
         let (outcome, give_back) = self.ops.orphan(index, keep);
         if outcome == ops::Orphan::Kept {
             self.cancel_op(index);
+            self.flush();
         }
         drop(give_back);
     }
@@ -307,6 +384,9 @@ impl UringPoller {
         dispatch: super::Dispatch<'_>,
     ) {
         let Ok(_cq) = self.cq.try_lock() else {
+            // Another thread is turning, perhaps blocked in `io_uring_enter`: it will not see
+            // entries pushed since its enter began, so submit them here.
+            self.flush();
             return;
         };
         self.arm_driver_polls();
@@ -318,6 +398,7 @@ impl UringPoller {
         // SAFETY: we hold `cq`, the only place completions are read.
         let ready_now = unsafe { !self.ring.completion_shared().is_empty() };
         let submitter = self.ring.submitter();
+        self.enters.fetch_add(1, Relaxed);
         let waited = match timeout {
             _ if ready_now => submitter.submit(),
             Some(timeout) if timeout.is_zero() => submitter.submit(),
@@ -414,4 +495,32 @@ impl UringPoller {
 
 pub(crate) fn encode(kind: u64, payload: u64) -> u64 {
     (kind << KIND_SHIFT) | (payload & PAYLOAD_MASK)
+}
+
+/// Test scaffolding: makes this thread's next submission enters fail, as a kernel refusal
+/// would, without touching the ring.
+#[cfg(all(test, not(blitz_loom)))]
+pub(crate) mod fault {
+    use std::cell::Cell;
+
+    thread_local! {
+        /// (enters left to fail, errno to fail them with).
+        static FAIL: Cell<(u32, i32)> = const { Cell::new((0, 0)) };
+    }
+
+    /// The next `count` submission enters made on this thread fail with `errno`.
+    pub(crate) fn fail_next_enters(count: u32, errno: i32) {
+        FAIL.with(|fail| fail.set((count, errno)));
+    }
+
+    /// The errno to fail this enter with, if one is due.
+    pub(super) fn take() -> Option<i32> {
+        FAIL.with(|fail| match fail.get() {
+            (0, _) => None,
+            (left, errno) => {
+                fail.set((left - 1, errno));
+                Some(errno)
+            }
+        })
+    }
 }

@@ -132,6 +132,10 @@ impl Context {
         self.metrics().forced_yields.incr();
     }
 
+    pub(crate) fn io(&self) -> Option<&Arc<crate::io::driver::Driver>> {
+        self.handle.io()
+    }
+
     fn run(&self, mut core: Box<Core>) -> Box<Core> {
         core.batch.start();
         while !core.is_shutdown {
@@ -293,6 +297,13 @@ impl Context {
         *self.core.borrow_mut() = Some(core);
         let time = &self.handle.time;
         let holds_timer = time.try_acquire_token();
+        if !holds_timer {
+            // This thread will not turn the driver while parked: submit the io_uring entries
+            // its tasks pushed, which would otherwise wait for its next maintenance.
+            if let Some(io) = self.handle.io() {
+                io.flush_submissions();
+            }
+        }
         loop {
             let spin = self.handle.try_start_spinning();
             let parked = match (holds_timer, spin) {
