@@ -285,6 +285,7 @@ fn many_connections_echo_owned_across_workers() {
     }
 }
 
+#[cfg(target_os = "linux")] // io_uring only
 #[test]
 fn a_dropped_ops_queued_entry_never_reaches_a_socket_that_reused_its_fd() {
     use std::io::{Read, Write};

@@ -54,6 +54,7 @@ struct OpCore<'a> {
     wait_ready: bool,
     /// The readiness the driver had reported when the op in flight was pushed, if any: what
     /// an `-EAGAIN` (or a short read) proves stale. Readiness reported later is left alone.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pushed_on: Option<ReadyEvent>,
 }
 

@@ -278,6 +278,7 @@ impl Context {
         self.handle.metrics.workers[0].forced_yields.incr();
     }
 
+    #[cfg(target_os = "linux")]
     pub(crate) fn io(&self) -> Option<&Arc<crate::io::driver::Driver>> {
         self.handle.io()
     }

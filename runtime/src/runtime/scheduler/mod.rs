@@ -136,6 +136,7 @@ impl Handle {
 
 impl Context {
     /// The I/O driver this scheduler loop polls (none under loom or without I/O).
+    #[cfg(target_os = "linux")] // only the io_uring backend asks (submission batching)
     pub(crate) fn io(&self) -> Option<&std::sync::Arc<crate::io::driver::Driver>> {
         match self {
             Context::MultiThread(cx) => cx.io(),

@@ -132,6 +132,7 @@ impl Context {
         self.metrics().forced_yields.incr();
     }
 
+    #[cfg(target_os = "linux")]
     pub(crate) fn io(&self) -> Option<&Arc<crate::io::driver::Driver>> {
         self.handle.io()
     }
