@@ -19,10 +19,12 @@
 //! - from any other thread: the injection queue, then one sleeping worker is woken if nobody is
 //!   already searching.
 //!
-//! A worker takes the next task from the injection queue every `global_queue_interval` ticks
-//! (adaptive: about 200 µs worth of polls, clamped to [2, 127]), otherwise the LIFO slot, then
-//! its queue, then a batch from the injection queue; with nothing local it steals half of a
-//! random victim's queue, and only then parks. Every `event_interval` ticks it does maintenance
+//! Every `global_queue_interval` ticks (adaptive: about 200 µs worth of polls, clamped to
+//! [2, 127]) a worker looks at the injection queue first; otherwise it takes the LIFO slot,
+//! then its queue, then the injection queue. Either way it takes its share of the injection
+//! queue's backlog (length / workers + 1, at most half a local queue): it runs the oldest task
+//! and queues the rest locally. With nothing local it steals half of a random victim's queue,
+//! and only then parks. Every `event_interval` ticks it does maintenance
 //! (due timers fired, yielded tasks re-queued, shutdown check).
 //!
 //! Timers: one parked worker at a time holds the time driver's token and sleeps until the next
