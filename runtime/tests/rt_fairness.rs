@@ -1,6 +1,7 @@
 //! Fairness on one worker: a budget-consuming loop, endless LIFO hand-offs and a busy local
-//! queue each still let a waiting task run. Every loop is bounded, so a starvation bug fails
-//! the test instead of hanging it.
+//! queue each still let a waiting task run, and a busy local queue does not ration a remote
+//! backlog to one task per check. Every loop is bounded, so a starvation bug fails the test
+//! instead of hanging it.
 
 mod common;
 
@@ -221,4 +222,52 @@ fn remote_queue_is_checked_while_the_local_queue_is_busy() {
         assert!(rounds < GIVE_UP, "{name}: the remote task starved");
         assert!(rt.metrics().worker_global_queue_pop_count(0) >= 1, "{name}");
     }
+}
+
+/// A busy local queue does not ration a remote backlog to one task per global-queue check:
+/// the check takes the worker's share of the backlog (all of it, with one worker), so 64
+/// remote tasks run within a few checks. One task per check would need 64 checks, each
+/// `INTERVAL` ticks apart, while the busy task re-queues itself on every other tick.
+#[test]
+fn a_remote_backlog_is_taken_in_shares_while_the_local_queue_is_busy() {
+    const REMOTE: usize = 64;
+    const INTERVAL: u32 = 8;
+    let rt = blitz_io::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .global_queue_interval(INTERVAL)
+        .build()
+        .unwrap();
+    let handle = rt.handle().clone();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let busy = rt.spawn({
+        let ran = ran.clone();
+        async move {
+            // Queue the whole backlog from another thread while this task holds the only
+            // worker (joining it here blocks the worker only until the pushes are done).
+            let spawner = std::thread::spawn({
+                let ran = ran.clone();
+                move || {
+                    for _ in 0..REMOTE {
+                        let ran = ran.clone();
+                        drop(handle.spawn(async move {
+                            ran.fetch_add(1, SeqCst);
+                        }));
+                    }
+                }
+            });
+            spawner.join().unwrap();
+            let mut rounds = 0;
+            while ran.load(SeqCst) < REMOTE && rounds < GIVE_UP {
+                common::self_wake_once().await;
+                rounds += 1;
+            }
+            rounds
+        }
+    });
+    let rounds = rt.block_on(busy).unwrap();
+    assert!(
+        rounds < REMOTE,
+        "the backlog took {rounds} rounds of the busy task: rationed to one task per check"
+    );
+    assert_eq!(ran.load(SeqCst), REMOTE);
 }

@@ -82,6 +82,35 @@ fn yield_now_runs_after_already_queued_tasks() {
     );
 }
 
+/// Under a combinator that polls its children with a waker of its own (`FuturesUnordered`),
+/// `yield_now` cannot skip the wake as it does with the task's own waker: it wakes through the
+/// combinator's waker, so the child is polled again, and it still yields behind the tasks
+/// already queued.
+#[test]
+fn yield_now_under_a_combinator_wakes_through_its_waker() {
+    use futures_util::StreamExt;
+    let root = |log: Log| async move {
+        let children = vec![logged(&log, "A"), logged(&log, "B")];
+        let mut set = futures_util::stream::FuturesUnordered::new();
+        let inner = log.clone();
+        set.push(async move {
+            inner.push("T before yield");
+            task::yield_now().await;
+            inner.push("T after yield");
+        });
+        while set.next().await.is_some() {}
+        join_all(children).await;
+    };
+    assert_eq!(
+        run_root(&common::multi(1), root),
+        ["T before yield", "B", "A", "T after yield"]
+    );
+    assert_eq!(
+        run_root(&common::current(), root),
+        ["T before yield", "A", "B", "T after yield"]
+    );
+}
+
 /// A task that wakes itself during its poll goes to the back of the run queue, not into the
 /// LIFO slot (where it would run again before everything else).
 #[test]

@@ -104,6 +104,27 @@ pub fn json_report(
     })
 }
 
+/// The Scheduler notes section: what decides the multi-thread rows that are hardest to read
+/// from the table alone (details and measurements in `docs/decisions.md`, "Scheduler").
+fn scheduler_section() -> &'static str {
+    "## Scheduler notes\n\n\
+     - `spawn_many_remote_busy2`: the background load is Tokio's, one spawn chain per worker \
+     (each task stalls 10 µs, then spawns its successor), so no local queue is ever empty and \
+     the 1 000 remote tasks are reached only by the periodic global-queue check. Tokio takes \
+     one task per check (its row is ~10 chain polls per remote task); blitz-io takes the \
+     worker's share of the backlog (length / workers + 1, at most half a local queue) on that \
+     check as it does when its queue is empty, so its time is the spawning and joining, not \
+     the chains. Both runtimes' CPU per op is the chains' stalls over the iteration.\n\
+     - `yield_many`: a yield is three state-word updates on Tokio; on blitz-io a `yield_now` \
+     polled with the task's own waker skips the wake, so two (the harness marks the task \
+     notified as it leaves `RUNNING`). Semantics are unchanged: the task runs after the tasks \
+     already queued and after the driver poll.\n\
+     - `ping_pong` at 4 workers: 4 workers share 2 CPUs, so its CPU per op counts every idle \
+     transition (search, spin, futex sleep and wake), and blitz-io's stays above Tokio's \
+     (see `docs/decisions.md`). A parking worker spins only if a CPU is free, and a parked \
+     driver turn waits for a concurrent turn instead of returning into a hot retry loop.\n\n"
+}
+
 /// The text of `BENCHMARKS.md`.
 /// The Timers section: what the timer rows measure, and the real-clock lateness table that
 /// the `lateness` binary writes to `benches/results/lateness.md` (copied when present).
@@ -271,6 +292,7 @@ pub fn benchmarks_md(
     if let Some(memory) = memory {
         out.push_str(&memory.markdown());
     }
+    out.push_str(scheduler_section());
     out.push_str(&timers_section());
     out.push_str(&crate::echo::section::markdown());
     out.push_str(

@@ -34,9 +34,22 @@ struct Hot {
     driving: Cell<bool>,
     budget: Cell<Budget>,
     current_task: Cell<Option<NonNull<Header>>>,
-    /// Set by `yield_now` during a task poll: the task woke itself to yield and must wait for
-    /// the scheduler's next driver poll before it runs again.
-    yield_requested: Cell<bool>,
+    /// Set by `yield_now` during a task poll: the task must wait for the scheduler's next
+    /// driver poll before it runs again.
+    yield_requested: Cell<YieldRequest>,
+}
+
+/// What `yield_now` asked of the runner of the current task poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum YieldRequest {
+    /// Nothing.
+    None,
+    /// The task woke itself through a waker and asks to be deferred.
+    Woken,
+    /// The task yielded with its own waker in hand and skipped the wake: the runner marks it
+    /// notified while leaving `RUNNING`, which saves the wake's atomic operation. Once made in
+    /// a poll this request stays, whatever else yields later in that poll.
+    Own,
 }
 
 thread_local! {
@@ -52,7 +65,7 @@ thread_local! {
             driving: Cell::new(false),
             budget: Cell::new(Budget::unconstrained()),
             current_task: Cell::new(None),
-            yield_requested: Cell::new(false),
+            yield_requested: Cell::new(YieldRequest::None),
         }
     };
 }
@@ -218,15 +231,37 @@ pub(crate) fn note_forced_yield() {
     });
 }
 
-/// Marks the current task poll as a yield (see `yield_now`).
+/// Marks the current task poll as a yield whose wake went through a waker (see `yield_now`).
 pub(crate) fn request_yield() {
-    let _ = HOT.try_with(|cx| cx.yield_requested.set(true));
+    let _ = HOT.try_with(|cx| {
+        if cx.yield_requested.get() == YieldRequest::None {
+            cx.yield_requested.set(YieldRequest::Woken);
+        }
+    });
 }
 
-/// Whether the task poll that just ended asked to yield; clears the request.
-pub(crate) fn take_yield_request() -> bool {
-    HOT.try_with(|cx| cx.yield_requested.replace(false))
-        .unwrap_or(false)
+/// If `waker` is the waker of the task being polled on this thread, records a yield that the
+/// runner completes by marking the task notified itself, and returns true; the caller then
+/// must not wake. Otherwise (another executor, `block_on`, a combinator's own waker) returns
+/// false and the caller wakes as usual.
+pub(crate) fn request_own_yield(waker: &std::task::Waker) -> bool {
+    HOT.try_with(|cx| {
+        let Some(task) = cx.current_task.get() else {
+            return false;
+        };
+        if !crate::task::waker::is_waker_of(waker, task) {
+            return false;
+        }
+        cx.yield_requested.set(YieldRequest::Own);
+        true
+    })
+    .unwrap_or(false)
+}
+
+/// What the task poll that just ended asked for; clears the request.
+pub(crate) fn take_yield_request() -> YieldRequest {
+    HOT.try_with(|cx| cx.yield_requested.replace(YieldRequest::None))
+        .unwrap_or(YieldRequest::None)
 }
 
 /// Marks the task being polled on this thread.
@@ -239,7 +274,7 @@ impl CurrentTask {
     pub(crate) fn enter(header: &Header) -> CurrentTask {
         let previous = HOT
             .try_with(|cx| {
-                cx.yield_requested.set(false);
+                cx.yield_requested.set(YieldRequest::None);
                 cx.current_task.replace(Some(NonNull::from(header)))
             })
             .ok()

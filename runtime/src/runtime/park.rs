@@ -330,6 +330,49 @@ mod tests {
         }
     }
 
+    /// A parked thread whose driver turn finds another thread turning the driver waits for
+    /// that turn and then sleeps; it does not return at once. (It used to: its worker's park
+    /// loop then called again and again, spinning hot while the other turn lasted, which on
+    /// an oversubscribed machine is as long as that thread stays preempted.) The other turn
+    /// here is a 300 ms blocking one; the parked thread must return only after its unpark,
+    /// which comes once that turn has ended.
+    #[test]
+    fn a_parked_turn_waits_for_a_concurrent_turn_instead_of_returning() {
+        for backend in [Backend::Mio, Backend::IoUring] {
+            if backend == Backend::IoUring && std::env::var_os("BLITZ_VALGRIND").is_some() {
+                continue;
+            }
+            let Ok(driver) = Driver::new(backend) else {
+                continue;
+            };
+            let driver = Arc::new(driver);
+            let turner = {
+                let driver = driver.clone();
+                std::thread::spawn(move || driver.turn(Some(Duration::from_millis(300))))
+            };
+            while driver.counts().0 == 0 {
+                std::thread::yield_now();
+            }
+            let parker = Parker::new();
+            let unparker = parker.unparker();
+            let parked = {
+                let driver = driver.clone();
+                std::thread::spawn(move || {
+                    parker.park_in_io(None, false, &driver);
+                    std::time::Instant::now()
+                })
+            };
+            turner.join().unwrap();
+            let unparked_at = std::time::Instant::now();
+            unparker.unpark();
+            let returned_at = parked.join().unwrap();
+            assert!(
+                returned_at >= unparked_at,
+                "{backend}: the parked turn returned before its unpark"
+            );
+        }
+    }
+
     /// A thread parked in the I/O driver is woken even while another thread keeps polling the
     /// driver without blocking (a busy worker's maintenance), which can swallow the wake's
     /// event before the parker starts waiting. Many rounds, each bounded: a lost wake shows up

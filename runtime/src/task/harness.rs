@@ -18,6 +18,7 @@ use std::task::{Context, Poll, Waker};
 use super::raw::{Cell, Header, PollOutcome, RawTask, Stage, Vtable};
 use super::state::{ToIdle, ToRunning};
 use super::{waker, JoinError};
+use crate::runtime::context::YieldRequest;
 
 pub(super) fn vtable<F>() -> &'static Vtable
 where
@@ -59,12 +60,12 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) -> PollOutcome {
                 complete::<F>(ptr);
                 return PollOutcome::Done;
             }
-            match cell.header.state.transition_to_idle() {
+            let yielded = crate::runtime::context::take_yield_request();
+            let own_yield = yielded == YieldRequest::Own;
+            match cell.header.state.transition_to_idle(own_yield) {
                 ToIdle::Idle => PollOutcome::Done,
                 // transition_to_idle kept our reference and NOTIFIED: the runner re-queues it.
-                ToIdle::Requeue if crate::runtime::context::take_yield_request() => {
-                    PollOutcome::Defer
-                }
+                ToIdle::Requeue if yielded != YieldRequest::None => PollOutcome::Defer,
                 ToIdle::Requeue => PollOutcome::Requeue,
                 ToIdle::Cancel => {
                     cancel_future(cell);

@@ -330,3 +330,49 @@ fn concurrent_wakes_queue_the_task_once() {
         assert_eq!(drops.load(StdSeqCst), 2);
     });
 }
+
+/// `yield_now` with the task's own waker skips the wake and lets the runner mark the task
+/// notified as it leaves `RUNNING`. A task that only yields must still run again (nothing
+/// else would wake it), and the skipped wake must compose with a real wake and an abort from
+/// other threads racing the same poll: the task finishes or is cancelled, and no reference
+/// leaks.
+#[test]
+fn own_waker_yield_vs_wake_vs_abort() {
+    loom::model(|| {
+        let queue = Queue::new();
+        let gate = Gate::new();
+        let drops = Arc::new(StdAtomicUsize::new(0));
+        let mut waiting = gate_future(&gate, &drops);
+        let mut join = spawn(&queue, async move {
+            // First poll: register with the gate, then yield with the task's own waker.
+            let first = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut waiting).poll(cx)));
+            if let Poll::Ready(output) = first.await {
+                return output;
+            }
+            crate::task::yield_now().await;
+            waiting.await
+        });
+        let mut only_yields = spawn(&queue, async {
+            crate::task::yield_now().await;
+            7
+        });
+
+        let runner = run_on_another_thread(&queue);
+        let opener = open_on_another_thread(&gate);
+        join.abort();
+        runner.join().unwrap();
+        opener.join().unwrap();
+        queue.run_all();
+
+        assert_output_or_cancelled(&mut join, "the yielded task must finish or be cancelled");
+        match poll_join(&mut only_yields, &noop_waker()) {
+            Poll::Ready(Ok(7)) => {}
+            _ => panic!("a task that yielded was never polled again"),
+        }
+        drop(join);
+        drop(only_yields);
+        finish(queue, gate);
+        let actual = drops.load(StdSeqCst);
+        assert!(actual == 1 || actual == 2, "drops: {actual}");
+    });
+}

@@ -65,7 +65,7 @@ pub(crate) mod owned;
 pub(crate) mod raw;
 pub(crate) mod state;
 mod task_local;
-mod waker;
+pub(crate) mod waker;
 mod yield_now;
 
 #[cfg(all(test, blitz_loom))]

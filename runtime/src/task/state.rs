@@ -127,14 +127,18 @@ impl State {
         })
     }
 
-    /// The poll returned `Pending`.
-    pub(crate) fn transition_to_idle(&self) -> ToIdle {
+    /// The poll returned `Pending`. `notify` marks the task notified in the same update (a
+    /// wake by the task itself that its poll skipped, see `yield_now`).
+    pub(crate) fn transition_to_idle(&self, notify: bool) -> ToIdle {
         self.update(|mut s| {
             debug_assert!(s.is_running());
             if s.is_cancelled() {
                 return (None, ToIdle::Cancel);
             }
             s.unset(RUNNING);
+            if notify {
+                s.set(NOTIFIED);
+            }
             if s.is_notified() {
                 (Some(s), ToIdle::Requeue)
             } else {

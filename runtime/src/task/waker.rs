@@ -23,6 +23,11 @@ pub(super) unsafe fn borrowed(ptr: NonNull<Header>) -> ManuallyDrop<Waker> {
     ManuallyDrop::new(unsafe { Waker::from_raw(raw) })
 }
 
+/// True when `waker` wakes the task whose header is `task` (a borrowed poll waker or a clone).
+pub(crate) fn is_waker_of(waker: &Waker, task: NonNull<Header>) -> bool {
+    std::ptr::eq(waker.vtable(), &VTABLE) && std::ptr::eq(waker.data(), task.as_ptr() as *const ())
+}
+
 /// # Safety
 /// `data` is a header pointer with a reference keeping it alive (RawWaker contract).
 unsafe fn header<'a>(data: *const ()) -> &'a Header {

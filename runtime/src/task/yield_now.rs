@@ -34,9 +34,15 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        // Wake ourselves (inside a task poll this only sets NOTIFIED) and tell the scheduler
-        // this wake is a yield: the harness then parks the task in the worker's defer list,
-        // which is moved to the back of the run queue after the next driver poll.
+        // Polled with the running task's own waker: the harness marks the task notified as it
+        // leaves RUNNING, so the wake (an atomic update of the state word) is skipped.
+        if crate::runtime::context::request_own_yield(cx.waker()) {
+            return Poll::Pending;
+        }
+        // Otherwise wake ourselves (inside a task poll this only sets NOTIFIED; under a
+        // combinator it goes through its waker) and tell the scheduler this wake is a yield.
+        // Either way the harness parks the task in the worker's defer list, which is moved to
+        // the back of the run queue after the next driver poll.
         cx.waker().wake_by_ref();
         crate::runtime::context::request_yield();
         Poll::Pending

@@ -72,8 +72,16 @@ impl MioPoller {
         may_block: &dyn Fn() -> bool,
         dispatch: super::Dispatch<'_>,
     ) {
-        let Ok(mut guard) = self.turn.try_lock() else {
-            return;
+        // As on io_uring: only a non-blocking turn skips the driver while another thread turns
+        // it; a blocking (parked) one waits for the lock rather than returning at once into a
+        // park loop that would call again and spin.
+        let mut guard = if timeout == Some(Duration::ZERO) {
+            let Ok(guard) = self.turn.try_lock() else {
+                return;
+            };
+            guard
+        } else {
+            self.turn.lock().unwrap_or_else(|e| e.into_inner())
         };
         let timeout = if may_block() {
             timeout

@@ -295,8 +295,11 @@ fn a_turn_that_finds_the_driver_taken_still_submits_what_was_pushed() {
     let index = unsafe { poller.submit_recv(reader.as_raw_fd(), buf.bytes.as_mut_ptr(), 16) }
         .expect("pushed");
     assert_eq!(poller.unsubmitted(), 1);
-    // The busy thread's turn finds the completion lock taken, and must submit anyway.
-    turn(&poller);
+    // The busy thread's turn (a maintenance turn: zero timeout, so it does not wait for the
+    // lock) finds the completion lock taken, and must submit anyway.
+    poller.turn(Some(Duration::ZERO), &|| true, &mut |events| {
+        events.for_each(drop)
+    });
     let woke = done_rx.recv_timeout(Duration::from_secs(10)).is_ok();
     if !woke {
         poller.unpark();

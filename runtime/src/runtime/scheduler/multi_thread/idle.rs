@@ -117,6 +117,11 @@ impl Idle {
         searching(prev) == 1
     }
 
+    /// Workers not parked: running tasks or searching (a racy snapshot, for heuristics).
+    pub(crate) fn num_unparked(&self) -> usize {
+        unparked(self.counters.load(SeqCst))
+    }
+
     #[cfg_attr(not(all(test, blitz_loom)), allow(dead_code))] // Read by the loom models.
     pub(crate) fn num_searching(&self) -> usize {
         searching(self.counters.load(SeqCst))

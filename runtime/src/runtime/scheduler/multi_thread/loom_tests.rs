@@ -104,7 +104,8 @@ fn unpark_is_never_lost() {
 }
 
 /// A worker pushes five tasks into its queue of four (overflowing half to the injection
-/// queue) while another worker steals: every task ends up in exactly one queue.
+/// queue) while another worker steals and then takes a share of the injection queue: every
+/// task ends up in exactly one queue.
 #[test]
 fn overflow_and_steal_keep_every_task_once() {
     loom::model(|| {
@@ -114,17 +115,23 @@ fn overflow_and_steal_keep_every_task_once() {
         let inject = Arc::new(Inject::new());
         let (local, steal) = queue::local();
 
-        let thief = thread::spawn(move || {
-            let (thief_local, _) = queue::local();
-            let mut stolen = Vec::new();
-            if let Some(task) = steal.steal_into(&thief_local) {
-                stolen.push(task);
+        let thief = {
+            let inject = inject.clone();
+            thread::spawn(move || {
+                let (thief_local, _) = queue::local();
+                let mut stolen = Vec::new();
+                if let Some(task) = steal.steal_into(&thief_local) {
+                    stolen.push(task);
+                }
+                if let Some(task) = inject.pop_batch_into(&thief_local, 2) {
+                    stolen.push(task);
+                }
                 while let Some(task) = thief_local.pop() {
                     stolen.push(task);
                 }
-            }
-            stolen
-        });
+                stolen
+            })
+        };
         for task in entries {
             local.push_back(task, &inject);
         }

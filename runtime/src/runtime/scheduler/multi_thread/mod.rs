@@ -19,10 +19,12 @@
 //! - from any other thread: the injection queue, then one sleeping worker is woken if nobody is
 //!   already searching.
 //!
-//! A worker takes the next task from the injection queue every `global_queue_interval` ticks
-//! (adaptive: about 200 µs worth of polls, clamped to [2, 127]), otherwise the LIFO slot, then
-//! its queue, then a batch from the injection queue; with nothing local it steals half of a
-//! random victim's queue, and only then parks. Every `event_interval` ticks it does maintenance
+//! Every `global_queue_interval` ticks (adaptive: about 200 µs worth of polls, clamped to
+//! [2, 127]) a worker looks at the injection queue first; otherwise it takes the LIFO slot,
+//! then its queue, then the injection queue. Either way it takes its share of the injection
+//! queue's backlog (length / workers + 1, at most half a local queue): it runs the oldest task
+//! and queues the rest locally. With nothing local it steals half of a random victim's queue,
+//! and only then parks. Every `event_interval` ticks it does maintenance
 //! (due timers fired, yielded tasks re-queued, shutdown check).
 //!
 //! Timers: one parked worker at a time holds the time driver's token and sleeps until the next
@@ -66,6 +68,8 @@ pub(crate) struct Handle {
     /// more workers than CPUs, extra spinners would take CPU time from workers with tasks.
     spinners: AtomicUsize,
     max_spinners: usize,
+    /// CPUs available to the process (`available_parallelism`).
+    cpus: usize,
     pub(crate) blocking: blocking::Spawner,
     pub(crate) metrics: SchedulerMetrics,
     pub(crate) time: crate::time::driver::Driver,
@@ -101,6 +105,7 @@ impl MultiThread {
             });
             locals.push((local, parker));
         }
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
         let handle = Arc::new(Handle {
             remotes: remotes.into_boxed_slice(),
             inject: queue::Inject::new(),
@@ -112,7 +117,8 @@ impl MultiThread {
             exited: Mutex::new(0),
             exited_condvar: Condvar::new(),
             spinners: AtomicUsize::new(0),
-            max_spinners: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+            max_spinners: (cpus / 2).max(1),
+            cpus,
             blocking,
             metrics: SchedulerMetrics::new(num_workers),
         });
@@ -228,9 +234,14 @@ impl Handle {
         }
     }
 
-    /// Claims a spinning slot; false when enough workers spin already.
+    /// Claims a spinning slot; false when enough workers spin already, or when the workers
+    /// still running (plus the spinners) already occupy every CPU: a spin then only takes CPU
+    /// time from a worker with tasks (4 workers on 2 CPUs).
     fn try_start_spinning(&self) -> bool {
         let mut current = self.spinners.load(Relaxed);
+        if self.idle.num_unparked() + current >= self.cpus {
+            return false;
+        }
         while current < self.max_spinners {
             match self
                 .spinners

@@ -77,8 +77,8 @@ mod imp {
         pub(crate) fn pop(&self) -> Option<Notified> {
             settle(|| self.0.steal())
         }
-        pub(crate) fn pop_batch_into(&self, dst: &LocalImpl) -> Option<Notified> {
-            settle(|| self.0.steal_batch_and_pop(&dst.0))
+        pub(crate) fn pop_batch_into(&self, dst: &LocalImpl, limit: usize) -> Option<Notified> {
+            settle(|| self.0.steal_batch_with_limit_and_pop(&dst.0, limit))
         }
         pub(crate) fn is_empty(&self) -> bool {
             self.0.is_empty()
@@ -142,10 +142,10 @@ mod imp {
         pub(crate) fn pop(&self) -> Option<Notified> {
             self.0.lock().pop_front()
         }
-        pub(crate) fn pop_batch_into(&self, dst: &LocalImpl) -> Option<Notified> {
+        pub(crate) fn pop_batch_into(&self, dst: &LocalImpl, limit: usize) -> Option<Notified> {
             let mut src = self.0.lock();
             let first = src.pop_front()?;
-            let take = src.len().div_ceil(2);
+            let take = src.len().div_ceil(2).min(limit - 1);
             dst.0.lock().extend(src.drain(..take));
             Some(first)
         }
@@ -243,13 +243,16 @@ impl Inject {
         }
     }
 
+    #[cfg_attr(not(all(test, blitz_loom)), allow(dead_code))] // Read by the loom models.
     pub(crate) fn pop(&self) -> Option<Notified> {
         self.inner.pop()
     }
 
-    /// Moves a batch into `dst` (a worker with an empty queue) and returns one task.
-    pub(crate) fn pop_batch_into(&self, dst: &Local) -> Option<Notified> {
-        self.inner.pop_batch_into(&dst.inner)
+    /// Moves a batch of at most `limit` tasks (at least 1) out of the queue: returns the
+    /// first and pushes the rest to the back of `dst`.
+    pub(crate) fn pop_batch_into(&self, dst: &Local, limit: usize) -> Option<Notified> {
+        debug_assert!(limit >= 1);
+        self.inner.pop_batch_into(&dst.inner, limit)
     }
 
     pub(crate) fn is_empty(&self) -> bool {

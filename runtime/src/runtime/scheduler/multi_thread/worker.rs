@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::queue::Local;
+use super::queue::{Local, LOCAL_QUEUE_CAPACITY};
 use super::Handle;
 use crate::runtime::context;
 use crate::runtime::metrics::WorkerMetrics;
@@ -380,12 +380,10 @@ impl Core {
     }
 
     fn next_task(&mut self, cx: &Context) -> Option<Notified> {
-        let inject = &cx.handle.inject;
         self.until_global_check -= 1;
         if self.until_global_check == 0 {
             self.until_global_check = self.global_queue_interval;
-            if let Some(task) = inject.pop() {
-                cx.metrics().global_queue_pops.incr();
+            if let Some(task) = self.pull_global(cx) {
                 return Some(task);
             }
         }
@@ -395,13 +393,29 @@ impl Core {
         if let Some(task) = self.run_queue.pop() {
             return Some(task);
         }
+        self.pull_global(cx)
+    }
+
+    /// Takes this worker's share of the injection queue's backlog (its length over the number
+    /// of workers, plus one): returns the oldest task and moves the rest of the share to the
+    /// back of the local queue, never filling it past half so the share cannot overflow back.
+    ///
+    /// Used both when the local queue is empty and on the periodic global check. Taking one
+    /// task per check instead rations a backlog to one task per `global_queue_interval` ticks
+    /// for as long as local work keeps coming (a spawn chain, timers and I/O, which wake
+    /// through this queue while a worker holds its core), however long the backlog is.
+    fn pull_global(&mut self, cx: &Context) -> Option<Notified> {
+        let inject = &cx.handle.inject;
         if inject.is_empty() {
             return None;
         }
-        let task = inject.pop_batch_into(&self.run_queue)?;
-        cx.metrics()
-            .global_queue_pops
-            .add(1 + self.run_queue.len() as u64);
+        let before = self.run_queue.len();
+        let room = (LOCAL_QUEUE_CAPACITY / 2).saturating_sub(before);
+        let share = inject.len() / cx.handle.remotes.len() + 1;
+        let task = inject.pop_batch_into(&self.run_queue, share.min(room).max(1))?;
+        // Thieves may take from the local queue meanwhile: the count is a lower bound.
+        let moved = self.run_queue.len().saturating_sub(before);
+        cx.metrics().global_queue_pops.add(1 + moved as u64);
         Some(task)
     }
 
@@ -427,11 +441,7 @@ impl Core {
                 return Some(task);
             }
         }
-        let task = cx.handle.inject.pop_batch_into(&self.run_queue)?;
-        cx.metrics()
-            .global_queue_pops
-            .add(1 + self.run_queue.len() as u64);
-        Some(task)
+        self.pull_global(cx)
     }
 }
 
