@@ -8,28 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use blitz_io::io::{AsyncReadExt, AsyncWriteExt, Cancelled, IoBuf, IoBufMut};
-use blitz_io::net::{TcpListener, TcpStream};
 use blitz_io::runtime::{Backend, Builder};
-use common::{io_backends, io_backends_under_valgrind, on_each_backend};
-
-async fn pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    let (server, _) = listener.accept().await.unwrap();
-    (client, server)
-}
-
-/// An empty vector whose spare capacity is already initialised. valgrind cannot see the kernel
-/// fill a buffer through io_uring, so bytes that started uninitialised would look
-/// uninitialised after the read; zeroing them first keeps memcheck quiet without hiding real
-/// errors elsewhere.
-fn empty_buf(capacity: usize) -> Vec<u8> {
-    let mut buf = vec![0u8; capacity];
-    buf.clear();
-    buf
-}
+use common::{empty_buf, io_backends, io_backends_under_valgrind, on_each_backend, tcp_pair};
 
 /// A buffer that records when it is dropped.
 struct TrackedBuf {
@@ -91,7 +71,7 @@ async fn until(done: impl Fn() -> bool) {
 #[test]
 fn owned_reads_and_writes_round_trip() {
     on_each_backend(|_| async {
-        let (client, server) = pair().await;
+        let (client, server) = tcp_pair().await;
         let message: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
         let writer = blitz_io::spawn(async move {
             let (result, buf) = client.write_all_owned(message).await;
@@ -115,7 +95,7 @@ fn owned_reads_and_writes_round_trip() {
 #[test]
 fn cancelling_a_read_loses_nothing() {
     on_each_backend(|backend| async move {
-        let (mut client, server) = pair().await;
+        let (mut client, server) = tcp_pair().await;
         // Nothing sent yet: the read waits; cancelling hands the buffer back unchanged.
         let mut op = server.read_owned(empty_buf(64));
         assert!(futures_util::poll!(&mut op).is_pending());
@@ -154,7 +134,7 @@ fn a_dropped_read_keeps_its_buffer_until_the_kernel_is_done() {
             .build()
             .unwrap();
         rt.block_on(async {
-            let (mut client, server) = pair().await;
+            let (mut client, server) = tcp_pair().await;
             if backend == Backend::IoUring {
                 // A read waits for readiness before it submits anything: make the socket
                 // readable, so that the first poll submits a `RECV` (which completes only
@@ -199,7 +179,7 @@ fn shutdown_with_reads_in_flight_neither_hangs_nor_frees_early() {
             let (ready_tx, ready_rx) = blitz_io::channel::mpmc::unbounded();
             let drops = Arc::new(AtomicUsize::new(0));
             let flags: Vec<_> = (0..4).map(|_| tracked(256)).collect();
-            let (_client, server) = rt.block_on(pair());
+            let (_client, server) = rt.block_on(tcp_pair());
             let server = Arc::new(server);
             let mut dropped_flags = Vec::new();
             for (buf, dropped) in flags {
@@ -251,7 +231,7 @@ fn io_makes_progress_while_one_worker_is_stuck_in_a_long_poll() {
             .build()
             .unwrap();
         rt.block_on(async {
-            let (mut client, mut server) = pair().await;
+            let (mut client, mut server) = tcp_pair().await;
             let stuck_done = Arc::new(AtomicBool::new(false));
             let (started_tx, started_rx) = blitz_io::channel::oneshot::channel();
             let stuck = {
@@ -287,7 +267,7 @@ fn a_read_dropped_after_completing_frees_its_buffer_at_once() {
             .build()
             .unwrap();
         rt.block_on(async {
-            let (mut client, server) = pair().await;
+            let (mut client, server) = tcp_pair().await;
             let (buf, dropped) = tracked(64);
             let mut op = server.read_owned(buf);
             assert!(futures_util::poll!(&mut op).is_pending());
@@ -329,7 +309,7 @@ fn owned_ops_keep_working_on_a_saturated_cpu() {
         })
         .collect();
     on_each_backend(|_| async {
-        let (client, server) = pair().await;
+        let (client, server) = tcp_pair().await;
         let total = common::scaled(2_000_000);
         let writer = blitz_io::spawn(async move {
             let mut sent = 0usize;
@@ -371,7 +351,7 @@ fn after_a_short_read_the_next_read_sees_new_data_and_then_eof() {
     // waits for new data instead of submitting a `RECV` bound to fail): data and the peer's
     // close that come later must still wake it.
     on_each_backend(|backend| async move {
-        let (mut client, server) = pair().await;
+        let (mut client, server) = tcp_pair().await;
         for round in 0..3u8 {
             client.write_all(&[round; 3]).await.unwrap();
             let (result, buf) = server.read_owned(empty_buf(64)).await;

@@ -14,23 +14,7 @@ use std::time::{Duration, Instant};
 use blitz_io::io::AsyncWriteExt;
 use blitz_io::net::{TcpListener, TcpStream};
 use blitz_io::runtime::{Backend, Builder, Runtime};
-use common::{io_backends, io_backends_under_valgrind};
-
-async fn pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    let (server, _) = listener.accept().await.unwrap();
-    (client, server)
-}
-
-/// A zeroed buffer with no initialised bytes (see `io_owned.rs` for why zeroed).
-fn empty_buf(capacity: usize) -> Vec<u8> {
-    let mut buf = vec![0u8; capacity];
-    buf.clear();
-    buf
-}
+use common::{empty_buf, io_backends, io_backends_under_valgrind, tcp_pair};
 
 /// Polls `future` on this plain thread, parking it between polls: no runtime loop here.
 fn block_on_plain<F: Future>(future: F) -> F::Output {
@@ -85,7 +69,7 @@ fn owned_ops_on_a_scheduler_thread_ride_on_the_drivers_turns() {
     rt.block_on(async {
         let mut pairs = Vec::new();
         for _ in 0..connections {
-            pairs.push(pair().await);
+            pairs.push(tcp_pair().await);
         }
         let (enters, submit_enters) = (
             metrics.io_uring_enter_count(),
@@ -162,7 +146,7 @@ fn threads_that_do_not_turn_the_driver_submit_at_once() {
         // One idle worker, parked inside the driver with no timer due: it turns only when an
         // event arrives, so an entry left unsubmitted would never complete.
         let rt = multi(1, backend);
-        let (mut client, server) = rt.block_on(pair());
+        let (mut client, server) = rt.block_on(tcp_pair());
         let server = Arc::new(server);
         rt.block_on(client.write_all(b"outside")).unwrap();
 
@@ -202,7 +186,7 @@ fn threads_that_do_not_turn_the_driver_submit_at_once() {
 fn a_busy_workers_entries_reach_the_kernel_while_another_waits_in_the_ring() {
     for backend in io_backends() {
         let rt = multi(2, backend);
-        let (mut client, server) = rt.block_on(pair());
+        let (mut client, server) = rt.block_on(tcp_pair());
         rt.block_on(client.write_all(b"ready")).unwrap();
         let (n, buf) = within_10s("a read pushed by a worker that does not park", move || {
             rt.block_on(async move {
@@ -300,7 +284,7 @@ fn a_dropped_ops_queued_entry_never_reaches_a_socket_that_reused_its_fd() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let (mut client, server) = pair().await;
+        let (mut client, server) = tcp_pair().await;
         client.write_all(b"old").await.unwrap();
         server.readable().await.unwrap();
         let fd = server.as_raw_fd();

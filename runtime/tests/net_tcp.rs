@@ -8,16 +8,7 @@ use std::time::Duration;
 
 use blitz_io::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use blitz_io::net::{TcpListener, TcpSocket, TcpStream};
-use common::on_each_backend;
-
-async fn pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    let (server, _) = listener.accept().await.unwrap();
-    (client, server)
-}
+use common::{on_each_backend, tcp_pair};
 
 fn pattern(len: usize, seed: u8) -> Vec<u8> {
     (0..len)
@@ -118,7 +109,7 @@ fn a_thousand_concurrent_connections_each_echo_their_own_bytes() {
 #[test]
 fn half_close_lets_the_peer_read_to_the_end_and_still_reply() {
     on_each_backend(|_| async {
-        let (mut client, mut server) = pair().await;
+        let (mut client, mut server) = tcp_pair().await;
         client.write_all(b"request").await.unwrap();
         client.close().await.unwrap();
         let mut request = Vec::new();
@@ -135,7 +126,7 @@ fn half_close_lets_the_peer_read_to_the_end_and_still_reply() {
 #[test]
 fn a_reset_is_an_error_not_end_of_stream() {
     on_each_backend(|_| async {
-        let (mut client, server) = pair().await;
+        let (mut client, server) = tcp_pair().await;
         // Linger 0: closing sends RST instead of FIN.
         server.set_linger(Some(Duration::ZERO)).unwrap();
         drop(server);
@@ -165,7 +156,7 @@ fn connecting_to_a_closed_port_is_refused() {
 #[test]
 fn a_dropped_read_loses_no_bytes() {
     on_each_backend(|_| async {
-        let (mut client, mut server) = pair().await;
+        let (mut client, mut server) = tcp_pair().await;
         let mut buf = [0u8; 64];
         {
             // Poll a read once (nothing to read yet: it waits), then drop it.
@@ -183,7 +174,7 @@ fn a_dropped_read_loses_no_bytes() {
 #[test]
 fn try_ops_and_readiness_follow_the_socket_state() {
     on_each_backend(|_| async {
-        let (client, server) = pair().await;
+        let (client, server) = tcp_pair().await;
         let mut buf = [0u8; 8];
         assert_eq!(
             server.try_read(&mut buf).unwrap_err().kind(),
@@ -217,7 +208,7 @@ fn operations_that_hit_would_block_are_woken_by_the_next_data() {
     use std::io::Read;
     let within = Duration::from_secs(10);
     on_each_backend(move |_| async move {
-        let (client, mut server) = pair().await;
+        let (client, mut server) = tcp_pair().await;
         // A plain `recv` on the borrowed socket: something the runtime does not know about.
         let custom_read = |buf: &mut [u8]| (&*socket2::SockRef::from(&client)).read(buf);
         let mut buf = [0u8; 8];
@@ -257,7 +248,7 @@ fn operations_that_hit_would_block_are_woken_by_the_next_data() {
 #[test]
 fn owned_halves_move_to_tasks_and_reunite() {
     on_each_backend(|_| async {
-        let (client, mut server) = pair().await;
+        let (client, mut server) = tcp_pair().await;
         let (mut read, mut write) = client.into_split();
         let writer = blitz_io::spawn(async move {
             write.write_all(b"from the write half").await.unwrap();
@@ -271,7 +262,7 @@ fn owned_halves_move_to_tasks_and_reunite() {
         read.read_exact(&mut back).await.unwrap();
         assert_eq!(&back, b"back");
         let write = writer.await.unwrap();
-        let (other, _other_server) = pair().await;
+        let (other, _other_server) = tcp_pair().await;
         let (other_read, other_write) = other.into_split();
         let error = read
             .reunite(other_write)

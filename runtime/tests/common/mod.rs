@@ -423,3 +423,25 @@ pub(crate) fn raise_fd_limit(wanted: u64) {
 /// Windows has no per-process descriptor limit to raise (sockets are bounded by memory).
 #[cfg(windows)]
 pub(crate) fn raise_fd_limit(_wanted: u64) {}
+
+/// A connected loopback TCP pair: `(client, server)`.
+pub(crate) async fn tcp_pair() -> (blitz_io::net::TcpStream, blitz_io::net::TcpStream) {
+    let listener = blitz_io::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap();
+    let client = blitz_io::net::TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    (client, server)
+}
+
+/// An empty vector whose spare capacity is already initialised. valgrind cannot see the kernel
+/// fill a buffer through io_uring, so bytes that started uninitialised would look
+/// uninitialised after the read; zeroing them first keeps memcheck quiet without hiding real
+/// errors elsewhere.
+pub(crate) fn empty_buf(capacity: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; capacity];
+    buf.clear();
+    buf
+}
