@@ -306,7 +306,11 @@ impl Context {
             }
         }
         loop {
-            let spin = self.handle.try_start_spinning();
+            // The spin watches only this worker's parker, so readiness on a registered socket
+            // cannot end it: a worker about to wait in the driver for sockets skips it.
+            let waits_for_sockets =
+                holds_timer && self.handle.io().is_some_and(|io| io.has_sockets());
+            let spin = !waits_for_sockets && self.handle.try_start_spinning();
             let parked = match (holds_timer, spin) {
                 (true, _) => time.park(&self.parker, spin, self.handle.io()),
                 (false, true) => self.parker.park(),
