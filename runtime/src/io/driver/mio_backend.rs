@@ -72,22 +72,10 @@ impl MioPoller {
         may_block: &dyn Fn() -> bool,
         dispatch: super::Dispatch<'_>,
     ) {
-        // As on io_uring: only a non-blocking turn skips the driver while another thread turns
-        // it; a blocking (parked) one waits for the lock rather than returning at once into a
-        // park loop that would call again and spin.
-        let mut guard = if timeout == Some(Duration::ZERO) {
-            let Ok(guard) = self.turn.try_lock() else {
-                return;
-            };
-            guard
-        } else {
-            self.turn.lock().unwrap_or_else(|e| e.into_inner())
+        let Some(mut guard) = super::lock_for_turn(&self.turn, timeout) else {
+            return;
         };
-        let timeout = if may_block() {
-            timeout
-        } else {
-            Some(Duration::ZERO)
-        };
+        let timeout = super::turn_timeout(timeout, may_block);
         let (poll, events) = &mut *guard;
         match poll.poll(events, timeout) {
             Ok(()) => {}

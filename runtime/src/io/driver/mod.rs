@@ -15,8 +15,9 @@
 //! waking that thread goes through the driver's own waker (an eventfd on Linux, on both
 //! backends; elsewhere mio's `Waker`: a kqueue user event, an IOCP completion packet). Busy
 //! workers poll it without blocking on their maintenance interval (every `event_interval`
-//! tasks, 61 by default). Only one thread turns the driver at a time; the others never wait
-//! for it (they `try_lock`).
+//! tasks, 61 by default). Only one thread turns the driver at a time: a busy worker's
+//! non-blocking turn skips the driver while another thread turns it, and only a parking
+//! thread's blocking turn waits for the lock ([`lock_for_turn`]).
 
 #[cfg(all(test, blitz_loom))]
 mod loom_tests;
@@ -29,7 +30,7 @@ pub(crate) mod uring_backend;
 use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 pub(crate) use scheduled_io::{Direction, ReadyEvent, ScheduledIo};
@@ -46,6 +47,31 @@ pub(crate) const SIGNAL_TOKEN: usize = slab::MAX_TOKEN + 1;
 
 /// What a backend's turn hands each batch of readiness events to: `(token, readiness)` pairs.
 pub(crate) type Dispatch<'a> = &'a mut dyn FnMut(&mut dyn Iterator<Item = (usize, Ready)>);
+
+/// Takes a backend's turn lock for a turn of up to `timeout`, the one rule both backends
+/// follow. A non-blocking turn (zero timeout: a busy worker's maintenance) gives up at once,
+/// returning `None`, while another thread turns the driver. A blocking turn (a parking thread)
+/// waits for the lock: returning at once instead would send its park loop round again and
+/// again, spinning hot for as long as the other turn lasts, which is long when that thread is
+/// preempted mid-turn (more workers than CPUs). No wake is lost while it waits: a wake sets its
+/// parker's state first, and [`turn_timeout`] re-reads it once the lock is held.
+fn lock_for_turn<T>(lock: &Mutex<T>, timeout: Option<Duration>) -> Option<MutexGuard<'_, T>> {
+    if timeout == Some(Duration::ZERO) {
+        lock.try_lock().ok()
+    } else {
+        Some(lock.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// How long a turn whose lock is held may wait: `timeout`, or not at all once the thread it
+/// turns for is no longer parked (`may_block()` false; see [`Driver::turn_parked`]).
+fn turn_timeout(timeout: Option<Duration>, may_block: &dyn Fn() -> bool) -> Option<Duration> {
+    if may_block() {
+        timeout
+    } else {
+        Some(Duration::ZERO)
+    }
+}
 
 pub(crate) struct Driver {
     poller: Poller,

@@ -383,29 +383,14 @@ impl UringPoller {
         may_block: &dyn Fn() -> bool,
         dispatch: super::Dispatch<'_>,
     ) {
-        // A non-blocking turn (a busy worker's maintenance) skips the driver while another
-        // thread turns it. A blocking one (the parked timer holder) waits for the lock: if it
-        // returned at once instead, its park loop would call again and again, spinning hot for
-        // as long as the other turn lasts, which is long when that thread is preempted
-        // mid-turn (more workers than CPUs). No wake is lost while it waits: a wake sets its
-        // parker's state first, and `may_block` re-reads it once the lock is held.
-        let _cq = if timeout == Some(Duration::ZERO) {
-            let Ok(cq) = self.cq.try_lock() else {
-                // Another thread is turning, perhaps blocked in `io_uring_enter`: it will not
-                // see entries pushed since its enter began, so submit them here.
-                self.flush();
-                return;
-            };
-            cq
-        } else {
-            self.cq.lock().unwrap_or_else(|e| e.into_inner())
+        let Some(_cq) = super::lock_for_turn(&self.cq, timeout) else {
+            // Another thread is turning, perhaps blocked in `io_uring_enter`: it will not see
+            // entries pushed since its enter began, so submit them here.
+            self.flush();
+            return;
         };
         self.arm_driver_polls();
-        let timeout = if may_block() {
-            timeout
-        } else {
-            Some(Duration::ZERO)
-        };
+        let timeout = super::turn_timeout(timeout, may_block);
         // SAFETY: we hold `cq`, the only place completions are read.
         let ready_now = unsafe { !self.ring.completion_shared().is_empty() };
         let submitter = self.ring.submitter();
