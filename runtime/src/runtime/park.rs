@@ -114,9 +114,9 @@ impl Parker {
             io.turn(Some(Duration::ZERO));
             return Parked::WithoutSleeping;
         }
-        // Entries this thread pushed and has not submitted cannot complete during a spin, and
-        // the blocking turn below submits them: go straight there.
-        if spin && !io.has_unsubmitted() && self.spin() {
+        // When what this thread waits for is I/O, a spin cannot see it arrive: go straight to
+        // the blocking turn (which also submits queued io_uring entries).
+        if spin && !io.spin_cannot_help() && self.spin() {
             io.turn(Some(Duration::ZERO));
             return Parked::WithoutSleeping;
         }

@@ -254,8 +254,14 @@ impl Driver {
         }
     }
 
-    /// Whether io_uring entries are waiting for an `io_uring_enter` (false on mio).
-    pub(crate) fn has_unsubmitted(&self) -> bool {
+    /// Whether a thread about to wait in this driver would spin for nothing first. A spin
+    /// watches only the thread's parker: readiness on a registered socket cannot end it, and
+    /// io_uring entries still queued (none on mio) cannot complete before the enter that
+    /// submits them.
+    pub(crate) fn spin_cannot_help(&self) -> bool {
+        if self.has_sockets() {
+            return true;
+        }
         match &self.poller {
             #[cfg(target_os = "linux")]
             Poller::Uring(uring) => uring.unsubmitted() > 0,

@@ -306,11 +306,10 @@ impl Context {
             }
         }
         loop {
-            // The spin watches only this worker's parker, so readiness on a registered socket
-            // cannot end it: a worker about to wait in the driver for sockets skips it.
-            let waits_for_sockets =
-                holds_timer && self.handle.io().is_some_and(|io| io.has_sockets());
-            let spin = !waits_for_sockets && self.handle.try_start_spinning();
+            // A park inside the driver skips its spin when the driver says a spin cannot help
+            // (`Parker::park_in_io`): then do not claim a spinning slot either.
+            let no_spin = holds_timer && self.handle.io().is_some_and(|io| io.spin_cannot_help());
+            let spin = !no_spin && self.handle.try_start_spinning();
             let parked = match (holds_timer, spin) {
                 (true, _) => time.park(&self.parker, spin, self.handle.io()),
                 (false, true) => self.parker.park(),
