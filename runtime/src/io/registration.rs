@@ -150,9 +150,7 @@ impl std::fmt::Debug for Registration {
 /// The current runtime's I/O driver.
 #[track_caller]
 pub(crate) fn current_driver() -> Arc<Driver> {
-    let driver = crate::runtime::context::with_current_ref(|handle| {
-        handle.and_then(|handle| handle.io().cloned())
-    });
+    let driver = crate::runtime::context::map_current(|handle| handle.io().cloned()).flatten();
     match driver {
         Some(driver) => driver,
         None => panic!(

@@ -80,29 +80,13 @@ pub(crate) fn current_handle() -> Option<scheduler::Handle> {
 
 /// `f` applied to a borrow of the current runtime's handle, without cloning it; `None` outside
 /// a runtime (or once the thread-local is gone). `f` must not enter or leave a runtime (it
-/// runs with the context borrowed). The lean form of [`with_current_ref`] for the hot paths
-/// (`sleep`, `Instant::now`): no `Option<F>` to carry `f` past a destroyed thread-local.
+/// runs with the context borrowed).
 #[inline]
 pub(crate) fn map_current<R>(f: impl FnOnce(&scheduler::Handle) -> R) -> Option<R> {
     CONTEXT
         .try_with(|cx| cx.handle.borrow().as_ref().map(f))
         .ok()
         .flatten()
-}
-
-/// Calls `f` with a borrow of the current runtime's handle, without cloning it. `f` must not
-/// enter or leave a runtime (it runs with the context borrowed).
-pub(crate) fn with_current_ref<R>(f: impl FnOnce(Option<&scheduler::Handle>) -> R) -> R {
-    let mut f = Some(f);
-    let borrowed = CONTEXT.try_with(|cx| {
-        let f = f.take().expect("called once");
-        f(cx.handle.borrow().as_ref())
-    });
-    match borrowed {
-        Ok(result) => result,
-        // The thread-local is gone (thread exit): no runtime.
-        Err(_) => (f.take().expect("not called yet"))(None),
-    }
 }
 
 /// Calls `f` with the current runtime's handle, if any.
