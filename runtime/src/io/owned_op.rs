@@ -5,8 +5,9 @@
 //! again. A read waits for read readiness before its first `RECV`, and a short read clears
 //! the readiness it started on (unless a newer event arrived): in a request/response loop
 //! the read after a reply would otherwise always spend a `RECV` and a task wake on an
-//! `-EAGAIN` (measured on the echo benchmark: 6.8 → 5.5 µs of server CPU per request). On mio it waits for readiness and makes the syscall on the buffer itself. Either way
-//! the caller gets the buffer back with the result.
+//! `-EAGAIN` (measured on the echo benchmark: 6.8 → 5.5 µs of server CPU per request). On
+//! mio it waits for readiness and makes the syscall on the buffer itself. Either way the
+//! caller gets the buffer back with the result.
 //!
 //! Cancellation: dropping the future while its op is in flight submits a cancel and parks the
 //! buffer in the driver until the completion is reaped. If the op had already completed, its
@@ -22,7 +23,7 @@ use std::task::{ready, Context, Poll};
 use super::driver::{Direction, ReadyEvent};
 use super::owned::{IoBuf, IoBufMut};
 use super::registration::Registration;
-use super::sys::{OwnedOpIo, RawSocket};
+use super::sys::OwnedOpIo;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum OpKind {
@@ -44,12 +45,11 @@ pub enum Cancelled<B> {
 struct OpCore<'a> {
     registration: &'a Registration,
     io: &'a dyn OwnedOpIo,
-    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-    fd: RawSocket,
     kind: OpKind,
     /// The io_uring op slot while an op is in flight.
     in_flight: Option<usize>,
-    /// An io_uring op came back `-EAGAIN`: wait for readiness before submitting again.
+    /// Wait for readiness before the next io_uring submission: set for a read's first op
+    /// (see the module doc) and after an `-EAGAIN` completion.
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     wait_ready: bool,
     /// The readiness the driver had reported when the op in flight was pushed, if any: what
@@ -63,7 +63,6 @@ impl<'a> OpCore<'a> {
         OpCore {
             registration,
             io,
-            fd: io.handle(),
             kind,
             in_flight: None,
             // A read waits for readiness before its first `RECV`: on a non-blocking socket a
@@ -122,9 +121,9 @@ impl<'a> OpCore<'a> {
                     // SAFETY: the buffer's heap storage stays put and alive until the
                     // completion is reaped: the future holds it, and its `Drop` hands it to
                     // the driver's op table while the op is in flight.
-                    OpKind::Recv => unsafe { uring.submit_recv(self.fd, ptr, len) },
+                    OpKind::Recv => unsafe { uring.submit_recv(self.io.handle(), ptr, len) },
                     // SAFETY: as above.
-                    OpKind::Send => unsafe { uring.submit_send(self.fd, ptr, len) },
+                    OpKind::Send => unsafe { uring.submit_send(self.io.handle(), ptr, len) },
                 };
                 self.in_flight = Some(submitted?);
             }
