@@ -4,8 +4,8 @@
 //!
 //! Each test skips (and says so on stderr) where the ring cannot be created.
 
-use std::io::Write;
-use std::os::fd::AsRawFd;
+use std::io::{self, Write};
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::Arc;
@@ -33,6 +33,17 @@ struct TrackedBuf {
 impl Drop for TrackedBuf {
     fn drop(&mut self) {
         assert!(!self.dropped.swap(true, SeqCst), "dropped twice");
+    }
+}
+
+impl TrackedBuf {
+    /// Pushes a `RECV` on `fd` into the whole buffer; returns the op's slot.
+    ///
+    /// # Safety
+    /// The buffer stays alive (here or in the op table) until the op's completion is reaped.
+    unsafe fn submit_recv(&mut self, poller: &UringPoller, fd: RawFd) -> io::Result<usize> {
+        // SAFETY: the caller's promise; `bytes` is valid for writes of its whole length.
+        unsafe { poller.submit_recv(fd, self.bytes.as_mut_ptr(), self.bytes.len() as u32) }
     }
 }
 
@@ -79,14 +90,8 @@ fn a_failed_enter_after_the_push_still_submits_and_completes_later() {
     let (mut buf, dropped) = tracked(64);
     fault::fail_next_enters(1, libc::EAGAIN);
     // SAFETY: `buf` outlives the op: it is dropped only after the completion was reaped below.
-    let index = unsafe {
-        poller.submit_recv(
-            reader.as_raw_fd(),
-            buf.bytes.as_mut_ptr(),
-            buf.bytes.len() as u32,
-        )
-    }
-    .expect("pushed: Ok although the enter failed");
+    let index = unsafe { buf.submit_recv(&poller, reader.as_raw_fd()) }
+        .expect("pushed: Ok although the enter failed");
     assert_eq!(
         poller.unsubmitted(),
         1,
@@ -134,14 +139,8 @@ fn a_dropped_op_whose_enter_failed_keeps_its_buffer_until_reaped() {
     // the drop makes.
     fault::fail_next_enters(3, libc::ENOMEM);
     // SAFETY: the buffer goes to the op table below, which keeps it until the completion.
-    let index = unsafe {
-        poller.submit_recv(
-            reader.as_raw_fd(),
-            buf.bytes.as_mut_ptr(),
-            buf.bytes.len() as u32,
-        )
-    }
-    .expect("pushed: Ok although the enter failed");
+    let index = unsafe { buf.submit_recv(&poller, reader.as_raw_fd()) }
+        .expect("pushed: Ok although the enter failed");
     // The future is dropped: the table takes the buffer and a cancel is pushed.
     poller.orphan_op(index, Box::new(buf));
     assert!(
@@ -176,14 +175,7 @@ fn a_dropped_op_whose_enter_failed_and_whose_data_came_is_freed_once_reaped() {
     let (mut buf, dropped) = tracked(64);
     fault::fail_next_enters(3, libc::EAGAIN);
     // SAFETY: the buffer goes to the op table below, which keeps it until the completion.
-    let index = unsafe {
-        poller.submit_recv(
-            reader.as_raw_fd(),
-            buf.bytes.as_mut_ptr(),
-            buf.bytes.len() as u32,
-        )
-    }
-    .expect("pushed");
+    let index = unsafe { buf.submit_recv(&poller, reader.as_raw_fd()) }.expect("pushed");
     // Data is there before the kernel sees the RECV: the RECV may complete before its cancel.
     writer.write_all(b"data").unwrap();
     poller.orphan_op(index, Box::new(buf));
@@ -203,8 +195,7 @@ fn a_flush_after_a_failed_enter_submits_the_queue() {
     let (mut buf, _dropped) = tracked(16);
     fault::fail_next_enters(1, libc::EAGAIN);
     // SAFETY: `buf` lives until the completion is reaped below.
-    let index = unsafe { poller.submit_recv(reader.as_raw_fd(), buf.bytes.as_mut_ptr(), 16) }
-        .expect("pushed");
+    let index = unsafe { buf.submit_recv(&poller, reader.as_raw_fd()) }.expect("pushed");
     let (_, submit_enters) = poller.enter_counts();
     poller.flush();
     assert_eq!(poller.unsubmitted(), 0);
@@ -292,8 +283,7 @@ fn a_turn_that_finds_the_driver_taken_still_submits_what_was_pushed() {
     let (mut buf, _dropped) = tracked(16);
     fault::fail_next_enters(1, libc::EAGAIN);
     // SAFETY: `buf` outlives the op: the test waits for its completion below.
-    let index = unsafe { poller.submit_recv(reader.as_raw_fd(), buf.bytes.as_mut_ptr(), 16) }
-        .expect("pushed");
+    let index = unsafe { buf.submit_recv(&poller, reader.as_raw_fd()) }.expect("pushed");
     assert_eq!(poller.unsubmitted(), 1);
     // The busy thread's turn (a maintenance turn: zero timeout, so it does not wait for the
     // lock) finds the completion lock taken, and must submit anyway.
