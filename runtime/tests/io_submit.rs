@@ -54,15 +54,25 @@ fn multi(workers: usize, backend: Backend) -> Runtime {
         .unwrap()
 }
 
+/// A current-thread runtime on io_uring, or `None` where io_uring cannot run this test (no
+/// ring on this machine, or valgrind: see `common::io_backends_under_valgrind`).
+fn current_thread_uring() -> Option<Runtime> {
+    if !io_backends_under_valgrind(true).contains(&Backend::IoUring) {
+        return None;
+    }
+    Some(
+        Builder::new_current_thread()
+            .backend(Backend::IoUring)
+            .build()
+            .unwrap(),
+    )
+}
+
 #[test]
 fn owned_ops_on_a_scheduler_thread_ride_on_the_drivers_turns() {
-    if !io_backends_under_valgrind(true).contains(&Backend::IoUring) {
+    let Some(rt) = current_thread_uring() else {
         return;
-    }
-    let rt = Builder::new_current_thread()
-        .backend(Backend::IoUring)
-        .build()
-        .unwrap();
+    };
     let metrics = rt.metrics();
     let connections = 8;
     let rounds = common::scaled(100);
@@ -275,14 +285,10 @@ fn a_dropped_ops_queued_entry_never_reaches_a_socket_that_reused_its_fd() {
     use std::io::{Read, Write};
     use std::os::fd::AsRawFd;
 
-    if !io_backends_under_valgrind(true).contains(&Backend::IoUring) {
-        return;
-    }
     // One thread: the read below is pushed, not submitted, until this thread turns the driver.
-    let rt = Builder::new_current_thread()
-        .backend(Backend::IoUring)
-        .build()
-        .unwrap();
+    let Some(rt) = current_thread_uring() else {
+        return;
+    };
     rt.block_on(async {
         let (mut client, server) = tcp_pair().await;
         client.write_all(b"old").await.unwrap();
