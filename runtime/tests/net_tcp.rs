@@ -245,6 +245,53 @@ fn operations_that_hit_would_block_are_woken_by_the_next_data() {
     });
 }
 
+/// A read shorter than its buffer, or a write shorter than its data, clears the socket's
+/// readiness (no `WouldBlock` syscall before the next wait); the next data, or the peer
+/// draining the send buffer, must still wake the waiting operation.
+#[test]
+fn short_reads_and_writes_still_wake_on_the_next_event() {
+    let within = Duration::from_secs(10);
+    on_each_backend(move |_| async move {
+        let (mut client, mut server) = tcp_pair().await;
+        let mut buf = [0u8; 8];
+        for byte in [b'a', b'b', b'c'] {
+            server.write_all(&[byte]).await.unwrap();
+            let n = blitz_io::time::timeout(within, client.read(&mut buf))
+                .await
+                .expect("woken by the next byte after a short read")
+                .unwrap();
+            assert_eq!(&buf[..n], &[byte]);
+        }
+
+        // Fill the send buffer until a write comes back short.
+        let chunk = vec![7u8; 256 * 1024];
+        let mut written = 0usize;
+        loop {
+            let n = client.write(&chunk).await.unwrap();
+            written += n;
+            if n < chunk.len() {
+                break;
+            }
+        }
+        // The peer drains everything; the writer's next write must be woken by the room.
+        let mut sink = vec![0u8; 64 * 1024];
+        let mut drained = 0usize;
+        let drain = async {
+            while drained < written {
+                drained += server.read(&mut sink).await.unwrap();
+            }
+        };
+        let write_more = async {
+            blitz_io::time::timeout(within, client.write(&chunk[..1024]))
+                .await
+                .expect("woken by the room the peer made after a short write")
+                .unwrap()
+        };
+        let ((), more) = futures_util::join!(drain, write_more);
+        assert!(more > 0);
+    });
+}
+
 #[test]
 fn owned_halves_move_to_tasks_and_reunite() {
     on_each_backend(|_| async {

@@ -130,7 +130,7 @@ impl<'a> OpCore<'a> {
         }
         let (io, kind) = (self.io, self.kind);
         self.registration
-            .poll_io(cx, self.direction(), || match kind {
+            .poll_stream_io(cx, self.direction(), len, || match kind {
                 // SAFETY: `ptr` is valid for writes of `len` bytes and nothing else uses the
                 // buffer while the future borrows it; `MaybeUninit` admits uninitialised bytes.
                 OpKind::Recv => io.recv_uninit(unsafe {

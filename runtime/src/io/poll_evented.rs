@@ -44,7 +44,8 @@ impl<E: mio::event::Source> PollEvented<E> {
         io
     }
 
-    /// A read through `&E` (mio sockets implement `Read for &Socket`).
+    /// A read through `&E` (mio sockets implement `Read for &Socket`). Stream sockets only: a
+    /// short read clears the readiness (see [`Registration::poll_stream_io`]).
     pub(crate) fn poll_read<'a>(
         &'a self,
         cx: &mut Context<'_>,
@@ -54,12 +55,15 @@ impl<E: mio::event::Source> PollEvented<E> {
         &'a E: Read,
     {
         let io = self.get_ref();
-        self.registration.poll_io(cx, Direction::Read, || {
-            let mut io = io;
-            io.read(buf)
-        })
+        let len = buf.len();
+        self.registration
+            .poll_stream_io(cx, Direction::Read, len, || {
+                let mut io = io;
+                io.read(buf)
+            })
     }
 
+    /// A write through `&E`; stream sockets only, as [`poll_read`](Self::poll_read).
     pub(crate) fn poll_write<'a>(
         &'a self,
         cx: &mut Context<'_>,
@@ -69,10 +73,11 @@ impl<E: mio::event::Source> PollEvented<E> {
         &'a E: Write,
     {
         let io = self.get_ref();
-        self.registration.poll_io(cx, Direction::Write, || {
-            let mut io = io;
-            io.write(buf)
-        })
+        self.registration
+            .poll_stream_io(cx, Direction::Write, buf.len(), || {
+                let mut io = io;
+                io.write(buf)
+            })
     }
 
     pub(crate) fn poll_write_vectored<'a>(
@@ -83,6 +88,8 @@ impl<E: mio::event::Source> PollEvented<E> {
     where
         &'a E: Write,
     {
+        // Plain `poll_io`: a vectored write can stop short at the kernel's slice limit
+        // (`IOV_MAX`) with room left in the send buffer, so a short write proves nothing.
         let io = self.get_ref();
         self.registration.poll_io(cx, Direction::Write, || {
             let mut io = io;
