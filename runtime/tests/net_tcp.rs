@@ -378,3 +378,92 @@ fn lookup_host_resolves_names_on_the_blocking_pool() {
         assert!(listener.local_addr().unwrap().ip().is_loopback());
     });
 }
+
+/// The state letter of thread `tid` of this process (`S`: asleep in a syscall), if `/proc`
+/// says.
+#[cfg(target_os = "linux")]
+fn thread_state(tid: libc::pid_t) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
+    // `pid (comm) STATE ...`: the name may hold spaces, so read after the last ')'.
+    stat[stat.rfind(')')? + 1..].trim_start().chars().next()
+}
+
+/// A one-worker runtime serving one connection turns its I/O driver once per request: the
+/// worker waits in the driver, runs the woken task, and waits again. The peer answers only
+/// once the worker sleeps, so a needless turn before the sleep shows in the count. Before a
+/// fix, the worker's hand-off of the driver when leaving it could notify the worker itself,
+/// and its next park first spent a non-blocking turn consuming that wake: two turns per
+/// request.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_lone_worker_turns_the_driver_once_per_request() {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    const ROUNDS: u64 = 100;
+    for backend in common::io_backends() {
+        let worker_tid = Arc::new(Mutex::new(None));
+        let rt = {
+            let worker_tid = worker_tid.clone();
+            blitz_io::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .backend(backend)
+                .on_thread_start(move || {
+                    // SAFETY: gettid has no preconditions.
+                    let tid = unsafe { libc::gettid() };
+                    *worker_tid.lock().unwrap() = Some(tid);
+                })
+                .build()
+                .unwrap()
+        };
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        // The peer: a plain thread answering each byte with the same byte, once the worker is
+        // asleep (or after 10 s, which fails the test through the count).
+        let peer = std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().unwrap();
+            socket.set_nodelay(true).unwrap();
+            let tid = worker_tid.lock().unwrap().expect("the worker has started");
+            let mut byte = [0u8; 1];
+            let mut seen = true;
+            while socket.read(&mut byte).unwrap() == 1 {
+                let start = std::time::Instant::now();
+                while seen && start.elapsed() < Duration::from_secs(10) {
+                    match thread_state(tid) {
+                        Some('S') => break,
+                        Some(_) => std::thread::yield_now(),
+                        None => seen = false,
+                    }
+                }
+                socket.write_all(&byte).unwrap();
+            }
+            seen
+        });
+        let metrics = rt.metrics();
+        let turns = rt
+            .block_on(rt.spawn(async move {
+                let mut stream = TcpStream::connect(addr).await.unwrap();
+                stream.set_nodelay(true).unwrap();
+                let mut byte = [0u8; 64];
+                // One round first: the connection and its registration settle.
+                stream.write_all(&[0]).await.unwrap();
+                stream.read_exact(&mut byte[..1]).await.unwrap();
+                let before = metrics.io_driver_turn_count();
+                for round in 0..ROUNDS {
+                    stream.write_all(&[round as u8]).await.unwrap();
+                    // A short read: the byte, with room for more.
+                    let n = stream.read(&mut byte).await.unwrap();
+                    assert_eq!(&byte[..n], &[round as u8]);
+                }
+                metrics.io_driver_turn_count() - before
+            }))
+            .unwrap();
+        if !peer.join().unwrap() {
+            eprintln!("skipped: /proc does not show the worker thread's state");
+            return;
+        }
+        assert!(
+            turns <= ROUNDS * 3 / 2,
+            "{backend}: {turns} driver turns for {ROUNDS} requests"
+        );
+    }
+}
