@@ -369,3 +369,55 @@ fn after_a_short_read_the_next_read_sees_new_data_and_then_eof() {
         assert_eq!(reader.await.unwrap(), 0, "{backend}");
     });
 }
+
+/// Two tasks reading one `&TcpStream` with `read_owned` at once: each is woken by data, neither
+/// replaces the other's wake-up (they wait in the same direction's slot).
+#[test]
+fn two_tasks_reading_one_stream_at_once_are_both_woken() {
+    on_each_backend(|_| async {
+        let (client, mut server) = tcp_pair().await;
+        let client = Arc::new(client);
+        let (pending_tx, pending_rx) = blitz_io::channel::mpmc::unbounded::<()>();
+        let (done_tx, done_rx) = blitz_io::channel::mpmc::unbounded::<Vec<u8>>();
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let (client, pending_tx, done_tx) =
+                    (client.clone(), pending_tx.clone(), done_tx.clone());
+                blitz_io::spawn(async move {
+                    let mut read = std::pin::pin!(client.read_owned(empty_buf(8)));
+                    let mut told = false;
+                    let (n, buf) = std::future::poll_fn(|cx| {
+                        let poll = std::future::Future::poll(read.as_mut(), cx);
+                        if poll.is_pending() && !told {
+                            told = true;
+                            pending_tx.try_send(()).unwrap();
+                        }
+                        poll
+                    })
+                    .await;
+                    assert_eq!(n.unwrap(), 1);
+                    done_tx.try_send(buf).unwrap();
+                })
+            })
+            .collect();
+        // Both reads wait on the empty socket before any byte is sent.
+        for _ in 0..2 {
+            pending_rx.recv().await.unwrap();
+        }
+        let within = Duration::from_secs(10);
+        let mut got = Vec::new();
+        for byte in [b'a', b'b'] {
+            server.write_all(&[byte]).await.unwrap();
+            let buf = blitz_io::time::timeout(within, done_rx.recv())
+                .await
+                .expect("a waiting reader was woken by the byte")
+                .unwrap();
+            got.extend(buf);
+        }
+        got.sort_unstable();
+        assert_eq!(got, b"ab");
+        for reader in readers {
+            reader.await.unwrap();
+        }
+    });
+}

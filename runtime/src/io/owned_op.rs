@@ -86,7 +86,11 @@ impl<'a> OpCore<'a> {
         if let Some(uring) = self.registration.driver().uring() {
             loop {
                 if let Some(index) = self.in_flight {
+                    // A completion is a leaf like readiness: it takes part in the budget, so a
+                    // task whose ops always complete at once still yields now and then.
+                    let coop = ready!(crate::task::coop::poll_proceed(cx));
                     let result = ready!(uring.ops.poll(index, cx));
+                    coop.made_progress();
                     self.in_flight = None;
                     let pushed_on = self.pushed_on.take();
                     if result == -libc::EAGAIN {

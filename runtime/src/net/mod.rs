@@ -116,7 +116,8 @@ macro_rules! owned_buffer_methods {
     () => {
         /// Reads into `buf` (from its start, up to its capacity) and hands it back with the
         /// count; a `Vec`'s length becomes the count. On io_uring the kernel fills the buffer
-        /// directly.
+        /// directly. Several tasks may read one stream at once: each is woken by new data
+        /// (which of them gets which bytes is unspecified).
         ///
         /// Cancel safety: **not cancel-safe on io_uring**: dropping the future after its
         /// operation completed loses the bytes it read. Use [`ReadOwned::cancel`] to stop it

@@ -1,5 +1,6 @@
 //! loom models of a socket's readiness state (`ScheduledIo`): a task waiting while the driver
-//! reports readiness (no lost wake, for the waker slot and the node list), and a stale
+//! reports readiness (no lost wake, for the waker slot, two tasks sharing the slot and the
+//! node list), and a stale
 //! `clear_readiness` racing a newer report (the newer readiness survives).
 
 use std::pin::Pin;
@@ -48,6 +49,40 @@ fn a_reader_waiting_in_its_slot_is_never_missed() {
         driver.join().unwrap();
         if polled.is_pending() {
             assert_eq!(count.0.load(StdSeqCst), 1, "the reader was never woken");
+        }
+    });
+}
+
+/// Two tasks waiting in the same direction's slot (two `read_owned` on one `&TcpStream`)
+/// while the driver reports readiness: each is woken or sees the readiness itself.
+#[test]
+fn two_readers_sharing_the_slot_are_both_woken() {
+    loom::model(|| {
+        let io = Arc::new(ScheduledIo::new());
+        let second = {
+            let io = io.clone();
+            thread::spawn(move || {
+                let (count, waker) = counting_waker();
+                let polled = io.poll_ready(&mut Context::from_waker(&waker), Direction::Read);
+                (polled.is_pending(), count)
+            })
+        };
+        let (count, waker) = counting_waker();
+        let polled = io.poll_ready(&mut Context::from_waker(&waker), Direction::Read);
+        report(&io, Ready::READABLE);
+        let (second_pending, second_count) = second.join().unwrap();
+        if polled.is_pending() {
+            assert_eq!(
+                count.0.load(StdSeqCst),
+                1,
+                "the first reader was never woken"
+            );
+        }
+        if second_pending {
+            assert!(
+                second_count.0.load(StdSeqCst) >= 1,
+                "the second reader was never woken"
+            );
         }
     });
 }

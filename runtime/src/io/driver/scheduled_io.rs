@@ -6,9 +6,11 @@
 //! observed: readiness reported by the driver after the task looked is never erased.
 //!
 //! Waiting tasks sit in two places behind one small mutex: a waker slot each for the reader and
-//! the writer (the `AsyncRead`/`AsyncWrite` paths, which hold the socket by `&mut`), and a
-//! wake-all list of pinned nodes for the `readable()`/`writable()`/`ready()` futures, which take
-//! `&self` and may wait concurrently. Every wait registers first and checks the word again
+//! the writer (the `AsyncRead`/`AsyncWrite` and owned-buffer paths, which keep no pinned node),
+//! and a wake-all list of pinned nodes for the `readable()`/`writable()`/`ready()` futures. A
+//! slot normally holds one task's waker; a second task waiting in the same direction at once
+//! (two `read_owned` on one `&TcpStream`) is kept beside it rather than replacing it, so
+//! neither loses its wake. Every wait registers first and checks the word again
 //! under the lock, and the driver stores the word before it takes the lock to wake: no wake is
 //! lost. Wakers are fired after the lock is released.
 
@@ -20,7 +22,7 @@ use crate::io::ready::{Interest, Ready};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::sync::Mutex;
 use crate::util::waiters::{Waiter, WaiterList};
-use crate::util::wake_batch::{register_waker, WakeBatch};
+use crate::util::wake_batch::WakeBatch;
 
 const READY_MASK: usize = 0x1f;
 const SHUTDOWN: usize = 0x80;
@@ -55,9 +57,50 @@ pub(crate) struct ScheduledIo {
 }
 
 struct Waiters {
-    reader: Option<Waker>,
-    writer: Option<Waker>,
+    reader: SlotWakers,
+    writer: SlotWakers,
     list: WaiterList,
+}
+
+impl Waiters {
+    fn slot(&mut self, direction: Direction) -> &mut SlotWakers {
+        match direction {
+            Direction::Read => &mut self.reader,
+            Direction::Write => &mut self.writer,
+        }
+    }
+}
+
+/// One direction's slot: the latest waker registered, and the wakers of other tasks that
+/// waited in the same direction before it and have not been woken yet (almost always none).
+#[derive(Default)]
+struct SlotWakers {
+    latest: Option<Waker>,
+    others: Vec<Waker>,
+}
+
+impl SlotWakers {
+    /// Registers `new`; a different waker already registered stays, to be woken too.
+    fn register(&mut self, new: &Waker) {
+        match &self.latest {
+            Some(stored) if stored.will_wake(new) => {}
+            Some(_) => {
+                self.others.retain(|other| !other.will_wake(new));
+                let displaced = self.latest.replace(new.clone());
+                self.others.extend(displaced);
+            }
+            None => self.latest = Some(new.clone()),
+        }
+    }
+
+    fn pop(&mut self) -> Option<Waker> {
+        self.latest.take().or_else(|| self.others.pop())
+    }
+
+    fn clear(&mut self) {
+        self.latest = None;
+        self.others.clear();
+    }
 }
 
 impl ScheduledIo {
@@ -65,8 +108,8 @@ impl ScheduledIo {
         ScheduledIo {
             word: AtomicUsize::new(0),
             waiters: Mutex::new(Waiters {
-                reader: None,
-                writer: None,
+                reader: SlotWakers::default(),
+                writer: SlotWakers::default(),
                 list: WaiterList::new(),
             }),
         }
@@ -102,21 +145,19 @@ impl ScheduledIo {
         let mut waiters = self.waiters.lock();
         let wake_reader = ready.is_readable() || ready.is_error();
         let wake_writer = ready.is_writable() || ready.is_error();
-        for (wanted, is_reader) in [(wake_reader, true), (wake_writer, false)] {
+        for (wanted, direction) in [
+            (wake_reader, Direction::Read),
+            (wake_writer, Direction::Write),
+        ] {
             if !wanted {
                 continue;
             }
-            if !batch.can_push() {
-                drop(waiters);
-                batch.wake_all();
-                waiters = self.waiters.lock();
-            }
-            let slot = if is_reader {
-                &mut waiters.reader
-            } else {
-                &mut waiters.writer
-            };
-            if let Some(waker) = slot.take() {
+            while let Some(waker) = waiters.slot(direction).pop() {
+                if !batch.can_push() {
+                    drop(waiters);
+                    batch.wake_all();
+                    waiters = self.waiters.lock();
+                }
                 batch.push(waker);
             }
         }
@@ -155,12 +196,7 @@ impl ScheduledIo {
         if let Some(ready) = self.ready_now(interest) {
             return Poll::Ready(ready);
         }
-        let mut waiters = self.waiters.lock();
-        let slot = match direction {
-            Direction::Read => &mut waiters.reader,
-            Direction::Write => &mut waiters.writer,
-        };
-        register_waker(slot, cx.waker());
+        self.waiters.lock().slot(direction).register(cx.waker());
         match self.ready_now(interest) {
             Some(ready) => Poll::Ready(ready),
             None => Poll::Pending,
@@ -219,8 +255,8 @@ impl ScheduledIo {
     /// Drops the stored wakers (the socket is being deregistered).
     pub(crate) fn clear_wakers(&self) {
         let mut waiters = self.waiters.lock();
-        waiters.reader = None;
-        waiters.writer = None;
+        waiters.reader.clear();
+        waiters.writer.clear();
     }
 }
 

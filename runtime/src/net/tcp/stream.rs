@@ -216,8 +216,8 @@ impl TcpStream {
 }
 
 /// `AsyncRead`/`AsyncWrite` on a shared reference: a reader task and a writer task may use
-/// one stream at once (one reader and one writer; two concurrent readers would steal each
-/// other's wake-ups).
+/// one stream at once. Two tasks reading at once are each woken by new data, but they race for
+/// the bytes, so which one gets what is unspecified.
 macro_rules! stream_traits {
     ($ty:ty, |$s:ident| $stream:expr) => {
         impl AsyncRead for $ty {
