@@ -4,6 +4,7 @@
 #
 # Usage: benches/run-echo.sh [--quick] [--write] [--servers "SPEC ..."] [--cells "CxS ..."]
 #                            [--placements "pinned shared"] [--duration SECS] [--warmup SECS]
+#                            [--rounds N]
 #   --quick     one placement (1 worker pinned), two cells (1 x 64 B, 64 x 1 KiB), ~1 s each:
 #               proves the pipeline works (CI may run it); not a measurement.
 #   --write     also write the table to benches/results/echo.md, which `compare` copies into
@@ -14,6 +15,10 @@
 #   --cells     connections x message bytes, default every pair of 1/64/256 and 64/1024/16384
 #               (for example --cells "256x64 64x16384").
 #   --placements  "pinned", "shared" or both (default both).
+#   --rounds    run the whole sweep N times (default 1), the servers alternating within each
+#               round; each cell then reports the run with the median server CPU per request
+#               (its req/s and latencies with it) and the range of CPU per request over the
+#               rounds: on a shared VM one run of a cell can be 30 % off.
 # Environment: PROFILE (cargo profile, default release; `ci` builds faster), CARGO_TARGET_DIR.
 #
 # For every server, placement and cell (connections x message size) it starts a fresh server
@@ -38,6 +43,7 @@ duration=3
 warmup=1
 cells_arg=""
 placements_arg=""
+rounds=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1 ;;
@@ -47,12 +53,16 @@ while [ $# -gt 0 ]; do
         --placements) placements_arg="$2"; shift ;;
         --duration) duration="$2"; shift ;;
         --warmup) warmup="$2"; shift ;;
+        --rounds) rounds="$2"; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "run-echo.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
 done
 
+case "$rounds" in
+    '' | *[!0-9]* | 0) echo "run-echo.sh: --rounds wants a positive whole number, got '$rounds'" >&2; exit 2 ;;
+esac
 profile="${PROFILE:-release}"
 cells=("1 64" "1 1024" "1 16384" "64 64" "64 1024" "64 16384" "256 64" "256 1024" "256 16384")
 placements=("pinned" "shared")
@@ -111,10 +121,28 @@ load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 started="$(date -u '+%Y-%m-%d %H:%M UTC')"
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && commit="$commit+dirty"
-rows=()
+# Results per cell (key "spec|placement|conns|size", in first-seen order): each run's row with
+# `@CPU@` where the CPU figure goes, and each run's CPU per request (or "?").
+keys=()
+declare -A runs cpus
 failed=0
 cell_no=0
 
+# Records one run of the cell `key`: its row (CPU cell `@CPU@`) and its CPU per request.
+record() {
+    local key="$1" row="$2" cpu="$3"
+    if [ -z "${runs[$key]+set}" ]; then
+        keys+=("$key")
+        runs[$key]="$row"
+        cpus[$key]="$cpu"
+    else
+        runs[$key]+=$'\n'"$row"
+        cpus[$key]+=" $cpu"
+    fi
+}
+
+for round in $(seq "$rounds"); do
+[ "$rounds" -gt 1 ] && echo "== round $round of $rounds" >&2
 for spec in $servers; do
     IFS=: read -r runtime backend api <<<"$spec"
     for placement in "${placements[@]}"; do
@@ -150,11 +178,11 @@ for spec in $servers; do
                 server_pid=""
                 if [ "$status" = 3 ]; then
                     why="$(sed 's/^echo_server: not available: //' "$tmp/server.err" | head -n 1)"
-                    rows+=("| $name | $label | $conns | $size | n/a | | | | | | $api | not available: $why |")
+                    record "$spec|$label|$conns|$size" "| $name | $label | $conns | $size | n/a | | | @CPU@ | | | $api | not available: $why |" "?"
                 else
                     echo "run-echo.sh: $spec did not start (status $status):" >&2
                     cat "$tmp/server.err" >&2
-                    rows+=("| $name | $label | $conns | $size | | | | | | | $api | FAILED: server did not start |")
+                    record "$spec|$label|$conns|$size" "| $name | $label | $conns | $size | | | | @CPU@ | | | $api | FAILED: server did not start |" "?"
                     failed=1
                 fi
                 continue
@@ -176,7 +204,7 @@ for spec in $servers; do
             if [ "$status" != 0 ] || ! grep -q '^RESULT ' "$tmp/client.out"; then
                 cat "$tmp/client.err" >&2
                 why="$({ grep -o 'FAILED: .*' "$tmp/client.err" || true; } | head -n 1 | tr '|' '/')"
-                rows+=("| $name | $label | $conns | $size | | | | | | | $api | ${why:-FAILED} |")
+                record "$spec|$label|$conns|$size" "| $name | $label | $conns | $size | | | | @CPU@ | | | $api | ${why:-FAILED} |" "?"
                 failed=1
                 continue
             fi
@@ -189,14 +217,38 @@ for spec in $servers; do
                 failed=1
             fi
             [ "$(field client_saturated "$tmp/client.out")" = yes ] && flag="${flag:+$flag; }client-saturated"
-            rows+=("| $name | $label | $conns | $size | $(field rps "$tmp/client.out") | $(field p50_us "$tmp/client.out") | $(field p99_us "$tmp/client.out") | $per_req | $(field client_cpu_pct "$tmp/client.out") | $(field other_load_pct "$tmp/client.out") | $api | $flag |")
+            record "$spec|$label|$conns|$size" "| $name | $label | $conns | $size | $(field rps "$tmp/client.out") | $(field p50_us "$tmp/client.out") | $(field p99_us "$tmp/client.out") | @CPU@ | $(field client_cpu_pct "$tmp/client.out") | $(field other_load_pct "$tmp/client.out") | $api | $flag |" "$per_req"
         done
     done
+done
+done
+
+# One row per cell: the run with the median CPU per request (runs without a figure sort last),
+# its CPU cell followed by the range over the rounds when there were several.
+rows=()
+for key in "${keys[@]}"; do
+    mapfile -t cell_runs <<<"${runs[$key]}"
+    read -r -a cell_cpus <<<"${cpus[$key]}"
+    pick="$(for i in "${!cell_cpus[@]}"; do
+        c="${cell_cpus[$i]}"
+        [ "$c" = "?" ] && c=inf
+        echo "$c $i"
+    done | sort -g | awk -v n="${#cell_cpus[@]}" 'NR == int((n + 1) / 2) { print $2 }')"
+    cpu="${cell_cpus[$pick]}"
+    if [ "${#cell_cpus[@]}" -gt 1 ] && [ "$cpu" != "?" ]; then
+        range="$(printf '%s\n' "${cell_cpus[@]}" | grep -v '?' | sort -g | sed -n '1p;$p' | paste -sd' ')"
+        read -r low high <<<"$range"
+        cpu="$cpu ($low–$high)"
+    fi
+    [ "$cpu" = "?" ] && cpu=""
+    rows+=("${cell_runs[$pick]//@CPU@/$cpu}")
 done
 
 load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
 {
-    echo "Echo run (\`benches/run-echo.sh$([ "$quick" = 1 ] && echo " --quick")\`, profile \`$profile\`, commit $commit, $started; ${warmup} s warm-up + ${duration} s per cell; $(nproc) CPUs; load average $load_start at start, $load_end at the end):"
+    rounds_note=""
+    [ "$rounds" -gt 1 ] && rounds_note="; $rounds rounds, each cell the run with the median server CPU per request (range over the rounds in brackets)"
+    echo "Echo run (\`benches/run-echo.sh$([ "$quick" = 1 ] && echo " --quick")$([ "$rounds" -gt 1 ] && echo " --rounds $rounds")\`, profile \`$profile\`, commit $commit, $started; ${warmup} s warm-up + ${duration} s per cell$rounds_note; $(nproc) CPUs; load average $load_start at start, $load_end at the end):"
     echo
     echo "| server | placement | conns | size (B) | req/s | p50 (µs) | p99 (µs) | server CPU µs/req | client CPU % | other load % | API | flag |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
