@@ -467,3 +467,58 @@ fn a_lone_worker_turns_the_driver_once_per_request() {
         );
     }
 }
+
+/// The worker that holds the I/O driver wakes for one socket's data and then runs a long poll
+/// (the woken task blocks its thread): another idle worker must take the driver over, so a
+/// second connection keeps being served meanwhile instead of waiting for that poll to end.
+#[test]
+fn sockets_are_served_while_the_driver_holder_runs_a_long_poll() {
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use std::sync::Arc;
+    for backend in common::io_backends() {
+        let rt = blitz_io::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .backend(backend)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (mut trigger, mut stuck_side) = tcp_pair().await;
+            let (mut client, mut server) = tcp_pair().await;
+            let stuck_done = Arc::new(AtomicBool::new(false));
+            let (woken_tx, woken_rx) = blitz_io::channel::oneshot::channel();
+            let stuck = {
+                let stuck_done = stuck_done.clone();
+                blitz_io::spawn(async move {
+                    let mut byte = [0u8];
+                    // Woken by the driver: runs on the worker that turned it.
+                    stuck_side.read_exact(&mut byte).await.unwrap();
+                    woken_tx.send(()).unwrap();
+                    // Hold this worker without yielding.
+                    std::thread::sleep(Duration::from_millis(800));
+                    stuck_done.store(true, SeqCst);
+                })
+            };
+            let echo = blitz_io::spawn(async move {
+                let mut byte = [0u8];
+                while server.read(&mut byte).await.unwrap() == 1 {
+                    server.write_all(&byte).await.unwrap();
+                }
+            });
+            trigger.write_all(b"x").await.unwrap();
+            woken_rx.await.unwrap();
+            for round in 0..10u8 {
+                client.write_all(&[round]).await.unwrap();
+                let mut byte = [0u8];
+                client.read_exact(&mut byte).await.unwrap();
+                assert_eq!(byte[0], round);
+            }
+            assert!(
+                !stuck_done.load(SeqCst),
+                "{backend}: the second connection waited for the long poll"
+            );
+            drop(client);
+            echo.await.unwrap();
+            stuck.await.unwrap();
+        });
+    }
+}

@@ -473,3 +473,37 @@ fn an_earlier_timer_wakes_the_thread_parked_for_a_later_one() {
         runner.join().unwrap();
     }
 }
+
+/// The worker that holds the timer wheel wakes for one timer and then runs a long poll (the
+/// woken task blocks its thread): another idle worker takes the wheel over, so a later timer
+/// still fires on time instead of waiting for that poll to end.
+#[test]
+fn timers_fire_while_the_wheel_holder_runs_a_long_poll() {
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use std::sync::Arc;
+    let rt = blitz_io::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let stuck_done = Arc::new(AtomicBool::new(false));
+        let stuck = {
+            let stuck_done = stuck_done.clone();
+            blitz_io::spawn(async move {
+                // Woken by the timer: runs on the worker that fired it.
+                blitz_io::time::sleep(Duration::from_millis(5)).await;
+                std::thread::sleep(Duration::from_millis(1500));
+                stuck_done.store(true, SeqCst);
+            })
+        };
+        let later = blitz_io::spawn(async {
+            blitz_io::time::sleep(Duration::from_millis(100)).await;
+        });
+        later.await.unwrap();
+        assert!(
+            !stuck_done.load(SeqCst),
+            "the later timer waited for the long poll"
+        );
+        stuck.await.unwrap();
+    });
+}

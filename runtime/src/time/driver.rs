@@ -153,6 +153,11 @@ impl Driver {
         }
     }
 
+    /// Whether any timer is registered.
+    pub(crate) fn has_timers(&self) -> bool {
+        self.next_wake.load(Acquire) != u64::MAX
+    }
+
     /// Advances the wheel to `now` and fires what is due, waking in batches outside the lock.
     pub(crate) fn process_at(&self, now: u64) {
         let mut batch = WakeBatch::new();

@@ -33,6 +33,7 @@
 
 mod idle;
 pub(crate) mod queue;
+mod watch;
 mod worker;
 
 #[cfg(all(test, blitz_loom))]
@@ -68,6 +69,8 @@ pub(crate) struct Handle {
     /// more workers than CPUs, extra spinners would take CPU time from workers with tasks.
     spinners: AtomicUsize,
     max_spinners: usize,
+    /// The idle worker watching over the drivers while their holder runs tasks.
+    watch: watch::Watch,
     /// CPUs available to the process (`available_parallelism`).
     cpus: usize,
     pub(crate) blocking: blocking::Spawner,
@@ -117,6 +120,7 @@ impl MultiThread {
             exited: Mutex::new(0),
             exited_condvar: Condvar::new(),
             spinners: AtomicUsize::new(0),
+            watch: watch::Watch::new(),
             max_spinners: (cpus / 2).max(1),
             cpus,
             blocking,

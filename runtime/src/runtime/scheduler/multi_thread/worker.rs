@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::queue::{Local, LOCAL_QUEUE_CAPACITY};
-use super::Handle;
+use super::{watch, Handle};
 use crate::runtime::context;
 use crate::runtime::metrics::WorkerMetrics;
 use crate::runtime::park::{Parked, Parker};
@@ -297,7 +297,8 @@ impl Context {
         metrics.parks.incr();
         *self.core.borrow_mut() = Some(core);
         let time = &self.handle.time;
-        let holds_timer = time.try_acquire_token();
+        let watch = &self.handle.watch;
+        let mut holds_timer = time.try_acquire_token();
         if !holds_timer {
             // This thread will not turn the driver while parked: submit the io_uring entries
             // its tasks pushed, which would otherwise wait for its next maintenance.
@@ -305,15 +306,26 @@ impl Context {
                 io.flush_submissions();
             }
         }
+        let mut watching = false;
         loop {
+            // Someone else holds the drivers: while they have sockets or timers to serve, one
+            // parked worker keeps watch in case the holder leaves them for a long poll (see
+            // `watch.rs`).
+            if !holds_timer && !watching && self.drivers_need_watch() {
+                watching = watch.try_claim(self.index);
+            }
+            let watch_mode = watching.then(|| watch.mode(self.index));
             // A park inside the driver skips its spin when the driver says a spin cannot help
             // (`Parker::park_in_io`): then do not claim a spinning slot either.
             let no_spin = holds_timer && self.handle.io().is_some_and(|io| io.spin_cannot_help());
             let spin = !no_spin && self.handle.try_start_spinning();
-            let parked = match (holds_timer, spin) {
-                (true, _) => time.park(&self.parker, spin, self.handle.io()),
-                (false, true) => self.parker.park(),
-                (false, false) => self.parker.park_without_spinning(),
+            let parked = match (holds_timer, watch_mode, spin) {
+                (true, _, _) => time.park(&self.parker, spin, self.handle.io()),
+                (false, Some(watch::Mode::Timed), _) => {
+                    self.parker.park_for(Some(watch::WATCH_INTERVAL), spin)
+                }
+                (false, _, true) => self.parker.park(),
+                (false, _, false) => self.parker.park_without_spinning(),
             };
             if spin {
                 self.handle.stop_spinning();
@@ -332,7 +344,26 @@ impl Context {
             if holds_timer && self.core.borrow().as_ref().is_some_and(|c| c.has_tasks()) {
                 break;
             }
-            // A spurious wake: still registered as a sleeper, so sleep again.
+            // A watch interval is over: take the drivers if nobody holds them, else sleep
+            // until their holder leaves them (checking once more after saying so). A deep
+            // watcher woken by the holder is back on timed watch: it sleeps an interval first,
+            // giving the holder the time to come back.
+            if watch_mode == Some(watch::Mode::Timed) {
+                let mut took = time.try_acquire_token();
+                if !took {
+                    watch.go_deep(self.index);
+                    took = time.try_acquire_token();
+                }
+                if took {
+                    watch.release(self.index);
+                    watching = false;
+                    holds_timer = true;
+                }
+            }
+            // Otherwise a spurious wake: still registered as a sleeper, so sleep again.
+        }
+        if watching {
+            watch.release(self.index);
         }
         let mut core = self.take_core();
         metrics.unparks.incr();
@@ -343,19 +374,21 @@ impl Context {
         }
         if holds_timer {
             time.release_token();
-            // This worker leaves the driver to run tasks. If sockets are registered, hand the
-            // driver to an idle worker (it takes the token when it parks again): otherwise
-            // their readiness waits for this worker's next maintenance, which one long poll
-            // can put off indefinitely. Only after leaving the sleeper set: before, the
-            // notification could pick this very worker, and its next park would then spend
-            // a driver turn consuming its own wake (measured: two `epoll_wait`s per request
-            // on a one-connection echo instead of one).
-            if !core.is_shutdown && self.handle.io().is_some_and(|io| io.has_sockets()) {
-                self.handle.notify_parked();
+            // Leaving the drivers to run tasks: a deep watcher goes back on timed watch, so a
+            // long poll here cannot keep other sockets and timers waiting for more than an
+            // interval. (Waking a worker to take over at every exit cost a futex wake and two
+            // context switches per I/O event.)
+            if let Some(watcher) = watch.on_holder_leave() {
+                self.handle.remotes[watcher].unpark.unpark();
             }
         }
         core.batch.start();
         core
+    }
+
+    /// Whether the drivers have anything that a long poll of their holder could delay.
+    fn drivers_need_watch(&self) -> bool {
+        self.handle.time.has_timers() || self.handle.io().is_some_and(|io| io.has_sockets())
     }
 
     /// Cancels every task of the runtime (each worker helps) and drops queued references.
