@@ -8,7 +8,9 @@ pub fn markdown() -> String {
     let mut out = String::from(
         "## Echo (TCP, separate processes)\n\n\
          `benches/run-echo.sh` (not run by `compare`; `--quick` proves the pipeline in ~20 s, a \
-         full run takes ~7 minutes; `--write` saves the table below). Three servers in turn, \
+         full sweep takes ~7 minutes; `--rounds N` runs N sweeps, the servers alternating, and \
+         reports for each cell the run with the median server CPU per request and, in \
+         brackets, the range over the rounds; `--write` saves the table below). Three servers in turn, \
          each its own process built from `benches/src/bin/echo_server.rs`: blitz-io on \
          io_uring, blitz-io on mio, Tokio; the same program on each (accept loop as a task, \
          one task per connection, `TCP_NODELAY`, a 16 KiB buffer, `read` then `write_all`: \
@@ -19,7 +21,8 @@ pub fn markdown() -> String {
          loop per client thread (1 thread). A fresh server per cell; placements: **1w \
          pinned** = 1 worker under `taskset -c 0`, client under `taskset -c 1`; **2w shared** \
          = 2 workers, client and server unpinned on the same 2 vCPUs. Cells: 1 / 64 / 256 \
-         connections x 64 B / 1 KiB / 16 KiB, 1 s warm-up then 3 s measured.\n\n\
+         connections x 64 B / 1 KiB / 16 KiB, by default 1 s warm-up then 3 s measured (the \
+         table's first line gives its run's own figures).\n\n\
          - req/s and p50/p99 round trip (log-linear histogram, < 1 % bucket error) over the \
          measured window only.\n\
          - **Server CPU per request** = the server's own `getrusage(RUSAGE_SELF)` user + \
