@@ -73,17 +73,9 @@ impl Registration {
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
-        mut op: impl FnMut() -> io::Result<R>,
+        op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        loop {
-            let event = ready!(self.poll_ready(cx, direction))?;
-            match op() {
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                    self.clear_readiness(event);
-                }
-                result => return Poll::Ready(result),
-            }
-        }
+        self.poll_io_clearing(cx, direction, op, |_| false)
     }
 
     /// As [`poll_io`](Self::poll_io) for a stream socket's read or write of `len` bytes. A
@@ -100,19 +92,35 @@ impl Registration {
         cx: &mut Context<'_>,
         direction: Direction,
         len: usize,
-        mut op: impl FnMut() -> io::Result<usize>,
+        op: impl FnMut() -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
+        self.poll_io_clearing(cx, direction, op, |&n| {
+            cfg!(not(windows)) && n > 0 && n < len
+        })
+    }
+
+    /// The loop behind both: waits for readiness, runs `op`, and clears the readiness it saw
+    /// when `op` says `WouldBlock` (then tries again) or when its success `drained` the
+    /// socket.
+    fn poll_io_clearing<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
         loop {
             let event = ready!(self.poll_ready(cx, direction))?;
             match op() {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
                     self.clear_readiness(event);
                 }
-                Ok(n) if cfg!(not(windows)) && n > 0 && n < len => {
-                    self.clear_readiness(event);
-                    return Poll::Ready(Ok(n));
+                result => {
+                    if matches!(&result, Ok(value) if drained(value)) {
+                        self.clear_readiness(event);
+                    }
+                    return Poll::Ready(result);
                 }
-                result => return Poll::Ready(result),
             }
         }
     }
