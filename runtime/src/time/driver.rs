@@ -42,7 +42,27 @@ pub(crate) struct Driver {
     /// A lower bound of the earliest deadline in the wheel (`u64::MAX`: empty).
     next_wake: AtomicU64,
     /// Held by the one scheduler thread that parks with the wheel's timeout.
-    token: AtomicBool,
+    token: TimerToken,
+}
+
+/// The right to park with the wheel's timeout (and inside the I/O driver): one holder at a
+/// time. Its own type so that the scheduler's loom model of the watcher races the real
+/// orderings.
+pub(crate) struct TimerToken(AtomicBool);
+
+impl TimerToken {
+    pub(crate) fn new() -> TimerToken {
+        TimerToken(AtomicBool::new(false))
+    }
+
+    /// Claims the token; false if another thread has it.
+    pub(crate) fn try_acquire(&self) -> bool {
+        !self.0.load(Relaxed) && !self.0.swap(true, Acquire)
+    }
+
+    pub(crate) fn release(&self) {
+        self.0.store(false, Release);
+    }
 }
 
 struct Inner {
@@ -63,7 +83,7 @@ impl Driver {
                 parked: None,
             }),
             next_wake: AtomicU64::new(u64::MAX),
-            token: AtomicBool::new(false),
+            token: TimerToken::new(),
         }
     }
 
@@ -260,11 +280,11 @@ impl Driver {
 
     /// Claims the right to park with the wheel's timeout; false if another thread has it.
     pub(crate) fn try_acquire_token(&self) -> bool {
-        !self.token.load(Relaxed) && !self.token.swap(true, Acquire)
+        self.token.try_acquire()
     }
 
     pub(crate) fn release_token(&self) {
-        self.token.store(false, Release);
+        self.token.release();
     }
 }
 

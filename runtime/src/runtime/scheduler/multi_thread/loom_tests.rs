@@ -174,36 +174,28 @@ fn inject_push_racing_close_releases_the_task() {
 /// The drivers' holder leaves them (releases the token, then looks for a deep watcher) while
 /// the watcher, at the end of a timed sleep, finds the token held and goes deep (then checks
 /// the token once more). The drivers must never end up unattended with the watcher asleep for
-/// good: the watcher takes the token, or the holder wakes it. Same orderings as the time
-/// driver's token (`try_acquire_token`, `release_token`).
+/// good: the watcher takes the token, or the holder wakes it.
 #[test]
 fn a_watcher_going_deep_never_misses_the_holder_leaving() {
     use super::watch::Watch;
-    use crate::loom::sync::atomic::{
-        AtomicBool,
-        Ordering::{Acquire, Relaxed, Release},
-    };
-
-    fn try_acquire(token: &AtomicBool) -> bool {
-        !token.load(Relaxed) && !token.swap(true, Acquire)
-    }
+    use crate::time::driver::TimerToken;
 
     loom::model(|| {
         let watch = Arc::new(Watch::new());
-        let token = Arc::new(AtomicBool::new(true)); // held by the holder, asleep in the drivers
+        let token = Arc::new(TimerToken::new());
+        assert!(
+            token.try_acquire(),
+            "held by the holder, asleep in the drivers"
+        );
         assert!(watch.try_claim(1));
         let holder = {
             let (watch, token) = (watch.clone(), token.clone());
             thread::spawn(move || {
-                token.store(false, Release);
+                token.release();
                 watch.on_holder_leave()
             })
         };
-        let mut took = try_acquire(&token);
-        if !took {
-            watch.go_deep(1);
-            took = try_acquire(&token);
-        }
+        let took = watch.end_timed_watch(1, || token.try_acquire());
         let woke = holder.join().unwrap();
         assert!(
             took || woke == Some(1),

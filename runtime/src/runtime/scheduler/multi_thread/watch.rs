@@ -74,9 +74,23 @@ impl Watch {
         }
     }
 
-    /// The watcher found the drivers held: it will sleep until their holder leaves them. The
-    /// caller must then check the token once more (see the module doc).
-    pub(super) fn go_deep(&self, index: usize) {
+    /// The watcher `index`'s timed sleep is over: takes the drivers through `try_take` if
+    /// nobody holds them; else goes deep (it will sleep until their holder leaves them) and
+    /// tries once more, which closes the race with a holder leaving meanwhile (module doc).
+    /// True when it took them, and then it no longer watches.
+    pub(super) fn end_timed_watch(&self, index: usize, try_take: impl Fn() -> bool) -> bool {
+        let took = try_take() || {
+            self.go_deep(index);
+            try_take()
+        };
+        if took {
+            self.release(index);
+        }
+        took
+    }
+
+    /// The watcher found the drivers held: it will sleep until their holder leaves them.
+    fn go_deep(&self, index: usize) {
         let _ = self.word.compare_exchange(
             (index << INDEX_SHIFT) | TIMED,
             (index << INDEX_SHIFT) | DEEP,
@@ -138,5 +152,11 @@ mod tests {
         watch.release(3);
         assert!(watch.try_claim(0), "index 0 is a valid watcher");
         assert_eq!(watch.mode(0), Mode::Timed);
+        assert!(!watch.end_timed_watch(0, || false), "the drivers are held");
+        assert_eq!(watch.mode(0), Mode::Deep);
+        watch.release(0);
+        assert!(watch.try_claim(1));
+        assert!(watch.end_timed_watch(1, || true), "the drivers were free");
+        assert!(watch.try_claim(2), "taking the drivers ends the watch");
     }
 }

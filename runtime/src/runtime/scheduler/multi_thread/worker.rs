@@ -348,17 +348,11 @@ impl Context {
             // until their holder leaves them (checking once more after saying so). A deep
             // watcher woken by the holder is back on timed watch: it sleeps an interval first,
             // giving the holder the time to come back.
-            if watch_mode == Some(watch::Mode::Timed) {
-                let mut took = time.try_acquire_token();
-                if !took {
-                    watch.go_deep(self.index);
-                    took = time.try_acquire_token();
-                }
-                if took {
-                    watch.release(self.index);
-                    watching = false;
-                    holds_timer = true;
-                }
+            if watch_mode == Some(watch::Mode::Timed)
+                && watch.end_timed_watch(self.index, || time.try_acquire_token())
+            {
+                watching = false;
+                holds_timer = true;
             }
             // Otherwise a spurious wake: still registered as a sleeper, so sleep again.
         }
