@@ -62,6 +62,23 @@ impl Done {
     }
 }
 
+/// Asserts the order of a root that spawns children A then B, logs, yields, and logs again:
+/// the yield lets both children run first, B before A on the multi-thread runtime (the
+/// newest child waits in the LIFO slot, A in the queue), A before B on the current-thread one.
+fn assert_yield_runs_after_children_a_and_b<F>(root: impl FnOnce(Log) -> F + Copy)
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    assert_eq!(
+        run_root(&common::multi(1), root),
+        ["T before yield", "B", "A", "T after yield"]
+    );
+    assert_eq!(
+        run_root(&common::current(), root),
+        ["T before yield", "A", "B", "T after yield"]
+    );
+}
+
 #[test]
 fn yield_now_runs_after_already_queued_tasks() {
     let root = |log: Log| async move {
@@ -71,15 +88,7 @@ fn yield_now_runs_after_already_queued_tasks() {
         log.push("T after yield");
         join_all(children).await;
     };
-    // Multi-thread: B (the newest child) waits in the LIFO slot, A in the queue.
-    assert_eq!(
-        run_root(&common::multi(1), root),
-        ["T before yield", "B", "A", "T after yield"]
-    );
-    assert_eq!(
-        run_root(&common::current(), root),
-        ["T before yield", "A", "B", "T after yield"]
-    );
+    assert_yield_runs_after_children_a_and_b(root);
 }
 
 /// Under a combinator that polls its children with a waker of its own (`FuturesUnordered`),
@@ -101,14 +110,7 @@ fn yield_now_under_a_combinator_wakes_through_its_waker() {
         while set.next().await.is_some() {}
         join_all(children).await;
     };
-    assert_eq!(
-        run_root(&common::multi(1), root),
-        ["T before yield", "B", "A", "T after yield"]
-    );
-    assert_eq!(
-        run_root(&common::current(), root),
-        ["T before yield", "A", "B", "T after yield"]
-    );
+    assert_yield_runs_after_children_a_and_b(root);
 }
 
 /// A task that wakes itself during its poll goes to the back of the run queue, not into the
