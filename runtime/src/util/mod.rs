@@ -7,7 +7,9 @@
 //! - `waiters`: a list of pinned waiter nodes that are all woken together, on top of
 //!   `linked_list` and `wake_batch` (the broadcast and watch channels).
 //! - `rand`: a small per-thread xorshift generator for steal-victim selection.
+//! - `cache_padded`: keeps a hot value on a cache line of its own.
 
+pub(crate) mod cache_padded;
 pub(crate) mod linked_list;
 pub(crate) mod rand;
 pub(crate) mod waiters;

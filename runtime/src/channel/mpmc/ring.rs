@@ -32,6 +32,7 @@ use core::mem::MaybeUninit;
 
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
+use crate::util::cache_padded::CachePadded;
 
 use super::queue::{Pop, Push, Reservation};
 
@@ -59,7 +60,8 @@ struct Slot<T> {
 }
 
 pub(super) struct Ring<T> {
-    /// The stamp of the next position to receive.
+    /// The stamp of the next position to receive. `head` and `tail` each have a cache line of
+    /// their own, so that senders and receivers do not contend on one line.
     head: CachePadded<AtomicUsize>,
     /// The stamp of the next position to send, `| permits << 1 | CLOSED`.
     tail: CachePadded<AtomicUsize>,
@@ -103,17 +105,6 @@ impl Backoff {
     fn snooze(&mut self) {
         self.0 += 1;
         crate::loom::spin_hint();
-    }
-}
-
-/// Keeps `head` and `tail` on separate cache lines so senders and receivers don't contend.
-#[repr(align(128))]
-struct CachePadded<T>(T);
-
-impl<T> core::ops::Deref for CachePadded<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
     }
 }
 
