@@ -137,6 +137,27 @@ impl Parker {
         Parked::Slept
     }
 
+    /// Spins for up to [`SPIN_LIMIT`] waiting for a wake, without consuming it: the park
+    /// that follows returns at once if one came. For a caller that must release something
+    /// (a spinning slot) between the spin and the sleep.
+    pub(crate) fn spin_until_notified(&self) -> bool {
+        if SPIN_LIMIT.is_zero() {
+            return self.is_notified();
+        }
+        let start = Instant::now();
+        loop {
+            for _ in 0..32 {
+                crate::loom::spin_hint();
+                if self.is_notified() {
+                    return true;
+                }
+            }
+            if start.elapsed() >= SPIN_LIMIT {
+                return false;
+            }
+        }
+    }
+
     /// True when a wake is waiting to be consumed by the next park.
     pub(crate) fn is_notified(&self) -> bool {
         self.inner.state.load(SeqCst) == NOTIFIED

@@ -231,19 +231,24 @@ impl Handle {
 
     /// Wakes a worker if any queue holds work (the last searcher's re-check before parking).
     fn notify_if_work_pending(&self) {
-        let pending =
-            !self.inject.is_empty() || self.remotes.iter().any(|remote| !remote.steal.is_empty());
-        if pending {
+        if self.has_queued_work() {
             self.notify_parked();
         }
     }
 
+    /// Whether the injection queue or any worker's stealable queue holds a task.
+    fn has_queued_work(&self) -> bool {
+        !self.inject.is_empty() || self.remotes.iter().any(|remote| !remote.steal.is_empty())
+    }
+
     /// Claims a spinning slot; false when enough workers spin already, or when the workers
     /// still running (plus the spinners) already occupy every CPU: a spin then only takes CPU
-    /// time from a worker with tasks (4 workers on 2 CPUs).
-    fn try_start_spinning(&self) -> bool {
+    /// time from a worker with tasks (4 workers on 2 CPUs). `caller_unparked`: the caller is
+    /// a worker still counted as unparked (a searcher), so it does not count against itself.
+    fn try_start_spinning(&self, caller_unparked: bool) -> bool {
         let mut current = self.spinners.load(Relaxed);
-        if self.idle.num_unparked() + current >= self.cpus {
+        let others_running = self.idle.num_unparked() - usize::from(caller_unparked);
+        if others_running + current >= self.cpus {
             return false;
         }
         while current < self.max_spinners {
@@ -287,5 +292,48 @@ impl Handle {
             exited = self.exited_condvar.wait_timeout(exited, deadline - now).0;
         }
         true
+    }
+}
+
+#[cfg(all(test, not(blitz_loom)))]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use crate::runtime::{scheduler, Builder};
+
+    /// Searchers and parking workers both take spinning slots; a slot that was not given back
+    /// would turn spinning off for good. After bursts of remote spawns (each wakes a worker that
+    /// searches, spins and parks), every slot comes back once the workers are idle.
+    #[test]
+    fn spinning_slots_are_all_given_back_when_the_workers_go_idle() {
+        let rt = Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        for _ in 0..200 {
+            let handles: Vec<_> = (0..8).map(|_| rt.spawn(async {})).collect();
+            rt.block_on(async {
+                for handle in handles {
+                    handle.await.unwrap();
+                }
+            });
+        }
+        let scheduler::Handle::MultiThread(handle) = &rt.handle().inner else {
+            panic!("built a multi-thread runtime");
+        };
+        // Wait for conditions, not for a time: first both workers parked, then any spin that
+        // is still running over (a spin lasts microseconds; the bound only stops a hang).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while handle.idle.num_parked() != 2 {
+            assert!(Instant::now() < deadline, "the workers never went idle");
+            std::thread::yield_now();
+        }
+        while handle.spinners.load(std::sync::atomic::Ordering::Relaxed) != 0 {
+            assert!(
+                Instant::now() < deadline,
+                "a spinning slot was never given back"
+            );
+            std::thread::yield_now();
+        }
     }
 }
