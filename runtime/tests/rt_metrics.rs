@@ -286,3 +286,39 @@ fn local_queue_depth_is_sampled() {
         "children saw a local queue depth of at most {deepest}"
     );
 }
+
+/// Between rounds of yields a scheduler polls the I/O driver without blocking, but only when
+/// something is registered there: with no socket the poll (a syscall) is skipped.
+#[test]
+fn the_io_driver_is_polled_between_yields_only_when_sockets_exist() {
+    for backend in common::io_backends() {
+        let rt = blitz_io::runtime::Builder::new_current_thread()
+            .backend(backend)
+            .build()
+            .unwrap();
+        let metrics = rt.metrics();
+        let turns_during_yields = || {
+            let before = metrics.io_driver_turn_count();
+            rt.block_on(async {
+                task::spawn(async {
+                    for _ in 0..100 {
+                        task::yield_now().await;
+                    }
+                })
+                .await
+                .unwrap();
+            });
+            metrics.io_driver_turn_count() - before
+        };
+        let without_sockets = turns_during_yields();
+        assert!(without_sockets < 10, "{backend:?}: {without_sockets} turns");
+        let listener = rt.block_on(async {
+            blitz_io::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .unwrap()
+        });
+        let with_a_socket = turns_during_yields();
+        assert!(with_a_socket >= 100, "{backend:?}: {with_a_socket} turns");
+        drop(listener);
+    }
+}

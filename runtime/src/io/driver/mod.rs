@@ -198,6 +198,16 @@ impl Driver {
         }
     }
 
+    /// Dispatches the readiness there is right now, without blocking: a busy scheduler's
+    /// periodic poll. With no socket and no signal pipe registered there is nothing to
+    /// dispatch, so it skips the turn and its syscall (an `epoll_wait` or `io_uring_enter` per
+    /// `event_interval` polls and per round of yields; Tokio makes it anyway).
+    pub(crate) fn poll_now(&self) {
+        if self.has_sockets() || self.signals_registered.load(Acquire) {
+            self.turn(Some(Duration::ZERO));
+        }
+    }
+
     /// Waits up to `timeout` (`None`: until woken) for events and wakes their tasks. Returns
     /// at once, doing nothing, if another thread is turning the driver.
     pub(crate) fn turn(&self, timeout: Option<Duration>) {

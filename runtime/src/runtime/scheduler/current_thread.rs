@@ -221,7 +221,7 @@ impl Context {
                 if since_io_poll >= handle.config.event_interval || !self.defer.is_empty() {
                     since_io_poll = 0;
                     if let Some(io) = handle.io() {
-                        io.turn(Some(std::time::Duration::ZERO));
+                        io.poll_now();
                     }
                 }
                 let mut core = self.core.borrow_mut();

@@ -275,10 +275,11 @@ impl Context {
     /// Polls the drivers without blocking, then queues the tasks that yielded.
     fn park_yield(&self, mut core: Box<Core>) -> Box<Core> {
         // Due timers and ready sockets wake their tasks through the injection queue (the core
-        // is held here). The I/O poll does nothing if another thread is turning the driver.
+        // is held here). The I/O poll does nothing if another thread is turning the driver, or
+        // if no socket is registered.
         self.handle.time.process();
         if let Some(io) = self.handle.io() {
-            io.turn(Some(std::time::Duration::ZERO));
+            io.poll_now();
         }
         let mut moved = 0usize;
         self.defer.drain(|task| {
