@@ -28,7 +28,9 @@ export BLITZ_VALGRIND=1
 # that force io_uring through the Builder (single-threaded ones, under valgrind) still run it.
 export BLITZ_IO_BACKEND=mio
 
-args=(--lib)
+# `bench-internals` adds the unit test of the timer-wheel layout experiment (its unsafe use of
+# the wheel from several threads).
+args=(--lib --features bench-internals)
 for name in "${INTEGRATION[@]}"; do
     if [ -f "runtime/tests/$name.rs" ]; then
         args+=(--test "$name")

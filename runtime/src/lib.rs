@@ -53,6 +53,14 @@ pub use task::spawn;
 #[cfg(feature = "macros")]
 pub use blitz_io_macros::{main, task, test, StateMachine};
 
+/// Internals measured by `blitz-io-benches` (feature `bench-internals`). Not public API: no
+/// stability guarantees.
+#[cfg(feature = "bench-internals")]
+#[doc(hidden)]
+pub mod __bench {
+    pub use crate::time::contention::run as wheel_contention;
+}
+
 /// Items the macros' generated code uses. Not public API: no stability guarantees.
 #[doc(hidden)]
 pub mod __private {

@@ -174,6 +174,12 @@ impl Driver {
     }
 
     /// Whether any timer is registered.
+    /// Whether no timer is linked in the wheel (checked under the lock).
+    #[cfg(feature = "bench-internals")]
+    pub(crate) fn wheel_is_empty(&self) -> bool {
+        self.inner.lock().wheel.next_expiration().is_none()
+    }
+
     pub(crate) fn has_timers(&self) -> bool {
         self.next_wake.load(Acquire) != u64::MAX
     }

@@ -46,6 +46,8 @@
 //! ```
 
 pub(crate) mod clock;
+#[cfg(feature = "bench-internals")]
+pub(crate) mod contention;
 pub(crate) mod driver;
 pub mod error;
 pub(crate) mod instant;
