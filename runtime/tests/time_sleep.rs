@@ -358,7 +358,8 @@ fn one_hundred_thousand_concurrent_sleeps() {
     assert_eq!(early, 0);
 }
 
-/// A sleep registered on a worker and dropped on other threads unlinks from the shared wheel.
+/// A sleep registered on a worker and dropped on other threads unlinks from the wheel that
+/// holds it (that worker's).
 #[test]
 fn sleep_created_on_a_worker_dropped_elsewhere() {
     let rt = common::multi(2);

@@ -91,7 +91,8 @@ macro_rules! workload {
         }
 
         /// `timeout_cancel` split over one task per worker, all at once: every insert and
-        /// unlink contends for the wheel's lock (blitz-io: one shared wheel).
+        /// unlink takes a wheel lock (blitz-io: one wheel per worker, so the workers' timers take
+        /// different locks).
         pub(crate) fn timeout_cancel_parallel(rt: &$Runtime, workers: usize) {
             rt.block_on(async {
                 let handles: Vec<_> = (0..workers)

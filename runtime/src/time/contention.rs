@@ -1,6 +1,6 @@
-//! The wheel-layout experiment behind `docs/decisions.md` ("One shared wheel per runtime"):
-//! the issue asks to measure per-worker wheels, each behind its own lock, against the one
-//! shared wheel. This runs the part of a timer's life that takes the wheel lock, a timeout
+//! The wheel-layout experiment behind `docs/decisions.md` ("One timer wheel per worker"): the
+//! issue asks to measure per-worker wheels, each behind its own lock, against one shared
+//! wheel. This runs the part of a timer's life that takes the wheel lock, a timeout
 //! that registers and is then dropped (`schedule` + `unregister`), on `threads` threads
 //! against `wheels` real time drivers. Thread `i` uses driver `i % wheels`; with
 //! `remote_every = k > 0`, every `k`-th timer uses the next thread's driver instead, as a sleep
@@ -24,7 +24,7 @@ pub fn run(threads: usize, wheels: usize, ops: usize, remote_every: usize) -> Du
         threads > 0 && wheels > 0,
         "threads and wheels must be positive"
     );
-    let drivers: Arc<Vec<Driver>> = Arc::new((0..wheels).map(|_| Driver::new(false)).collect());
+    let drivers: Arc<Vec<Driver>> = Arc::new((0..wheels).map(|_| Driver::new(false, 1)).collect());
     let start = Arc::new(Barrier::new(threads + 1));
     let workers: Vec<_> = (0..threads)
         .map(|i| {
@@ -48,8 +48,8 @@ pub fn run(threads: usize, wheels: usize, ops: usize, remote_every: usize) -> Du
                     // round only (it is unregistered before the next round picks a driver),
                     // and nothing polls it concurrently.
                     unsafe {
-                        driver.schedule(ptr, when);
-                        driver.unregister(ptr);
+                        driver.schedule(ptr, when, 0);
+                        driver.unregister(ptr, 0);
                     }
                 }
                 drop(entry);

@@ -1,21 +1,23 @@
-//! The time driver: one shared wheel per runtime, advanced by the schedulers' park path.
+//! The time driver: one timer wheel per worker, each behind its own lock, advanced by the
+//! schedulers' park path.
 //!
-//! The wheel sits behind one mutex, next to an atomic copy of its earliest deadline so that
-//! a busy worker's periodic check ("is anything due?") is a clock read and a load, with no
-//! lock. Timer futures take the lock to insert themselves on their first poll, to reset and,
-//! if they were ever inserted, to drop: a `Sleep` dropped on any thread unlinks itself
-//! synchronously, so the entry (which lives inside the future) is never reached after it is
-//! gone.
+//! A timer joins the wheel of the worker that first polls it (its `Sleep` records which) and
+//! stays there: resets and the drop, on whatever thread, take that wheel's lock, so the entry
+//! (which lives inside the future) is unlinked before it is gone. Registering and cancelling
+//! timers on different workers therefore take different locks; measured with
+//! `benches/src/bin/wheel_contention.rs`, one shared lock cost ~220 ns of CPU per timer with
+//! two threads at it, per-worker wheels ~46 ns (see `docs/decisions.md`). Each wheel keeps an
+//! atomic copy of a lower bound of its earliest deadline, so "is anything due?" is a clock
+//! read and a load per wheel, with no lock.
 //!
-//! Who advances the wheel: a scheduler thread that runs out of work parks through
-//! [`Driver::park`], which sleeps until the next deadline (one thread at a time holds the
-//! "timer token" on the multi-thread scheduler; the others park without a timeout); busy
-//! workers call [`Driver::process`] on their maintenance interval. A timer registered with an
-//! earlier deadline than the one the parked thread sleeps to unparks it. Due entries are
-//! fired under the lock into a [`WakeBatch`]; the wakers run after it is released.
-//!
-//! The per-worker alternative (a wheel per worker, each behind its own lock, with remote
-//! cancels taking the owner's lock) is recorded in `docs/decisions.md`.
+//! Who advances the wheels: any scheduler thread fires whatever is due in any wheel
+//! ([`Driver::process`], on a busy worker's maintenance interval), and the one thread holding
+//! the "timer token" parks through [`Driver::park`] until the earliest deadline of all wheels.
+//! A timer registered with an earlier deadline than the one that thread sleeps to unparks it:
+//! the parker publishes "computing" before it reads the wheels and its deadline after, and a
+//! registration reads that word after it linked its entry, so one of the two sees the other.
+//! Due entries are fired under their wheel's lock into a [`WakeBatch`]; the wakers run after
+//! it is released.
 
 use core::ptr::NonNull;
 use std::time::{Duration, Instant as StdInstant};
@@ -26,6 +28,7 @@ use super::wheel::Wheel;
 use crate::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use crate::loom::sync::Mutex;
 use crate::runtime::park::{Parked, Parker, Unparker};
+use crate::util::cache_padded::CachePadded;
 use crate::util::wake_batch::WakeBatch;
 
 /// Deadlines are kept below this tick so arithmetic on them never overflows.
@@ -34,18 +37,32 @@ const MAX_TICK: u64 = u64::MAX / 4;
 /// How often a paused clock whose auto-advance is held off looks again.
 const INHIBITED_RECHECK: Duration = Duration::from_millis(1);
 
+/// `parked_until` when no thread is parked for the wheels: no registration unparks anyone.
+const NOBODY_PARKED: u64 = 0;
+
 pub(crate) struct Driver {
     clock: Clock,
     /// The instant of tick 0.
     base: StdInstant,
-    inner: Mutex<Inner>,
-    /// A lower bound of the earliest deadline in the wheel (`u64::MAX`: empty).
-    next_wake: AtomicU64,
-    /// Held by the one scheduler thread that parks with the wheel's timeout.
+    /// One wheel per worker (one for the current-thread scheduler).
+    shards: Box<[CachePadded<Shard>]>,
+    /// The tick the thread parked for the wheels sleeps until: `NOBODY_PARKED`, a tick, or
+    /// `u64::MAX` (until unparked, or: it is reading the wheels, so every new timer must wake
+    /// it).
+    parked_until: AtomicU64,
+    /// How to wake the thread parked for the wheels (read only to wake it).
+    parked: Mutex<Option<Unparker>>,
+    /// Held by the one scheduler thread that parks with the wheels' timeout.
     token: TimerToken,
 }
 
-/// The right to park with the wheel's timeout (and inside the I/O driver): one holder at a
+/// One wheel and the lower bound of its earliest deadline (`u64::MAX`: empty).
+struct Shard {
+    wheel: Mutex<Wheel>,
+    next_wake: AtomicU64,
+}
+
+/// The right to park with the wheels' timeout (and inside the I/O driver): one holder at a
 /// time. Its own type so that the scheduler's loom model of the watcher races the real
 /// orderings.
 pub(crate) struct TimerToken(AtomicBool);
@@ -65,30 +82,37 @@ impl TimerToken {
     }
 }
 
-struct Inner {
-    wheel: Wheel,
-    /// The thread parked for the wheel, and the tick it sleeps until.
-    parked: Option<(Unparker, u64)>,
-}
-
 impl Driver {
-    pub(crate) fn new(start_paused: bool) -> Driver {
+    /// A driver with `shards` wheels (at least one).
+    pub(crate) fn new(start_paused: bool, shards: usize) -> Driver {
         let clock = Clock::new(start_paused);
         let base = clock.now();
         Driver {
             clock,
             base,
-            inner: Mutex::new(Inner {
-                wheel: Wheel::new(),
-                parked: None,
-            }),
-            next_wake: AtomicU64::new(u64::MAX),
+            shards: (0..shards.max(1))
+                .map(|_| {
+                    CachePadded(Shard {
+                        wheel: Mutex::new(Wheel::new()),
+                        next_wake: AtomicU64::new(u64::MAX),
+                    })
+                })
+                .collect(),
+            parked_until: AtomicU64::new(NOBODY_PARKED),
+            parked: Mutex::new(None),
             token: TimerToken::new(),
         }
     }
 
     pub(crate) fn clock(&self) -> &Clock {
         &self.clock
+    }
+
+    /// The wheel a timer first polled on this thread joins: the current worker's, any wheel
+    /// elsewhere (all are correct; only contention differs).
+    pub(crate) fn local_shard(&self) -> u32 {
+        let worker = crate::runtime::scheduler::current_worker_index().unwrap_or(0);
+        (worker % self.shards.len()) as u32
     }
 
     /// The first tick at or after `deadline` (rounded up to the next millisecond).
@@ -113,84 +137,122 @@ impl Driver {
         super::instant::saturating_add(self.base, Duration::from_millis(tick))
     }
 
-    /// (Re)schedules `entry` to fire at tick `when`: unlinks it if linked, clears its fired
-    /// flag, and links it again, or fires it at once if `when` is already due.
+    fn shard(&self, shard: u32) -> &Shard {
+        &self.shards[shard as usize]
+    }
+
+    /// (Re)schedules `entry` to fire at tick `when` in wheel `shard`: unlinks it if linked,
+    /// clears its fired flag, and links it again, or fires it at once if `when` is already due.
     ///
     /// # Safety
     /// `entry` is pinned, stays live until [`Driver::unregister`] returns, belongs to this
-    /// driver only, and its future is not being polled concurrently (the caller has it `&mut`).
-    pub(crate) unsafe fn schedule(&self, entry: NonNull<TimerEntry>, when: u64) {
-        let mut inner = self.inner.lock();
-        // SAFETY: per the contract, and we hold the wheel lock.
+    /// driver's wheel `shard` only (the same `shard` on every call for it), and its future is
+    /// not being polled concurrently (the caller has it `&mut`).
+    pub(crate) unsafe fn schedule(&self, entry: NonNull<TimerEntry>, when: u64, shard: u32) {
+        let shard = self.shard(shard);
+        let mut wheel = shard.wheel.lock();
+        // SAFETY: per the contract, and we hold the wheel's lock.
         let linked = unsafe {
-            inner.wheel.remove(entry);
+            wheel.remove(entry);
             entry.as_ref().state.reset();
             TimerEntry::set_when(entry, when);
-            inner.wheel.insert(entry)
+            wheel.insert(entry)
         };
         if !linked {
-            // SAFETY: live, and we hold the wheel lock.
+            // SAFETY: live, and we hold the wheel's lock.
             let waker = unsafe { entry.as_ref().state.fire() };
-            drop(inner);
+            drop(wheel);
             if let Some(waker) = waker {
                 waker.wake();
             }
             return;
         }
-        if when < self.next_wake.load(Relaxed) {
-            self.next_wake.store(when, Release);
+        if when < shard.next_wake.load(Relaxed) {
+            shard.next_wake.store(when, SeqCst);
         }
-        if let Some((unparker, until)) = &inner.parked {
-            if when < *until {
+        drop(wheel);
+        self.unpark_if_earlier(when);
+    }
+
+    /// The registration side of the park handshake, once the entry is linked: a parked
+    /// thread that read this wheel before the link has published its deadline, or
+    /// "computing", by now (see the module doc).
+    fn unpark_if_earlier(&self, when: u64) {
+        if when < self.parked_until.load(SeqCst) {
+            if let Some(unparker) = &*self.parked.lock() {
                 unparker.unpark();
-                inner.parked = None;
             }
         }
     }
 
-    /// Unlinks `entry` if it is linked. After this returns the driver no longer touches it.
+    /// The parking side of the handshake: publishes "computing", reads every wheel, then
+    /// publishes the deadline it will sleep to, which it returns. A timer linked after this
+    /// thread read its wheel sees one of the two published words and unparks it.
+    pub(super) fn publish_park(&self, parker: &Parker) -> Option<u64> {
+        *self.parked.lock() = Some(parker.unparker());
+        self.parked_until.store(u64::MAX, SeqCst);
+        let next = self.next_expiration();
+        self.parked_until.store(next.unwrap_or(u64::MAX), SeqCst);
+        next
+    }
+
+    /// Unlinks `entry` from wheel `shard` if it is linked. After this returns the driver no
+    /// longer touches it.
     ///
     /// # Safety
-    /// `entry` is live and belongs to this driver (or was never scheduled).
-    pub(crate) unsafe fn unregister(&self, entry: NonNull<TimerEntry>) {
-        let mut inner = self.inner.lock();
-        // SAFETY: live per the caller, and we hold the wheel lock; taking the lock also waits
-        // out a `fire` in progress on this entry.
-        unsafe { inner.wheel.remove(entry) };
+    /// `entry` is live and belongs to this driver's wheel `shard` (or was never scheduled).
+    pub(crate) unsafe fn unregister(&self, entry: NonNull<TimerEntry>, shard: u32) {
+        let mut wheel = self.shard(shard).wheel.lock();
+        // SAFETY: live per the caller, and we hold the wheel's lock; taking the lock also
+        // waits out a `fire` in progress on this entry.
+        unsafe { wheel.remove(entry) };
     }
 
-    /// Fires every timer that is due, if any is (cheap when none is: with no timer at all it
-    /// does not even read the clock, which busy workers would otherwise do on every
+    /// Fires every timer that is due, in every wheel (cheap when none is: with no timer at all
+    /// it does not even read the clock, which busy workers would otherwise do on every
     /// maintenance and every yield round).
     pub(crate) fn process(&self) {
-        let next = self.next_wake.load(Acquire);
-        if next == u64::MAX {
-            return;
-        }
-        let now = self.now_tick();
-        if now >= next {
-            self.process_at(now);
+        let mut now = None;
+        for shard in self.shards.iter() {
+            let next = shard.next_wake.load(Acquire);
+            if next == u64::MAX {
+                continue;
+            }
+            let now = *now.get_or_insert_with(|| self.now_tick());
+            if now >= next {
+                self.process_shard(shard, now);
+            }
         }
     }
 
-    /// Whether any timer is registered.
-    /// Whether no timer is linked in the wheel (checked under the lock).
+    /// Whether no timer is linked in any wheel (checked under the locks).
     #[cfg(feature = "bench-internals")]
     pub(crate) fn wheel_is_empty(&self) -> bool {
-        self.inner.lock().wheel.next_expiration().is_none()
+        self.next_expiration().is_none()
     }
 
+    /// Whether any timer is registered (a lower bound: a cancelled timer may count until its
+    /// wheel is next processed).
     pub(crate) fn has_timers(&self) -> bool {
-        self.next_wake.load(Acquire) != u64::MAX
+        self.shards
+            .iter()
+            .any(|shard| shard.next_wake.load(Acquire) != u64::MAX)
     }
 
-    /// Advances the wheel to `now` and fires what is due, waking in batches outside the lock.
+    /// Advances every wheel to `now` and fires what is due, waking in batches outside the
+    /// locks.
     pub(crate) fn process_at(&self, now: u64) {
+        for shard in self.shards.iter() {
+            self.process_shard(shard, now);
+        }
+    }
+
+    fn process_shard(&self, shard: &Shard, now: u64) {
         let mut batch = WakeBatch::new();
         loop {
-            let mut inner = self.inner.lock();
+            let mut wheel = shard.wheel.lock();
             let mut finished = true;
-            while let Some(entry) = inner.wheel.poll(now) {
+            while let Some(entry) = wheel.poll(now) {
                 // SAFETY: the wheel hands out live entries (their futures unregister under
                 // this lock before going away), and we hold the lock.
                 if let Some(waker) = unsafe { entry.as_ref().state.fire() } {
@@ -202,15 +264,32 @@ impl Driver {
                 }
             }
             if finished {
-                let next = inner.wheel.next_expiration().unwrap_or(u64::MAX);
-                self.next_wake.store(next, Release);
+                let next = wheel.next_expiration().unwrap_or(u64::MAX);
+                shard.next_wake.store(next, Release);
             }
-            drop(inner);
+            drop(wheel);
             batch.wake_all();
             if finished {
                 return;
             }
         }
+    }
+
+    /// The earliest deadline of all wheels, read under each wheel's lock (each wheel's atomic
+    /// lower bound is refreshed on the way).
+    fn next_expiration(&self) -> Option<u64> {
+        let mut earliest: Option<u64> = None;
+        for shard in self.shards.iter() {
+            let wheel = shard.wheel.lock();
+            let next = wheel.next_expiration();
+            shard.next_wake.store(next.unwrap_or(u64::MAX), Release);
+            drop(wheel);
+            earliest = match (earliest, next) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        earliest
     }
 
     /// Parks the calling scheduler thread until the next timer is due (or it is unparked),
@@ -236,21 +315,17 @@ impl Driver {
             Some(io) => parker.park_in_io(timeout, spin, io),
             None => parker.park_for(timeout, spin),
         };
-        let mut inner = self.inner.lock();
-        let next = inner.wheel.next_expiration();
         if self.clock.is_paused() {
+            let next = self.next_expiration();
             if parker.is_notified() {
-                drop(inner);
                 return park_for(Some(Duration::ZERO), false);
             }
             if self.clock.is_auto_advance_inhibited() {
-                drop(inner);
                 let parked = park_for(Some(INHIBITED_RECHECK), false);
                 self.process();
                 return parked;
             }
             if let Some(tick) = next {
-                drop(inner);
                 if let Some(io) = io {
                     let before = io.counts().1;
                     io.turn(Some(Duration::ZERO));
@@ -263,14 +338,13 @@ impl Driver {
                 return Parked::WithoutSleeping;
             }
         }
+        let next = self.publish_park(parker);
         let timeout = next.map(|tick| {
             self.instant_of(tick)
                 .saturating_duration_since(self.clock.now())
         });
-        inner.parked = Some((parker.unparker(), next.unwrap_or(u64::MAX)));
-        drop(inner);
         let parked = park_for(timeout, spin);
-        self.inner.lock().parked = None;
+        self.parked_until.store(NOBODY_PARKED, SeqCst);
         self.process();
         parked
     }
@@ -284,7 +358,7 @@ impl Driver {
             .advance_to(self.instant_of(self.tick_at_or_after(now)));
     }
 
-    /// Claims the right to park with the wheel's timeout; false if another thread has it.
+    /// Claims the right to park with the wheels' timeout; false if another thread has it.
     pub(crate) fn try_acquire_token(&self) -> bool {
         self.token.try_acquire()
     }
@@ -305,18 +379,19 @@ mod tests {
     use crate::runtime::park::Parker;
     use crate::time::wheel::entry::TimerEntry;
 
-    /// A thread parked for the wheel until a far deadline is woken by a nearer timer
-    /// registered afterwards (deterministic: the test waits until the park is recorded).
+    /// A thread parked for the wheels until a far deadline (in one wheel) is woken by a nearer
+    /// timer registered afterwards in another wheel (deterministic: the test waits until the
+    /// park is recorded).
     #[test]
     fn an_earlier_timer_unparks_the_thread_parked_for_the_wheel() {
-        let driver = Arc::new(Driver::new(false));
+        let driver = Arc::new(Driver::new(false, 2));
         let far = pin!(TimerEntry::new());
         let near = pin!(TimerEntry::new());
         let far = NonNull::from(&*far);
         let near = NonNull::from(&*near);
         // SAFETY: both entries are pinned on this stack frame and unregistered before it ends;
         // the parking thread never touches them.
-        unsafe { driver.schedule(far, driver.now_tick() + 3_600_000) };
+        unsafe { driver.schedule(far, driver.now_tick() + 3_600_000, 0) };
         let (parked_tx, parked_rx) = std::sync::mpsc::channel();
         let parking = {
             let driver = driver.clone();
@@ -327,11 +402,18 @@ mod tests {
                 let _ = parked_tx.send(start.elapsed());
             })
         };
-        while driver.inner.lock().parked.is_none() {
+        // Wait until the park has published its (far) deadline.
+        loop {
+            let until = driver
+                .parked_until
+                .load(std::sync::atomic::Ordering::SeqCst);
+            if until != super::NOBODY_PARKED && until != u64::MAX {
+                break;
+            }
             std::thread::yield_now();
         }
         // SAFETY: as above.
-        unsafe { driver.schedule(near, driver.now_tick() + 5) };
+        unsafe { driver.schedule(near, driver.now_tick() + 5, 1) };
         let parked_for = parked_rx
             .recv_timeout(Duration::from_secs(30))
             .expect("the parked thread was not woken by the earlier timer");
@@ -339,8 +421,8 @@ mod tests {
         parking.join().unwrap();
         // SAFETY: as above.
         unsafe {
-            driver.unregister(far);
-            driver.unregister(near);
+            driver.unregister(far, 0);
+            driver.unregister(near, 1);
         }
     }
 }

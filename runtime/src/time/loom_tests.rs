@@ -1,6 +1,8 @@
 //! loom models of a timer entry's life: the poller registering its waker while the driver
 //! fires, a cancel (drop) racing a fire, and a reset racing a fire. They run the real wheel
-//! and entry state word behind a loom mutex standing in for the driver's lock.
+//! and entry state word behind a loom mutex standing in for the driver's lock. And the park
+//! handshake of the per-worker wheels, on the real driver: a thread parking for the wheels
+//! against a timer registered in another wheel.
 
 use std::pin::Pin;
 use std::ptr::NonNull;
@@ -136,3 +138,49 @@ fn reset_races_fire() {
         drop(entry);
     });
 }
+
+/// The thread parking for the wheels reads them while another thread links an earlier timer
+/// into a different wheel: either the parker's deadline already covers the new timer, or the
+/// registration unparks it. (Remove the "computing" store in `publish_park` and this fails.)
+#[test]
+fn a_timer_linked_while_the_holder_parks_is_never_slept_through() {
+    loom::model(|| {
+        let driver = Arc::new(super::driver::Driver::new(false, 2));
+        let parker = crate::runtime::park::Parker::new();
+        let far = Box::pin(TimerEntry::new());
+        let far_ptr = NonNull::from(&*far);
+        // SAFETY: pinned, and unregistered below before it drops.
+        unsafe { driver.schedule(far_ptr, 1_000_000, 0) };
+        let near_when = 10;
+        let near = Box::pin(TimerEntry::new());
+        let near_ptr = SendPtr(NonNull::from(&*near));
+        let registering = {
+            let driver = driver.clone();
+            thread::spawn(move || {
+                let near_ptr = near_ptr;
+                // SAFETY: pinned by the main thread, which unregisters it after the join and
+                // only then drops it; nothing else touches it meanwhile.
+                unsafe { driver.schedule(near_ptr.0, near_when, 1) };
+            })
+        };
+        let deadline = driver.publish_park(&parker);
+        registering.join().unwrap();
+        let covered = deadline.is_some_and(|tick| tick <= near_when);
+        assert!(
+            covered || parker.is_notified(),
+            "parked until {deadline:?} and never woken for the timer at {near_when}"
+        );
+        // SAFETY: as above.
+        unsafe {
+            driver.unregister(NonNull::from(&*near), 1);
+            driver.unregister(far_ptr, 0);
+        }
+    });
+}
+
+/// A pinned entry's address, handed to the thread that registers it.
+struct SendPtr(NonNull<TimerEntry>);
+
+// SAFETY: the receiving thread only passes the pointer to the driver, whose lock orders every
+// access to the entry; the owner keeps the entry alive until after the join.
+unsafe impl Send for SendPtr {}

@@ -8,9 +8,10 @@
 //! | — | [`pause`], [`resume`], [`advance`], [`Builder::start_paused`](crate::runtime::Builder::start_paused) |
 //!
 //! Every runtime owns one time driver: a hierarchical timing wheel (6 levels of 64 slots, one
-//! tick per millisecond, absolute ticks everywhere) behind a lock. A [`Sleep`] embeds its
-//! wheel entry, so creating, firing and dropping a timer allocates nothing; it joins the wheel
-//! on its first pending poll and leaves it when dropped, on whatever thread. Scheduler threads
+//! tick per millisecond, absolute ticks everywhere) per worker, each behind its own lock. A
+//! [`Sleep`] embeds its wheel entry, so creating, firing and dropping a timer allocates
+//! nothing; it joins the polling worker's wheel on its first pending poll and leaves it when
+//! dropped, on whatever thread. Scheduler threads
 //! that run out of work park until the next deadline; busy ones fire due timers on their
 //! maintenance interval. A timer completes at its deadline rounded up to the next millisecond
 //! of the driver's clock, never before.

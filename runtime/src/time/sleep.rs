@@ -128,6 +128,9 @@ pub struct Sleep {
     /// Whether `entry` is initialised and may be linked in the wheel (it was scheduled at
     /// least once). Never cleared: the drop unlinks and drops the entry.
     registered: bool,
+    /// The driver's wheel the entry joined at its first insertion (the polling worker's), and
+    /// stays in for resets and the drop. Meaningful once `registered`.
+    shard: u32,
     _pinned: PhantomPinned,
 }
 
@@ -138,6 +141,7 @@ impl Sleep {
             handle,
             deadline,
             registered: false,
+            shard: 0,
             entry: MaybeUninit::uninit(),
             _pinned: PhantomPinned,
         }
@@ -168,7 +172,7 @@ impl Sleep {
             // SAFETY: the entry is initialised (`registered`) and pinned in this future, which
             // we hold exclusively, and it is unregistered before the future's memory goes away
             // (Drop).
-            unsafe { driver.schedule(this.entry(), when) };
+            unsafe { driver.schedule(this.entry(), when, this.shard) };
         }
     }
 
@@ -195,8 +199,9 @@ impl Sleep {
             // pinned is moved or leaked by the write).
             this.entry.write(TimerEntry::new());
             this.registered = true;
+            this.shard = driver.local_shard();
             // SAFETY: as in `reset`.
-            unsafe { driver.schedule(this.entry(), when) };
+            unsafe { driver.schedule(this.entry(), when, this.shard) };
         }
         // SAFETY: the entry is live (`entry`), and only its atomic state word and the waker
         // slot it guards are touched.
@@ -212,7 +217,7 @@ impl Sleep {
         let entry = self.entry();
         // SAFETY: the entry is initialised (`registered`) and still in place (this is its
         // future's drop); afterwards the driver never touches it again.
-        unsafe { self.handle.time().unregister(entry) };
+        unsafe { self.handle.time().unregister(entry, self.shard) };
         // SAFETY: initialised, unlinked above, and never used again.
         unsafe { self.entry.assume_init_drop() };
     }

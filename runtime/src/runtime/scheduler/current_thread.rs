@@ -70,7 +70,7 @@ impl CurrentThread {
             owned: OwnedTasks::new(1),
             woken: AtomicBool::new(false),
             unparker: parker.unparker(),
-            time: time::driver::Driver::new(config.start_paused),
+            time: time::driver::Driver::new(config.start_paused, 1),
             config,
             blocking,
             metrics: SchedulerMetrics::new(1),

@@ -152,6 +152,14 @@ impl Context {
     }
 }
 
+/// The index of the multi-thread worker running on this thread, if one is (of any runtime).
+pub(crate) fn current_worker_index() -> Option<usize> {
+    crate::runtime::context::with_scheduler(|cx| match cx {
+        Some(Context::MultiThread(cx)) => Some(cx.index()),
+        _ => None,
+    })
+}
+
 /// Tasks that called `yield_now`, held back until the scheduler's next driver poll.
 #[derive(Default)]
 pub(crate) struct Defer {

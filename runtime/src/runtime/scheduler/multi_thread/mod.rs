@@ -115,7 +115,7 @@ impl MultiThread {
             idle: idle::Idle::new(num_workers),
             owned: OwnedTasks::new(num_workers * 4),
             shutdown: AtomicBool::new(false),
-            time: crate::time::driver::Driver::new(config.start_paused),
+            time: crate::time::driver::Driver::new(config.start_paused, num_workers),
             config,
             exited: Mutex::new(0),
             exited_condvar: Condvar::new(),

@@ -131,6 +131,11 @@ impl Context {
         &self.handle.metrics.workers[self.index]
     }
 
+    /// This worker's index in its runtime.
+    pub(crate) fn index(&self) -> usize {
+        self.index
+    }
+
     pub(crate) fn note_forced_yield(&self) {
         self.metrics().forced_yields.incr();
     }
