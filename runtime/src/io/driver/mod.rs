@@ -203,7 +203,12 @@ impl Driver {
     /// dispatch, so it skips the turn and its syscall (an `epoll_wait` or `io_uring_enter` per
     /// `event_interval` polls and per round of yields; Tokio makes it anyway).
     pub(crate) fn poll_now(&self) {
-        if self.has_sockets() || self.signals_registered.load(Acquire) {
+        #[cfg(unix)]
+        let signals = self.signals_registered.load(Acquire);
+        // Elsewhere signals do not come through the driver.
+        #[cfg(not(unix))]
+        let signals = false;
+        if self.has_sockets() || signals {
             self.turn(Some(Duration::ZERO));
         }
     }
