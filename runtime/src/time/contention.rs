@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use super::driver::Driver;
 use super::wheel::entry::TimerEntry;
 
-/// Runs the experiment; returns the wall time from the common start to the last thread's end.
+/// Runs the experiment; returns the wall time from the first thread's start to the last
+/// thread's end (each thread reads the clock itself: the caller may be descheduled after the
+/// start barrier, so its own clock reads could miss part of the run).
 ///
 /// # Panics
 /// If `threads` or `wheels` is zero.
@@ -36,6 +38,7 @@ pub fn run(threads: usize, wheels: usize, ops: usize, remote_every: usize) -> Du
                 // SAFETY: a pointer to the pinned entry, which outlives every use below.
                 let ptr = NonNull::from(unsafe { Pin::get_unchecked_mut(entry.as_mut()) });
                 start.wait();
+                let began = Instant::now();
                 for op in 0..ops {
                     let driver = if remote_every > 0 && op % remote_every == 0 {
                         &drivers[remote]
@@ -52,16 +55,28 @@ pub fn run(threads: usize, wheels: usize, ops: usize, remote_every: usize) -> Du
                         driver.unregister(ptr, 0);
                     }
                 }
+                let ended = Instant::now();
                 drop(entry);
+                (began, ended)
             })
         })
         .collect();
     start.wait();
-    let began = Instant::now();
-    for worker in workers {
-        worker.join().expect("a contention thread panicked");
-    }
-    let elapsed = began.elapsed();
+    let spans: Vec<(Instant, Instant)> = workers
+        .into_iter()
+        .map(|worker| worker.join().expect("a contention thread panicked"))
+        .collect();
+    let first = spans
+        .iter()
+        .map(|span| span.0)
+        .min()
+        .expect("at least one thread");
+    let last = spans
+        .iter()
+        .map(|span| span.1)
+        .max()
+        .expect("at least one thread");
+    let elapsed = last.duration_since(first);
     assert!(
         drivers.iter().all(Driver::wheel_is_empty),
         "a cancelled timer was left in a wheel"

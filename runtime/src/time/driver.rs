@@ -5,8 +5,8 @@
 //! stays there: resets and the drop, on whatever thread, take that wheel's lock, so the entry
 //! (which lives inside the future) is unlinked before it is gone. Registering and cancelling
 //! timers on different workers therefore take different locks; measured with
-//! `benches/src/bin/wheel_contention.rs`, one shared lock cost ~220 ns of CPU per timer with
-//! two threads at it, per-worker wheels ~46 ns (see `docs/decisions.md`). Each wheel keeps an
+//! `benches/src/bin/wheel_contention.rs`, one shared wheel cost ~300 ns of CPU per timer with
+//! two threads at it, per-worker wheels ~56 ns (see `docs/decisions.md`). Each wheel keeps an
 //! atomic copy of a lower bound of its earliest deadline, so "is anything due?" is a clock
 //! read and a load per wheel, with no lock.
 //!
