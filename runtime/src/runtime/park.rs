@@ -202,21 +202,9 @@ impl Parker {
 
     /// Polls the state for up to [`SPIN_LIMIT`]; true if a wake arrived.
     fn spin(&self) -> bool {
-        if SPIN_LIMIT.is_zero() {
-            return false;
-        }
-        let start = Instant::now();
-        loop {
-            for _ in 0..32 {
-                crate::loom::spin_hint();
-                if self.inner.try_consume() {
-                    return true;
-                }
-            }
-            if start.elapsed() >= SPIN_LIMIT {
-                return false;
-            }
-        }
+        // Only this thread takes a wake back out of the state, so one seen by the spin is
+        // still there to consume.
+        !SPIN_LIMIT.is_zero() && self.spin_until_notified() && self.inner.try_consume()
     }
 }
 
