@@ -225,11 +225,7 @@ fn shutdown_with_reads_in_flight_neither_hangs_nor_frees_early() {
 #[test]
 fn io_makes_progress_while_one_worker_is_stuck_in_a_long_poll() {
     for backend in io_backends() {
-        let rt = Builder::new_multi_thread()
-            .worker_threads(2)
-            .backend(backend)
-            .build()
-            .unwrap();
+        let rt = common::multi_on(2, backend);
         rt.block_on(async {
             let (mut client, mut server) = tcp_pair().await;
             let stuck_done = Arc::new(AtomicBool::new(false));

@@ -46,14 +46,6 @@ fn within_10s<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'sta
         .unwrap_or_else(|_| panic!("{what}: no progress in 10 s (an entry was never submitted?)"))
 }
 
-fn multi(workers: usize, backend: Backend) -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(workers)
-        .backend(backend)
-        .build()
-        .unwrap()
-}
-
 /// A current-thread runtime on io_uring, or `None` where io_uring cannot run this test (no
 /// ring on this machine, or valgrind: see `common::io_backends_under_valgrind`).
 fn current_thread_uring() -> Option<Runtime> {
@@ -155,7 +147,7 @@ fn threads_that_do_not_turn_the_driver_submit_at_once() {
     for backend in io_backends() {
         // One idle worker, parked inside the driver with no timer due: it turns only when an
         // event arrives, so an entry left unsubmitted would never complete.
-        let rt = multi(1, backend);
+        let rt = common::multi_on(1, backend);
         let (mut client, server) = rt.block_on(tcp_pair());
         let server = Arc::new(server);
         rt.block_on(client.write_all(b"outside")).unwrap();
@@ -195,7 +187,7 @@ fn threads_that_do_not_turn_the_driver_submit_at_once() {
 #[test]
 fn a_busy_workers_entries_reach_the_kernel_while_another_waits_in_the_ring() {
     for backend in io_backends() {
-        let rt = multi(2, backend);
+        let rt = common::multi_on(2, backend);
         let (mut client, server) = rt.block_on(tcp_pair());
         rt.block_on(client.write_all(b"ready")).unwrap();
         let (n, buf) = within_10s("a read pushed by a worker that does not park", move || {
@@ -229,7 +221,7 @@ fn a_busy_workers_entries_reach_the_kernel_while_another_waits_in_the_ring() {
 #[test]
 fn many_connections_echo_owned_across_workers() {
     for backend in io_backends() {
-        let rt = multi(2, backend);
+        let rt = common::multi_on(2, backend);
         let connections = 16;
         let rounds = common::scaled(100);
         rt.block_on(async {

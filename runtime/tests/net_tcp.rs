@@ -482,11 +482,7 @@ fn sockets_are_served_while_the_driver_holder_runs_a_long_poll() {
     use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
     use std::sync::Arc;
     for backend in common::io_backends() {
-        let rt = blitz_io::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .backend(backend)
-            .build()
-            .unwrap();
+        let rt = common::multi_on(2, backend);
         rt.block_on(async {
             let (mut trigger, mut stuck_side) = tcp_pair().await;
             let (mut client, mut server) = tcp_pair().await;

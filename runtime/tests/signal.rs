@@ -17,11 +17,7 @@ fn raise(signal: i32) {
 #[test]
 fn each_backend_delivers_a_raised_signal_to_its_listeners() {
     for backend in common::io_backends() {
-        let rt = blitz_io::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .backend(backend)
-            .build()
-            .unwrap();
+        let rt = common::multi_on(2, backend);
         rt.block_on(async {
             let mut first = signal(SignalKind::user_defined1()).unwrap();
             let mut second = signal(SignalKind::user_defined1()).unwrap();

@@ -22,6 +22,16 @@ pub(crate) fn multi(workers: usize) -> Runtime {
         .expect("a valid multi-thread configuration")
 }
 
+/// A multi-thread runtime with `workers` worker threads on I/O `backend` (one that
+/// [`io_backends`] reported).
+pub(crate) fn multi_on(workers: usize, backend: blitz_io::runtime::Backend) -> Runtime {
+    Builder::new_multi_thread()
+        .worker_threads(workers)
+        .backend(backend)
+        .build()
+        .expect("the backend was probed by io_backends")
+}
+
 /// A current-thread runtime.
 pub(crate) fn current() -> Runtime {
     Builder::new_current_thread()
