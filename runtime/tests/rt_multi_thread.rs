@@ -191,3 +191,57 @@ fn block_on_or_run_inside_a_task_panics() {
     }
     assert_eq!(other.block_on(async { 1 }), 1);
 }
+
+/// One driver turn that makes two sockets readable wakes two tasks onto the queue of the worker
+/// that turned it, while that worker is still registered as parked. It must wake the other
+/// worker for them (in debug builds the scheduler asserts that a worker registered as parked
+/// never notifies: it could pick itself and wake nobody), and the two tasks then run at the
+/// same time: each holds its thread until the other has started.
+#[cfg(unix)]
+#[test]
+fn tasks_woken_by_one_driver_turn_are_shared_with_a_sleeping_worker() {
+    use blitz_io::io::AsyncReadExt;
+    use std::io::Write;
+    use std::sync::{mpsc, Barrier};
+
+    for backend in common::io_backends() {
+        let rt = common::multi_on(2, backend);
+        for round in 0..20 {
+            let barrier = Arc::new(Barrier::new(2));
+            let (pending_tx, pending_rx) = mpsc::channel();
+            let (done_tx, done_rx) = mpsc::channel();
+            let mut writers = Vec::new();
+            for _ in 0..2 {
+                let (mut writer, reader) = std::os::unix::net::UnixStream::pair().unwrap();
+                reader.set_nonblocking(true).unwrap();
+                writers.push(writer.try_clone().unwrap());
+                drop(writer.flush());
+                let (barrier, pending_tx, done_tx) =
+                    (barrier.clone(), pending_tx.clone(), done_tx.clone());
+                drop(rt.spawn(async move {
+                    let mut reader = blitz_io::net::UnixStream::from_std(reader).unwrap();
+                    pending_tx.send(()).unwrap();
+                    let mut byte = [0u8; 1];
+                    reader.read_exact(&mut byte).await.unwrap();
+                    // Blocks this worker until the other task runs on the other worker.
+                    barrier.wait();
+                    done_tx.send(byte[0]).unwrap();
+                }));
+            }
+            for _ in 0..2 {
+                pending_rx.recv().unwrap();
+            }
+            // Both tasks are about to wait; the readiness may reach them in one turn or two,
+            // and either way both must finish.
+            for writer in &mut writers {
+                writer.write_all(&[round]).unwrap();
+            }
+            for _ in 0..2 {
+                let byte = done_rx
+                    .recv_timeout(Duration::from_secs(10))
+                    .expect("both woken tasks ran at once");
+                assert_eq!(byte, round);
+            }
+        }
+    }
+}

@@ -90,6 +90,10 @@ pub fn own_cpu() -> (Duration, Duration) {
 static BLITZ_METRICS: std::sync::OnceLock<blitz_io::runtime::RuntimeMetrics> =
     std::sync::OnceLock::new();
 
+/// Tokio's stable counters (worker parks), printed beside the CPU time at exit.
+static TOKIO_METRICS: std::sync::OnceLock<tokio::runtime::RuntimeMetrics> =
+    std::sync::OnceLock::new();
+
 /// Starts the thread that waits for EOF on stdin, then prints the CPU line and exits the
 /// process with status 0.
 pub fn exit_when_stdin_closes() -> io::Result<()> {
@@ -118,6 +122,23 @@ pub fn exit_when_stdin_closes() -> io::Result<()> {
                     metrics.io_uring_enter_count(),
                     metrics.io_uring_submit_enter_count()
                 );
+                let workers = 0..metrics.num_workers();
+                let sum = |f: &dyn Fn(usize) -> u64| workers.clone().map(f).sum::<u64>();
+                let _ = write!(
+                    out,
+                    " polls={} parks={} sleeps={} steals={} io_ready={}",
+                    metrics.total_poll_count(),
+                    metrics.total_park_count(),
+                    sum(&|w| metrics.worker_sleep_count(w)),
+                    sum(&|w| metrics.worker_steal_count(w)),
+                    metrics.io_driver_ready_count()
+                );
+            }
+            if let Some(metrics) = TOKIO_METRICS.get() {
+                let parks: u64 = (0..metrics.num_workers())
+                    .map(|w| metrics.worker_park_count(w))
+                    .sum();
+                let _ = write!(out, " parks={parks}");
             }
             let _ = writeln!(out);
             let _ = out.flush();
@@ -210,6 +231,7 @@ pub fn run_tokio(
         .worker_threads(config.workers)
         .enable_io()
         .build()?;
+    let _ = TOKIO_METRICS.set(rt.metrics());
     let addr = config.addr;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await?;

@@ -48,6 +48,10 @@ pub(crate) struct Core {
     /// Ticks left until the next look at the injection queue before the local one.
     until_global_check: u32,
     is_searching: bool,
+    /// True while this worker parks with its core set aside. Tasks that the drivers it turns
+    /// wake land on its queue then without notifying anyone (the notified worker would be this
+    /// one, still registered as parked); it wakes a sleeper for them once it is back.
+    is_parked: bool,
     is_shutdown: bool,
     rand: FastRand,
     global_queue_interval: u32,
@@ -73,6 +77,7 @@ pub(super) fn run(index: usize, handle: Arc<Handle>, run_queue: Local, parker: P
         until_maintenance: handle.config.event_interval,
         until_global_check: global_queue_interval,
         is_searching: false,
+        is_parked: false,
         is_shutdown: false,
         rand: FastRand::new(rand::seed()),
         global_queue_interval,
@@ -260,7 +265,12 @@ impl Context {
             }
             None => false,
         };
-        if should_notify {
+        if should_notify && !core.is_parked {
+            // A worker registered as parked could pick itself here and wake nobody else.
+            debug_assert!(
+                !self.handle.idle.is_parked(self.index),
+                "a parked worker notified"
+            );
             self.handle.notify_parked();
         }
     }
@@ -348,6 +358,7 @@ impl Context {
             self.handle.notify_if_work_pending();
         }
         metrics.parks.incr();
+        core.is_parked = true;
         *self.core.borrow_mut() = Some(core);
         let time = &self.handle.time;
         let watch = &self.handle.watch;
@@ -415,11 +426,17 @@ impl Context {
             watch.release(self.index);
         }
         let mut core = self.take_core();
+        core.is_parked = false;
         metrics.unparks.incr();
         core.is_shutdown = self.handle.is_shutdown();
         if !core.is_shutdown {
             // Notified: the notifier counted us as unparked and searching.
             core.is_searching = idle.transition_worker_from_parked(self.index);
+            // The drivers woke more than this worker can start at once: a sleeper may take
+            // half. (A searcher wakes one anyway when it finds its first task.)
+            if !core.is_searching && core.run_queue.len() > 1 {
+                self.handle.notify_parked();
+            }
         }
         if holds_timer {
             time.release_token();
