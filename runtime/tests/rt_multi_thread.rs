@@ -196,51 +196,89 @@ fn block_on_or_run_inside_a_task_panics() {
 /// that turned it, while that worker is still registered as parked. It must wake the other
 /// worker for them (in debug builds the scheduler asserts that a worker registered as parked
 /// never notifies: it could pick itself and wake nobody), and the two tasks then run at the
-/// same time: each holds its thread until the other has started.
+/// same time: each holds its thread until the other has started. When the readiness arrives in
+/// two turns instead, the second socket is served by the watcher while the first task holds
+/// its thread. One socket stays registered throughout, so a parking worker always finds
+/// something to watch (a worker that parked while no socket or timer existed does not watch;
+/// see `docs/decisions.md`).
 #[cfg(unix)]
 #[test]
 fn tasks_woken_by_one_driver_turn_are_shared_with_a_sleeping_worker() {
     use blitz_io::io::AsyncReadExt;
     use std::io::Write;
-    use std::sync::{mpsc, Barrier};
+    use std::sync::{mpsc, Condvar, Mutex};
+
+    /// Counts arrivals; true once `n` have arrived, false after 10 s without.
+    fn meet(rendezvous: &(Mutex<usize>, Condvar), n: usize) -> bool {
+        let (count, arrived) = rendezvous;
+        let mut count = count.lock().unwrap();
+        *count += 1;
+        arrived.notify_all();
+        let (count, _) = arrived
+            .wait_timeout_while(count, Duration::from_secs(10), |count| *count < n)
+            .unwrap();
+        *count >= n
+    }
 
     for backend in common::io_backends() {
         let rt = common::multi_on(2, backend);
+        let _registered = {
+            let _enter = rt.enter();
+            blitz_io::net::UnixStream::pair().unwrap()
+        };
         for round in 0..20 {
-            let barrier = Arc::new(Barrier::new(2));
+            let rendezvous = Arc::new((Mutex::new(0), Condvar::new()));
             let (pending_tx, pending_rx) = mpsc::channel();
             let (done_tx, done_rx) = mpsc::channel();
             let mut writers = Vec::new();
             for _ in 0..2 {
-                let (mut writer, reader) = std::os::unix::net::UnixStream::pair().unwrap();
+                let (writer, reader) = std::os::unix::net::UnixStream::pair().unwrap();
                 reader.set_nonblocking(true).unwrap();
-                writers.push(writer.try_clone().unwrap());
-                drop(writer.flush());
-                let (barrier, pending_tx, done_tx) =
-                    (barrier.clone(), pending_tx.clone(), done_tx.clone());
+                writers.push(writer);
+                let (rendezvous, pending_tx, done_tx) =
+                    (rendezvous.clone(), pending_tx.clone(), done_tx.clone());
                 drop(rt.spawn(async move {
                     let mut reader = blitz_io::net::UnixStream::from_std(reader).unwrap();
                     pending_tx.send(()).unwrap();
                     let mut byte = [0u8; 1];
                     reader.read_exact(&mut byte).await.unwrap();
-                    // Blocks this worker until the other task runs on the other worker.
-                    barrier.wait();
-                    done_tx.send(byte[0]).unwrap();
+                    // Holds this worker's thread until the other task runs elsewhere.
+                    let met = meet(&rendezvous, 2);
+                    done_tx.send((byte[0], met)).unwrap();
                 }));
             }
             for _ in 0..2 {
-                pending_rx.recv().unwrap();
+                pending_rx
+                    .recv_timeout(Duration::from_secs(10))
+                    .expect("a spawned task started");
             }
-            // Both tasks are about to wait; the readiness may reach them in one turn or two,
-            // and either way both must finish.
             for writer in &mut writers {
                 writer.write_all(&[round]).unwrap();
             }
             for _ in 0..2 {
-                let byte = done_rx
-                    .recv_timeout(Duration::from_secs(10))
-                    .expect("both woken tasks ran at once");
+                let (byte, met) = done_rx
+                    .recv_timeout(Duration::from_secs(20))
+                    .expect("both woken tasks finished");
                 assert_eq!(byte, round);
+                let m = rt.metrics();
+                let per_worker: Vec<_> = (0..2)
+                    .map(|w| {
+                        (
+                            m.worker_poll_count(w),
+                            m.worker_park_count(w),
+                            m.worker_unpark_count(w),
+                            m.worker_steal_count(w),
+                            m.worker_lifo_hit_count(w),
+                            m.worker_local_schedule_count(w),
+                        )
+                    })
+                    .collect();
+                assert!(
+                    met,
+                    "{backend:?} round {round}: the two woken tasks never ran at once \
+                     (polls, parks, unparks, steals, lifo, local: {per_worker:?}, remote {})",
+                    m.remote_schedule_count()
+                );
             }
         }
     }

@@ -126,11 +126,12 @@ pub fn exit_when_stdin_closes() -> io::Result<()> {
                 let sum = |f: &dyn Fn(usize) -> u64| workers.clone().map(f).sum::<u64>();
                 let _ = write!(
                     out,
-                    " polls={} parks={} sleeps={} steals={} io_ready={}",
+                    " polls={} parks={} sleeps={} steals={} remote_schedules={} io_ready={}",
                     metrics.total_poll_count(),
                     metrics.total_park_count(),
                     sum(&|w| metrics.worker_sleep_count(w)),
                     sum(&|w| metrics.worker_steal_count(w)),
+                    metrics.remote_schedule_count(),
                     metrics.io_driver_ready_count()
                 );
             }

@@ -14,7 +14,9 @@
 //! wakes it the next time it leaves the drivers, which puts it back on timed watch. So a
 //! driver left unattended is picked up within about one interval, an idle runtime does not
 //! wake every interval, and a busy one pays at most one wake per interval instead of one per
-//! event.
+//! event. A worker that parked while there was nothing to watch does not watch; a holder that
+//! leaves with nobody watching while there is something to watch wakes a sleeper to take the
+//! watch ([`OnLeave::NoWatcher`]).
 //!
 //! No lost hand-over: the holder releases the token and then reads the watch state; the
 //! watcher marks itself deep and then reads the token, both with a SeqCst fence between. One
@@ -42,6 +44,19 @@ pub(super) enum Mode {
     Timed,
     /// Until the holder wakes it on leaving the drivers.
     Deep,
+}
+
+/// What a holder leaving the drivers must do ([`Watch::on_holder_leave`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum OnLeave {
+    /// A timed watcher is on duty (or the watch changed hands meanwhile): nothing.
+    Nothing,
+    /// Wake this deep watcher, now back on timed watch.
+    WakeWatcher(usize),
+    /// Nobody watches. Workers that parked while there was nothing to watch sleep without a
+    /// timeout and never claim the watch by themselves: if the drivers now need one, the
+    /// holder wakes a sleeper, which claims the watch (or the drivers) when it parks again.
+    NoWatcher,
 }
 
 /// The watch state: the watcher's worker index and mode in one word (`NO_WATCHER`: none).
@@ -111,19 +126,22 @@ impl Watch {
         }
     }
 
-    /// The holder has released the token and is leaving the drivers: the index of a deep
-    /// watcher to wake (now back on timed watch), if there is one.
-    pub(super) fn on_holder_leave(&self) -> Option<usize> {
+    /// The holder has released the token and is leaving the drivers: what it must do about
+    /// the watch.
+    pub(super) fn on_holder_leave(&self) -> OnLeave {
         fence(SeqCst);
         let word = self.word.load(SeqCst);
+        if word == NO_WATCHER {
+            return OnLeave::NoWatcher;
+        }
         if word & MODE_MASK != DEEP {
-            return None;
+            return OnLeave::Nothing;
         }
         let timed = (word & !MODE_MASK) | TIMED;
-        self.word
-            .compare_exchange(word, timed, SeqCst, SeqCst)
-            .ok()
-            .map(|_| word >> INDEX_SHIFT)
+        match self.word.compare_exchange(word, timed, SeqCst, SeqCst) {
+            Ok(_) => OnLeave::WakeWatcher(word >> INDEX_SHIFT),
+            Err(_) => OnLeave::Nothing,
+        }
     }
 }
 
@@ -139,14 +157,14 @@ mod tests {
         assert_eq!(watch.mode(3), Mode::Timed);
         assert_eq!(
             watch.on_holder_leave(),
-            None,
+            OnLeave::Nothing,
             "a timed watcher wakes by itself"
         );
         watch.go_deep(3);
         assert_eq!(watch.mode(3), Mode::Deep);
-        assert_eq!(watch.on_holder_leave(), Some(3));
+        assert_eq!(watch.on_holder_leave(), OnLeave::WakeWatcher(3));
         assert_eq!(watch.mode(3), Mode::Timed, "woken back onto timed watch");
-        assert_eq!(watch.on_holder_leave(), None, "woken once");
+        assert_eq!(watch.on_holder_leave(), OnLeave::Nothing, "woken once");
         watch.release(5);
         assert!(!watch.try_claim(5), "only the watcher itself releases");
         watch.release(3);
@@ -158,5 +176,7 @@ mod tests {
         assert!(watch.try_claim(1));
         assert!(watch.end_timed_watch(1, || true), "the drivers were free");
         assert!(watch.try_claim(2), "taking the drivers ends the watch");
+        watch.release(2);
+        assert_eq!(watch.on_holder_leave(), OnLeave::NoWatcher);
     }
 }

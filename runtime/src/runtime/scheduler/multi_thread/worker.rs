@@ -288,14 +288,17 @@ impl Context {
     }
 
     /// Polls the drivers without blocking, then queues the tasks that yielded.
-    fn park_yield(&self, mut core: Box<Core>) -> Box<Core> {
-        // Due timers and ready sockets wake their tasks through the injection queue (the core
-        // is held here). The I/O poll does nothing if another thread is turning the driver, or
-        // if no socket is registered.
+    fn park_yield(&self, core: Box<Core>) -> Box<Core> {
+        // Due timers and ready sockets wake their tasks onto this worker's queue (the core is
+        // put back where `schedule_local` finds it), not through the injection queue and its
+        // lock; a second task queued wakes a sleeper as usual. The I/O poll does nothing if
+        // another thread is turning the driver, or if no socket is registered.
+        *self.core.borrow_mut() = Some(core);
         self.handle.time.process();
         if let Some(io) = self.handle.io() {
             io.poll_now();
         }
+        let mut core = self.take_core();
         let mut moved = 0usize;
         self.defer.drain(|task| {
             moved += 1;
@@ -444,8 +447,14 @@ impl Context {
             // long poll here cannot keep other sockets and timers waiting for more than an
             // interval. (Waking a worker to take over at every exit cost a futex wake and two
             // context switches per I/O event.)
-            if let Some(watcher) = watch.on_holder_leave() {
-                self.handle.remotes[watcher].unpark.unpark();
+            match watch.on_holder_leave() {
+                watch::OnLeave::WakeWatcher(watcher) => {
+                    self.handle.remotes[watcher].unpark.unpark();
+                }
+                watch::OnLeave::NoWatcher if self.drivers_need_watch() => {
+                    self.handle.notify_parked();
+                }
+                _ => {}
             }
         }
         core.batch.start();
