@@ -198,9 +198,10 @@ fn block_on_or_run_inside_a_task_panics() {
 /// never notifies: it could pick itself and wake nobody), and the two tasks then run at the
 /// same time: each holds its thread until the other has started. When the readiness arrives in
 /// two turns instead, the second socket is served by the watcher while the first task holds
-/// its thread. One socket stays registered throughout, so a parking worker always finds
-/// something to watch (a worker that parked while no socket or timer existed does not watch;
-/// see `docs/decisions.md`).
+/// its thread. Both workers are parked, with the sockets registered, before the bytes are
+/// written: a worker that is still on its way to park when the other's turn queues the tasks
+/// is counted as running, so nobody wakes it and the tasks run one after the other (as in
+/// Tokio), which a task that blocks its thread would turn into a stall.
 #[cfg(unix)]
 #[test]
 fn tasks_woken_by_one_driver_turn_are_shared_with_a_sleeping_worker() {
@@ -222,10 +223,6 @@ fn tasks_woken_by_one_driver_turn_are_shared_with_a_sleeping_worker() {
 
     for backend in common::io_backends() {
         let rt = common::multi_on(2, backend);
-        let _registered = {
-            let _enter = rt.enter();
-            blitz_io::net::UnixStream::pair().unwrap()
-        };
         for round in 0..20 {
             let rendezvous = Arc::new((Mutex::new(0), Condvar::new()));
             let (pending_tx, pending_rx) = mpsc::channel();
@@ -251,6 +248,16 @@ fn tasks_woken_by_one_driver_turn_are_shared_with_a_sleeping_worker() {
                 pending_rx
                     .recv_timeout(Duration::from_secs(10))
                     .expect("a spawned task started");
+            }
+            // Parked means counted as parked and not yet back (parks run ahead of unparks by
+            // one). The tasks registered their sockets before saying they were pending, so
+            // both workers parked with something to watch.
+            let metrics = rt.metrics();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while (0..2).any(|w| metrics.worker_park_count(w) != metrics.worker_unpark_count(w) + 1)
+            {
+                assert!(Instant::now() < deadline, "the workers never both parked");
+                std::thread::yield_now();
             }
             for writer in &mut writers {
                 writer.write_all(&[round]).unwrap();
