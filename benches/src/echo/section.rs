@@ -43,7 +43,9 @@ pub fn markdown() -> String {
          vCPUs; compare servers with each other there, not with the pinned figures.\n\
          - The blitz-io server also prints its I/O driver's counters at exit \
          (`io_driver_turns`, `io_uring_enters`, `io_uring_submit_enters`): divided by the \
-         requests, they show how many `io_uring_enter` calls a request cost.\n\
+         requests, they show how many `io_uring_enter` calls a request cost; then its \
+         scheduler's (`polls`, `parks`, `sleeps`, `steals`, `remote_schedules`, `io_ready`). \
+         The Tokio server prints its workers' `parks` (Tokio's stable `worker_park_count`).\n\
          - Targets (issue 8): mio >= 1.0x Tokio's throughput and <= 1.0x its CPU per request; \
          io_uring <= mio's CPU per request at 64+ connections (stretch: <= 0.7x Tokio's). \
          Published io_uring echo gains come from thread-per-core servers on 4-16 cores with \

@@ -15,7 +15,8 @@
 //! process's own CPU time (`getrusage(RUSAGE_SELF)`, user + system over all threads, the whole
 //! life of the process) as `server_cpu_us=... user_us=... sys_us=...` (blitz-io adds its I/O
 //! driver's counters: `io_driver_turns=... io_uring_enters=... io_uring_submit_enters=...`,
-//! the last two zero on mio) and exits. Stdin rather
+//! the last two zero on mio, then its scheduler's: `polls= parks= sleeps= steals=
+//! remote_schedules= io_ready=`; Tokio adds its workers' `parks=`) and exits. Stdin rather
 //! than a signal because it needs no signal support from either runtime, works the same for
 //! both, and a server whose runner died stops by itself.
 
