@@ -123,15 +123,19 @@ pub fn exit_when_stdin_closes() -> io::Result<()> {
                     metrics.io_uring_enter_count(),
                     metrics.io_uring_submit_enter_count()
                 );
-                let workers = 0..metrics.num_workers();
-                let sum = |f: &dyn Fn(usize) -> u64| workers.clone().map(f).sum::<u64>();
+                type PerWorker = fn(&blitz_io::runtime::RuntimeMetrics, usize) -> u64;
+                let sum = |per_worker: PerWorker| {
+                    (0..metrics.num_workers())
+                        .map(|w| per_worker(metrics, w))
+                        .sum::<u64>()
+                };
                 let _ = write!(
                     out,
                     " polls={} parks={} sleeps={} steals={} remote_schedules={} io_ready={}",
                     metrics.total_poll_count(),
                     metrics.total_park_count(),
-                    sum(&|w| metrics.worker_sleep_count(w)),
-                    sum(&|w| metrics.worker_steal_count(w)),
+                    sum(blitz_io::runtime::RuntimeMetrics::worker_sleep_count),
+                    sum(blitz_io::runtime::RuntimeMetrics::worker_steal_count),
                     metrics.remote_schedule_count(),
                     metrics.io_driver_ready_count()
                 );
