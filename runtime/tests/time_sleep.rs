@@ -274,6 +274,56 @@ fn a_timer_that_never_waited_counts_from_its_creation() {
     });
 }
 
+/// Lets the process-wide calibration of timer stamps finish (`time::tsc`: real time has to
+/// pass for it), so that `sleep(d)` takes a counter stamp where this machine allows it.
+fn let_stamps_calibrate() {
+    std::thread::sleep(20 * MS);
+    drop(time::sleep(MS)); // the first creation after the window calibrates
+}
+
+/// On the real clock, `sleep(d)` may record only a counter stamp and work out its deadline at
+/// the first poll: that deadline still counts from creation, however late the first poll.
+#[test]
+fn real_clock_timer_first_polled_late_counts_from_its_creation() {
+    common::current().block_on(async {
+        let_stamps_calibrate();
+        let before = Instant::now();
+        let timer = time::sleep(20 * MS);
+        let guarded = time::timeout(20 * MS, std::future::pending::<()>());
+        let after = Instant::now();
+        for deadline in [timer.deadline(), guarded.deadline()] {
+            assert!(
+                deadline >= before + 20 * MS,
+                "earlier than 20 ms after creation"
+            );
+            assert!(
+                deadline <= after + 21 * MS,
+                "{:?} after creation",
+                deadline - after
+            );
+        }
+        // Block this thread past the deadline: the first polls must find both due.
+        std::thread::sleep(30 * MS);
+        assert!(poll_once(pin!(timer)).is_ready());
+        assert!(matches!(poll_once(pin!(guarded)), Poll::Ready(Err(_))));
+    });
+}
+
+/// A stamp is taken only on the plain OS clock; if the clock is paused before the first poll,
+/// that poll compares the deadline with the paused clock, not with the real time that passed.
+#[test]
+fn a_timer_stamped_before_a_pause_follows_the_paused_clock() {
+    common::current().block_on(async {
+        let_stamps_calibrate();
+        let mut timer = pin!(time::sleep(10 * MS));
+        time::pause();
+        std::thread::sleep(20 * MS); // past the deadline in real time only
+        assert!(poll_once(timer.as_mut()).is_pending());
+        time::advance(11 * MS).await;
+        assert!(poll_once(timer.as_mut()).is_ready());
+    });
+}
+
 #[test]
 #[should_panic(expected = "Runtime::enter")]
 fn sleep_outside_a_runtime_names_the_fix() {

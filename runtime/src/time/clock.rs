@@ -11,9 +11,18 @@
 
 use std::time::{Duration, Instant as StdInstant};
 
+use super::tsc::{self, Stamp};
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::loom::sync::Mutex;
 use crate::runtime::scheduler;
+
+/// How `sleep(d)` records when it was called.
+pub(crate) enum RelativeStart {
+    /// A counter stamp, resolved by the first poll.
+    Stamp(Stamp),
+    /// The runtime clock's instant.
+    Now(StdInstant),
+}
 
 pub(crate) struct Clock {
     /// Fast path: false while the clock is the plain OS clock (not paused, no offset). Read
@@ -35,6 +44,7 @@ struct State {
 
 impl Clock {
     pub(crate) fn new(start_paused: bool) -> Clock {
+        tsc::init();
         let frozen = start_paused.then(StdInstant::now);
         Clock {
             adjusted: AtomicBool::new(start_paused),
@@ -52,6 +62,28 @@ impl Clock {
     pub(crate) fn now(&self) -> StdInstant {
         if !self.adjusted.load(Relaxed) {
             return StdInstant::now();
+        }
+        self.adjusted_now()
+    }
+
+    /// The start of `sleep(d)`: a counter stamp while this is the plain OS clock and stamps
+    /// are available, otherwise the current instant.
+    #[inline(always)]
+    pub(crate) fn start_of_relative_timer(&self) -> RelativeStart {
+        if !self.adjusted.load(Relaxed) {
+            if let Some(stamp) = tsc::stamp() {
+                return RelativeStart::Stamp(stamp);
+            }
+            return RelativeStart::Now(StdInstant::now());
+        }
+        RelativeStart::Now(self.adjusted_now())
+    }
+
+    /// The current instant, given an OS clock read just taken.
+    #[inline]
+    pub(crate) fn now_after_os_read(&self, os_now: StdInstant) -> StdInstant {
+        if !self.adjusted.load(Relaxed) {
+            return os_now;
         }
         self.adjusted_now()
     }

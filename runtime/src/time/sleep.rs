@@ -1,6 +1,8 @@
 //! [`Sleep`]: the timer future, with its wheel entry inside it.
 //!
-//! Creating a `Sleep` reads the clock once and clones the runtime handle, and that is all: its
+//! Creating a `Sleep` clones the runtime handle and takes the time: `sleep(d)` only stamps the
+//! CPU's counter where it can ([`tsc`](super::tsc)), and the first poll turns the stamp into
+//! the deadline with the clock read it needs anyway; `sleep_until` knows its deadline. Its
 //! wheel entry stays uninitialised until the first poll that finds the deadline ahead, which
 //! writes the entry and inserts it (under the driver lock). A `Sleep` that was never inserted
 //! (never polled, or already due at its first poll) drops with one flag test and the handle's
@@ -13,8 +15,10 @@ use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{ready, Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant as StdInstant};
 
+use super::clock::RelativeStart;
+use super::tsc::Stamp;
 use super::wheel::entry::TimerEntry;
 use super::Instant;
 use crate::runtime::{context, scheduler};
@@ -25,7 +29,8 @@ use crate::task::coop;
 ///
 /// The deadline is rounded up to the next millisecond of the runtime's timer: the future
 /// never completes early, and usually within a millisecond or so after its deadline.
-/// Equivalent to `sleep_until(Instant::now() + duration)`.
+/// Equivalent to `sleep_until(Instant::now() + duration)`, except that it may record a CPU
+/// counter stamp instead of reading the clock (see the [module docs](super)).
 ///
 /// # Panics
 /// Outside a blitz-io runtime (the timer needs the runtime's time driver); enter one first with
@@ -44,16 +49,19 @@ use crate::task::coop;
 #[inline(always)]
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    // The clock is read through the borrowed handle before the clone's reference-count
-    // increment, so the clock read's ordering fence does not wait for that locked instruction.
+    // The time is taken through the borrowed handle before the clone's reference-count
+    // increment, so a clock read's ordering fence does not wait for that locked instruction.
     let current = context::map_current(|handle| {
-        let now = handle.time().clock().now();
-        (handle.clone(), now)
+        let deadline = match handle.time().clock().start_of_relative_timer() {
+            RelativeStart::Stamp(created) => Deadline::After { created, duration },
+            RelativeStart::Now(now) => Deadline::At(Instant::from_std(now) + duration),
+        };
+        (handle.clone(), deadline)
     });
-    let Some((handle, now)) = current else {
+    let Some((handle, deadline)) = current else {
         no_runtime()
     };
-    Sleep::new(handle, Instant::from_std(now) + duration)
+    Sleep::new(handle, deadline)
 }
 
 /// Waits until `deadline`. A deadline in the past completes on the first poll.
@@ -73,7 +81,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// ```
 #[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep::new(current_handle(), deadline)
+    Sleep::new(current_handle(), Deadline::At(deadline))
 }
 
 #[inline]
@@ -124,7 +132,7 @@ pub struct Sleep {
     /// entry's set-up too: a timer that never waits never writes or drops one.
     entry: MaybeUninit<TimerEntry>,
     handle: scheduler::Handle,
-    deadline: Instant,
+    deadline: Deadline,
     /// Whether `entry` is initialised and may be linked in the wheel (it was scheduled at
     /// least once). Never cleared: the drop unlinks and drops the entry.
     registered: bool,
@@ -134,9 +142,33 @@ pub struct Sleep {
     _pinned: PhantomPinned,
 }
 
+/// When a [`Sleep`] completes.
+#[derive(Clone, Copy, Debug)]
+enum Deadline {
+    At(Instant),
+    /// `duration` after the moment `created` was stamped; replaced by `At` at the first poll.
+    After {
+        created: Stamp,
+        duration: Duration,
+    },
+}
+
+impl Deadline {
+    /// The deadline, and the clock read it was compared with if one was needed.
+    fn resolve(self) -> (Instant, Option<StdInstant>) {
+        match self {
+            Deadline::At(deadline) => (deadline, None),
+            Deadline::After { created, duration } => {
+                let (created, now) = created.resolve();
+                (Instant::from_std(created) + duration, Some(now))
+            }
+        }
+    }
+}
+
 impl Sleep {
     #[inline(always)]
-    fn new(handle: scheduler::Handle, deadline: Instant) -> Sleep {
+    fn new(handle: scheduler::Handle, deadline: Deadline) -> Sleep {
         Sleep {
             handle,
             deadline,
@@ -148,15 +180,19 @@ impl Sleep {
     }
 
     /// The instant this sleep completes at.
+    ///
+    /// For `sleep(d)` not yet polled this is worked out from a counter stamp on each call, and
+    /// may come out a little later (never earlier) than `d` after the call (see the crate's
+    /// `time` docs); the first poll fixes it.
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        self.deadline.resolve().0
     }
 
     /// Whether the deadline has passed (the timer fired, or the clock is past it).
     pub fn is_elapsed(&self) -> bool {
         // SAFETY: the entry is live once `registered` (see `entry`).
         let fired = self.registered && unsafe { self.entry().as_ref() }.state.is_fired();
-        fired || self.deadline.into_std() <= self.handle.time().clock().now()
+        fired || self.deadline().into_std() <= self.handle.time().clock().now()
     }
 
     /// Moves the deadline, earlier or later, whether or not the sleep already completed; it
@@ -165,7 +201,7 @@ impl Sleep {
         // SAFETY: nothing is moved out: only plain fields are written and the entry is used
         // through a pointer while it stays in place.
         let this = unsafe { self.get_unchecked_mut() };
-        this.deadline = deadline;
+        this.deadline = Deadline::At(deadline);
         if this.registered {
             let driver = this.handle.time();
             let when = driver.tick_at_or_after(deadline.into_std());
@@ -190,8 +226,16 @@ impl Sleep {
         let this = unsafe { self.get_unchecked_mut() };
         if !this.registered {
             let driver = this.handle.time();
-            let deadline = this.deadline.into_std();
-            if deadline <= driver.clock().now() {
+            let (deadline, now) = this.deadline.resolve();
+            this.deadline = Deadline::At(deadline);
+            let deadline = deadline.into_std();
+            // A stamped deadline came with an OS clock read, which is the runtime's clock
+            // unless it was paused or offset since the stamp.
+            let now = match now {
+                Some(os_now) => driver.clock().now_after_os_read(os_now),
+                None => driver.clock().now(),
+            };
+            if deadline <= now {
                 return Poll::Ready(());
             }
             let when = driver.tick_at_or_after(deadline);
@@ -248,7 +292,7 @@ impl Drop for Sleep {
 impl fmt::Debug for Sleep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sleep")
-            .field("deadline", &self.deadline)
+            .field("deadline", &self.deadline())
             .field("registered", &self.registered)
             .finish_non_exhaustive()
     }
