@@ -74,7 +74,9 @@ impl Clock {
             if let Some(stamp) = tsc::stamp() {
                 return RelativeStart::Stamp(stamp);
             }
-            return RelativeStart::Now(StdInstant::now());
+            let now = StdInstant::now();
+            tsc::observe(now);
+            return RelativeStart::Now(now);
         }
         RelativeStart::Now(self.adjusted_now())
     }

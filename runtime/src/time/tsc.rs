@@ -42,7 +42,7 @@ pub(crate) const REORDER_MARGIN: Duration = Duration::from_nanos(200);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Stamp(u64);
 
-pub(crate) use imp::{init, stamp};
+pub(crate) use imp::{init, observe, stamp};
 
 impl Stamp {
     /// A lower bound on the instant this stamp was taken, and `now`: the clock read that the
@@ -104,32 +104,36 @@ mod imp {
         });
     }
 
-    /// A stamp, if the counter is calibrated; otherwise `None`, after trying to calibrate.
+    /// A stamp, if the counter is calibrated.
     #[inline(always)]
     pub(crate) fn stamp() -> Option<Stamp> {
         if RATE.load(Relaxed) > UNUSABLE {
             return Some(Stamp(read_counter()));
         }
-        try_calibrate();
         None
+    }
+
+    /// Offers a clock read taken because [`stamp`] gave none, to calibrate with.
+    #[inline(always)]
+    pub(crate) fn observe(now: Instant) {
+        if RATE.load(Relaxed) == 0 {
+            calibrate_at(now);
+        }
     }
 
     #[cold]
     #[inline(never)]
-    fn try_calibrate() {
+    fn calibrate_at(now: Instant) {
         let Some(&(anchor_counter, anchor_time)) = ANCHOR.get() else {
             return;
         };
-        if RATE.load(Relaxed) == UNUSABLE {
-            return;
-        }
-        let counter = read_counter();
-        let elapsed = anchor_time.elapsed();
+        let elapsed = now.saturating_duration_since(anchor_time);
         if elapsed < CALIBRATION_WINDOW {
             return;
         }
-        // The counter is read before the clock: the measured ticks are slightly fewer than
-        // the measured time covers, so the rate errs low, the safe way.
+        // The anchor's counter was read before its clock, and this counter after `now`: the
+        // ticks cover a little more than `elapsed`, so the rate errs low, the safe way.
+        let counter = read_counter();
         let rate = calibrate(counter.wrapping_sub(anchor_counter), elapsed).unwrap_or(UNUSABLE);
         // Racing calibrations each store a valid rate; keep the first.
         let _ = RATE.compare_exchange(0, rate, Relaxed, Relaxed);
@@ -167,6 +171,9 @@ mod imp {
     pub(crate) fn stamp() -> Option<Stamp> {
         None
     }
+
+    #[inline(always)]
+    pub(crate) fn observe(_now: std::time::Instant) {}
 
     pub(super) fn ns_per_tick_low() -> u64 {
         unreachable!("no stamps are taken on this target")
@@ -214,7 +221,7 @@ mod tests {
         init();
         // Real time has to pass for the calibration window; nothing else is waited for.
         std::thread::sleep(CALIBRATION_WINDOW);
-        let _ = stamp(); // calibrates
+        observe(Instant::now()); // calibrates
         if imp::ns_per_tick_low() <= 1 {
             return; // the counter is not the kernel's clock here: stamps are never taken
         }
