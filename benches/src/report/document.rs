@@ -133,8 +133,9 @@ fn timers_section() -> String {
         "## Timers\n\n\
          - `timeout_ready` (current-thread): `timeout(1 s, async {})` created, polled once and \
          dropped, 10 000 per iteration: the create+drop cost of a timeout that never fires and \
-         is never registered. Both runtimes read the monotonic clock once per timeout (the \
-         deadline); on this VM that read is most of the cost.\n\
+         is never registered. Tokio reads the monotonic clock once per timeout (the deadline), \
+         most of its cost on this VM; blitz-io stamps the CPU counter instead and reads the \
+         clock only at a first pending poll (`docs/decisions.md`, Time).\n\
          - `timeout_cancel` (current-thread): `timeout(1 s, yield_now())`: the timer is \
          inserted into the wheel on the first (pending) poll, then unlinked by the drop.\n\
          - `sleep_fire` (2 workers): 1 000 tasks each `sleep(1 ms)`; each checks it did not wake \
@@ -257,7 +258,10 @@ pub fn benchmarks_md(
          `spawn_many_local`, `timeout_ready` and `timeout_cancel` on current-thread), under `valgrind --tool=callgrind`, twice per \
          side with different iteration counts, and prints instructions per op side by side \
          (the difference of the two totals over the extra ops, so start-up and shutdown cancel \
-         out). Needs valgrind; `PROFILE=ci` builds faster. It writes \
+         out). Instructions are not cycles: valgrind turns the vDSO clock read into a plain \
+         system call, counted as a handful of instructions, so the `timeout_ready` row does \
+         not see what blitz-io's counter stamp saves. Needs valgrind; `PROFILE=ci` builds \
+         faster. It writes \
          `benches/results/callgrind.md`, which is copied here when present:\n\n",
         target = settings.target_round.as_millis(),
         warm = settings.warmup_rounds,
