@@ -9,8 +9,10 @@
 //!
 //! The conversion always errs late, so a timer never fires before its deadline:
 //! - the elapsed time is an under-estimate: the counter rate is calibrated against the
-//!   monotonic clock over at least [`CALIBRATION_WINDOW`], then taken 1/1024 (≈ 980 ppm) fast,
-//!   which covers the kernel's ±500 ppm NTP slew limit and the calibration's read gaps;
+//!   monotonic clock over at least [`CALIBRATION_WINDOW`], counting the ticks from before the
+//!   first clock read to after the second (a pair of reads that took longer than 1/10 000 of
+//!   the window, say because the thread was preempted, is discarded and retried), then taken
+//!   1/1024 (≈ 980 ppm) fast, which covers the kernel's ±500 ppm NTP slew limit;
 //!   [`REORDER_MARGIN`] more is subtracted for a counter read that ran ahead of its place in
 //!   program order (plain `rdtsc` is not serialising);
 //! - the current counter is read before the clock, so the clock read is the later one;
@@ -66,6 +68,29 @@ fn elapsed_at_least(ticks: u64, ns_per_tick_low: u64) -> Duration {
     Duration::from_nanos(nanos).saturating_sub(REORDER_MARGIN)
 }
 
+/// Counter readings just before and just after one clock read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Bracket {
+    before: u64,
+    clock: Instant,
+    after: u64,
+}
+
+/// The rate over `start..end`, or `None` to try again later: when the brackets are wider than
+/// 1/10 000 of the interval (the thread was preempted between its reads) or the counter went
+/// backwards (the two ends were read on CPUs whose counters disagree).
+fn rate_between(start: Bracket, end: Bracket) -> Option<u64> {
+    // From before the first clock read to after the second: at least the ticks the clock
+    // interval covers, so the rate errs low.
+    let ticks = end.after.wrapping_sub(start.before);
+    let slack =
+        (end.after.wrapping_sub(end.before)).saturating_add(start.after.wrapping_sub(start.before));
+    if ticks > i64::MAX as u64 || slack > ticks / 10_000 {
+        return None;
+    }
+    calibrate(ticks, end.clock.saturating_duration_since(start.clock))
+}
+
 /// Nanoseconds per counter tick in 32.32 fixed point, from a measured pair of intervals, made
 /// 1/1024 smaller so that conversions under-estimate. `None` if the intervals are unusable.
 fn calibrate(ticks: u64, elapsed: Duration) -> Option<u64> {
@@ -84,24 +109,40 @@ mod imp {
     use std::sync::OnceLock;
     use std::time::Instant;
 
-    use super::{calibrate, Stamp, CALIBRATION_WINDOW};
+    use super::{rate_between, Bracket, Stamp, CALIBRATION_WINDOW};
 
     /// 0: not calibrated yet; 1: not usable here; otherwise `calibrate`'s fixed-point rate.
     static RATE: AtomicU64 = AtomicU64::new(0);
     const UNUSABLE: u64 = 1;
 
-    /// The first pair of (counter, clock) readings, the start of the calibration window.
-    static ANCHOR: OnceLock<(u64, Instant)> = OnceLock::new();
+    /// The start of the calibration window.
+    static ANCHOR: OnceLock<Bracket> = OnceLock::new();
 
-    /// Checks this machine once per process and takes the calibration anchor. Called when a
-    /// runtime's clock is built.
+    /// Checks this machine once per process and takes the calibration anchor (the narrowest
+    /// of a few brackets, so that one preemption does not widen it). Called when a runtime's
+    /// clock is built.
     pub(crate) fn init() {
         ANCHOR.get_or_init(|| {
             if !counter_is_the_kernels_clock() {
                 RATE.store(UNUSABLE, Relaxed);
             }
-            (read_counter(), Instant::now())
+            let width = |b: &Bracket| b.after.wrapping_sub(b.before);
+            (0..4)
+                .map(|_| bracketed_read())
+                .min_by_key(width)
+                .expect("four reads")
         });
+    }
+
+    fn bracketed_read() -> Bracket {
+        let before = read_counter();
+        let clock = Instant::now();
+        let after = read_counter();
+        Bracket {
+            before,
+            clock,
+            after,
+        }
     }
 
     /// A stamp, if the counter is calibrated.
@@ -124,19 +165,17 @@ mod imp {
     #[cold]
     #[inline(never)]
     fn calibrate_at(now: Instant) {
-        let Some(&(anchor_counter, anchor_time)) = ANCHOR.get() else {
+        let Some(&anchor) = ANCHOR.get() else {
             return;
         };
-        let elapsed = now.saturating_duration_since(anchor_time);
-        if elapsed < CALIBRATION_WINDOW {
+        if now.saturating_duration_since(anchor.clock) < CALIBRATION_WINDOW {
             return;
         }
-        // The anchor's counter was read before its clock, and this counter after `now`: the
-        // ticks cover a little more than `elapsed`, so the rate errs low, the safe way.
-        let counter = read_counter();
-        let rate = calibrate(counter.wrapping_sub(anchor_counter), elapsed).unwrap_or(UNUSABLE);
-        // Racing calibrations each store a valid rate; keep the first.
-        let _ = RATE.compare_exchange(0, rate, Relaxed, Relaxed);
+        // A preempted or cross-CPU read gives no rate; a later creation tries again.
+        if let Some(rate) = rate_between(anchor, bracketed_read()) {
+            // Racing calibrations each store a valid rate; keep the first.
+            let _ = RATE.compare_exchange(0, rate, Relaxed, Relaxed);
+        }
     }
 
     pub(super) fn ns_per_tick_low() -> u64 {
@@ -204,6 +243,26 @@ mod tests {
     }
 
     #[test]
+    fn a_wide_or_backwards_bracket_gives_no_rate_yet() {
+        let start = Instant::now();
+        let at = |before: u64, ms: u64, after: u64| Bracket {
+            before,
+            clock: start + Duration::from_millis(ms),
+            after,
+        };
+        // 10 ms at 3 GHz, reads 100 ticks wide: a rate, a little under 1/3 ns per tick.
+        let rate = rate_between(at(0, 0, 100), at(30_000_000, 10, 30_000_100)).unwrap();
+        assert!(u128::from(rate) < (1u128 << 32) / 3);
+        // The thread was preempted for 10 µs between two reads: retry later.
+        assert_eq!(
+            rate_between(at(0, 0, 30_000), at(30_000_000, 10, 30_000_100)),
+            None
+        );
+        // The second end was read on a CPU whose counter is behind.
+        assert_eq!(rate_between(at(1000, 0, 1100), at(10, 10, 20)), None);
+    }
+
+    #[test]
     fn elapsed_is_an_under_estimate() {
         let rate = calibrate(3_000_000_000, Duration::from_secs(1)).unwrap();
         let one_ms = elapsed_at_least(3_000_000, rate);
@@ -221,7 +280,10 @@ mod tests {
         init();
         // Real time has to pass for the calibration window; nothing else is waited for.
         std::thread::sleep(CALIBRATION_WINDOW);
-        observe(Instant::now()); // calibrates
+        // Calibrates (a try whose reads were preempted gives no rate; the next one does).
+        for _ in 0..100 {
+            observe(Instant::now());
+        }
         if imp::ns_per_tick_low() <= 1 {
             return; // the counter is not the kernel's clock here: stamps are never taken
         }
