@@ -306,6 +306,11 @@ fn real_clock_timer_first_polled_late_counts_from_its_creation() {
         std::thread::sleep(30 * MS);
         assert!(poll_once(pin!(timer)).is_ready());
         assert!(matches!(poll_once(pin!(guarded)), Poll::Ready(Err(_))));
+        // Zero and "never" work from a stamp as from a clock read.
+        assert!(poll_once(pin!(time::sleep(Duration::ZERO))).is_ready());
+        let never = time::sleep(Duration::MAX);
+        assert!(never.deadline() > Instant::now() + 20 * 365 * DAY);
+        assert!(poll_once(pin!(never)).is_pending());
     });
 }
 
