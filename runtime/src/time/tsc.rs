@@ -14,7 +14,9 @@
 //!   the window, say because the thread was preempted, is discarded and retried), then taken
 //!   1/1024 (≈ 980 ppm) fast, which covers the kernel's ±500 ppm NTP slew limit;
 //!   [`REORDER_MARGIN`] more is subtracted for a counter read that ran ahead of its place in
-//!   program order (plain `rdtsc` is not serialising);
+//!   program order (plain `rdtsc` is not serialising) and for the small skew between CPUs'
+//!   counters when a timer is stamped on one CPU and polled on another (the kernel keeps them
+//!   within a few cycles of each other, or stops using the TSC as its clock);
 //! - the current counter is read before the clock, so the clock read is the later one;
 //! - a counter that went backwards (a stamp taken on another CPU) counts as no time elapsed.
 //!
