@@ -18,7 +18,11 @@
 //!   counters when a timer is stamped on one CPU and polled on another (the kernel keeps them
 //!   within a few cycles of each other, or stops using the TSC as its clock);
 //! - the current counter is read before the clock, so the clock read is the later one;
-//! - a counter that went backwards (a stamp taken on another CPU) counts as no time elapsed.
+//! - a counter that went backwards (a stamp taken on another CPU) counts as no time elapsed;
+//! - every conversion also checks the counter against the clock since the calibration
+//!   anchor: a counter ahead of the clock (one that kept counting through a suspend, or that
+//!   the kernel stopped trusting) turns stamps off for the rest of the process, and that timer
+//!   counts from its first poll.
 //!
 //! So a timer first polled `t` after its creation completes up to `t / 1024` later than with
 //! a clock read at creation (a microsecond for a timer awaited a millisecond late).
@@ -54,9 +58,23 @@ impl Stamp {
     pub(crate) fn resolve(self) -> (Instant, Instant) {
         let counter = imp::read_counter();
         let now = Instant::now();
-        let elapsed = elapsed_at_least(counter.wrapping_sub(self.0), imp::ns_per_tick_low());
+        let rate = imp::ns_per_tick_low();
+        let elapsed = if imp::still_agrees(counter, now, rate) {
+            elapsed_at_least(counter.wrapping_sub(self.0), rate)
+        } else {
+            Duration::ZERO
+        };
         (now.checked_sub(elapsed).unwrap_or(now), now)
     }
+}
+
+/// Whether the counter, converted at `rate`, covers no more time since `anchor` than the clock
+/// does. A rate calibrated low always does; one that does not means the counter jumped or runs
+/// fast against the clock (a suspend it kept counting through, or a kernel that stopped trusting
+/// it), and stamps must stop.
+fn counter_within_clock(anchor: Bracket, counter: u64, now: Instant, rate: u64) -> bool {
+    let by_counter = elapsed_at_least(counter.wrapping_sub(anchor.after), rate);
+    by_counter <= now.saturating_duration_since(anchor.clock)
 }
 
 /// Converts a counter difference (wrapped: a "negative" one is a stamp from a CPU whose
@@ -111,7 +129,7 @@ mod imp {
     use std::sync::OnceLock;
     use std::time::Instant;
 
-    use super::{rate_between, Bracket, Stamp, CALIBRATION_WINDOW};
+    use super::{counter_within_clock, rate_between, Bracket, Stamp, CALIBRATION_WINDOW};
 
     /// 0: not calibrated yet; 1: not usable here; otherwise `calibrate`'s fixed-point rate.
     static RATE: AtomicU64 = AtomicU64::new(0);
@@ -184,6 +202,19 @@ mod imp {
         RATE.load(Relaxed)
     }
 
+    /// Checks a resolving read against the anchor (`counter_within_clock`); on a mismatch,
+    /// no more stamps are taken in this process.
+    pub(super) fn still_agrees(counter: u64, now: Instant, rate: u64) -> bool {
+        let Some(&anchor) = ANCHOR.get() else {
+            return false;
+        };
+        if counter_within_clock(anchor, counter, now, rate) {
+            return true;
+        }
+        RATE.store(UNUSABLE, Relaxed);
+        false
+    }
+
     #[inline(always)]
     pub(super) fn read_counter() -> u64 {
         // SAFETY: `rdtsc` is part of the x86-64 baseline and has no memory effects.
@@ -217,6 +248,10 @@ mod imp {
     pub(crate) fn observe(_now: std::time::Instant) {}
 
     pub(super) fn ns_per_tick_low() -> u64 {
+        unreachable!("no stamps are taken on this target")
+    }
+
+    pub(super) fn still_agrees(_counter: u64, _now: std::time::Instant, _rate: u64) -> bool {
         unreachable!("no stamps are taken on this target")
     }
 
@@ -265,6 +300,24 @@ mod tests {
     }
 
     #[test]
+    fn a_counter_that_outruns_the_clock_is_caught() {
+        let start = Instant::now();
+        let anchor = Bracket {
+            before: 0,
+            clock: start,
+            after: 100,
+        };
+        let rate = calibrate(3_000_000_000, Duration::from_secs(1)).unwrap();
+        let later = start + Duration::from_millis(10);
+        // 3 GHz for 10 ms: in step with the clock.
+        assert!(counter_within_clock(anchor, 30_000_100, later, rate));
+        // 0.2 % more ticks than the clock allows: a jump, or a counter running fast.
+        assert!(!counter_within_clock(anchor, 30_060_100, later, rate));
+        // Behind the anchor: no time by the counter, which is never too much.
+        assert!(counter_within_clock(anchor, 50, later, rate));
+    }
+
+    #[test]
     fn elapsed_is_an_under_estimate() {
         let rate = calibrate(3_000_000_000, Duration::from_secs(1)).unwrap();
         let one_ms = elapsed_at_least(3_000_000, rate);
@@ -298,5 +351,9 @@ mod tests {
                 "{before:?} {created:?} {now:?}"
             );
         }
+        assert!(
+            imp::ns_per_tick_low() > 1,
+            "a resolve found the counter out of step"
+        );
     }
 }
