@@ -126,8 +126,8 @@ fn scheduler_section() -> &'static str {
 }
 
 /// The text of `BENCHMARKS.md`.
-/// The Timers section: what the timer rows measure, and the real-clock lateness table that
-/// the `lateness` binary writes to `benches/results/lateness.md` (copied when present).
+/// The Timers section: what the timer rows measure, and the tables that the `sleep_million`
+/// and `lateness` binaries write to `benches/results/` (copied when present).
 fn timers_section() -> String {
     let mut out = String::from(
         "## Timers\n\n\
@@ -144,20 +144,38 @@ fn timers_section() -> String {
          the peak, so the allocation pass's bytes/op is the heap cost of one sleeping task \
          (task + timer); its allocs/op shows the timer itself allocates nothing (one allocation \
          per task, the task).\n\n\
-         Real-clock lateness (`cargo run --release -p blitz-io-benches --bin lateness -- \
+         A million at once (`cargo run --release -p blitz-io-benches --bin sleep_million -- \
+         --write`, not run by `compare`): each side in its own child process, 2 workers, one \
+         task spawning 1 000 000 tasks that each sleep until 2-3 s after their start; set-up \
+         is spawn + first poll + timer insert per task, then how far the last wake trails the \
+         latest deadline, CPU per task over the whole run, and peak resident memory growth \
+         (`VmHWM` over the resident set before the runtime) per task; medians of 3 runs per \
+         side. A task that wakes early fails the run.\n\n",
+    );
+    push_result_table(&mut out, "sleep_million.md");
+    out.push_str(
+        "Real-clock lateness (`cargo run --release -p blitz-io-benches --bin lateness -- \
          --write`): one task sleeping in a loop, lateness = measured sleep minus requested. Both \
          runtimes round a deadline up to their 1 ms tick, and a task that sleeps again right \
          after waking sits just after a tick edge, so ~1 ms is the expected median for both.\n\n",
     );
-    let lateness = concat!(env!("CARGO_MANIFEST_DIR"), "/results/lateness.md");
-    match std::fs::read_to_string(lateness) {
+    push_result_table(&mut out, "lateness.md");
+    out
+}
+
+/// Appends a table that a separate binary wrote to `benches/results/NAME`, or a note that it
+/// has not been run yet.
+fn push_result_table(out: &mut String, name: &str) {
+    let path = format!("{}/results/{name}", env!("CARGO_MANIFEST_DIR"));
+    match std::fs::read_to_string(&path) {
         Ok(text) => {
             out.push_str(&text);
             out.push('\n');
         }
-        Err(_) => out.push_str("(no `benches/results/lateness.md` yet: run the binary)\n\n"),
+        Err(_) => {
+            let _ = writeln!(out, "(no `benches/results/{name}` yet: run the binary)\n");
+        }
     }
-    out
 }
 
 /// `memory` is the Memory section's data; `None` leaves the section out.

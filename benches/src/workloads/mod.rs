@@ -436,7 +436,7 @@ pub fn all() -> Vec<Workload> {
             Flavor::MultiThread(2),
             time::MANY_SLEEPS as u64,
             "concurrent sleep",
-            "blitz-io's own (time issue): 200k concurrent sleeps (1M by hand: see the Timers section)",
+            "blitz-io's own (time issue): 200k concurrent sleeps (1M: the `sleep_million` binary, Timers section)",
         ),
     ]);
     channel_workloads(&mut list);

@@ -1,6 +1,6 @@
 //! Timer workloads (blitz-io's own, modelled on Tokio's `time_timeout.rs` and `time_now.rs`
 //! benches): the cost of a timer that never fires, of one that is registered and cancelled, of
-//! one that fires, and of a million sleeping at once.
+//! one that fires, and of 200 000 sleeping at once (a million: the `sleep_million` binary).
 //!
 //! - `timeout_ready`: inside one `block_on` on a current-thread runtime, 10 000 times
 //!   `timeout(1 s, async {})`: created, polled once (the inner future wins), dropped. No timer
