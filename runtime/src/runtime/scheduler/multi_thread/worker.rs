@@ -253,13 +253,15 @@ impl Context {
         } else {
             core.lifo_slot.replace(task)
         };
-        // A lone task queued behind nothing is run by this worker as soon as the current poll
-        // returns, exactly like the LIFO slot: waking a sleeper for it only makes that worker
-        // search, find nothing (or steal the one task and bounce the chain between workers)
-        // and park again. A second queued task is parallel work, and wakes a sleeper.
+        // One task waiting behind the running one (in the LIFO slot, or queued with the slot
+        // empty) is run by this worker as soon as the current poll returns: waking a sleeper
+        // for it only makes that worker search, find nothing (or steal the one task and bounce
+        // the chain between workers) and park again. A second waiting task, queued or in the
+        // slot, is parallel work and wakes a sleeper: if the running task then holds this
+        // thread, the other one is not stuck behind it.
         let should_notify = match task {
             Some(task) => {
-                let alone = core.run_queue.is_empty();
+                let alone = core.run_queue.is_empty() && core.lifo_slot.is_none();
                 self.push_local(core, task);
                 !alone
             }
