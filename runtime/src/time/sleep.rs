@@ -192,7 +192,23 @@ impl Sleep {
     pub fn is_elapsed(&self) -> bool {
         // SAFETY: the entry is live once `registered` (see `entry`).
         let fired = self.registered && unsafe { self.entry().as_ref() }.state.is_fired();
-        fired || self.deadline().into_std() <= self.handle.time().clock().now()
+        fired || {
+            let (deadline, now) = self.deadline_and_now();
+            deadline.into_std() <= now
+        }
+    }
+
+    /// The deadline and the runtime clock's current instant, with one clock read: resolving a
+    /// stamped deadline reads the OS clock, which is the runtime's clock unless it was paused
+    /// or offset since the stamp.
+    fn deadline_and_now(&self) -> (Instant, StdInstant) {
+        let clock = self.handle.time().clock();
+        let (deadline, os_now) = self.deadline.resolve();
+        let now = match os_now {
+            Some(os_now) => clock.now_after_os_read(os_now),
+            None => clock.now(),
+        };
+        (deadline, now)
     }
 
     /// Moves the deadline, earlier or later, whether or not the sleep already completed; it
@@ -225,19 +241,13 @@ impl Sleep {
         // SAFETY: as in `reset`.
         let this = unsafe { self.get_unchecked_mut() };
         if !this.registered {
-            let driver = this.handle.time();
-            let (deadline, now) = this.deadline.resolve();
+            let (deadline, now) = this.deadline_and_now();
             this.deadline = Deadline::At(deadline);
             let deadline = deadline.into_std();
-            // A stamped deadline came with an OS clock read, which is the runtime's clock
-            // unless it was paused or offset since the stamp.
-            let now = match now {
-                Some(os_now) => driver.clock().now_after_os_read(os_now),
-                None => driver.clock().now(),
-            };
             if deadline <= now {
                 return Poll::Ready(());
             }
+            let driver = this.handle.time();
             let when = driver.tick_at_or_after(deadline);
             // The first insertion: set the entry up in place (it is uninitialised, so nothing
             // pinned is moved or leaked by the write).
