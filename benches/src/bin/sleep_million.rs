@@ -30,6 +30,7 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use blitz_io_benches::measure::Usage;
+use blitz_io_benches::report::Summary;
 use blitz_io_benches::{runtimes, Flavor};
 
 const DEFAULT_COUNT: usize = 1_000_000;
@@ -213,11 +214,6 @@ fn run_child(side: &str, count: usize) -> Result<Run, String> {
     })
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 fn arg<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
     let at = args.iter().position(|a| a == name)?;
     args.get(at + 1)?.parse().ok()
@@ -263,7 +259,10 @@ fn main() -> ExitCode {
          | CPU per task | peak memory growth per task |\n|---|---|---|---|---|---|\n"
     );
     for (side, runs) in sides.iter().zip(&runs) {
-        let of = |pick: fn(&Run) -> f64| median(runs.iter().map(pick).collect());
+        let of = |pick: fn(&Run) -> f64| {
+            let values: Vec<f64> = runs.iter().map(pick).collect();
+            Summary::of(&values).expect("at least one run").median
+        };
         let _ = writeln!(
             table,
             "| {side} | {count} | {:.0} ns | {:.1} ms | {:.2} µs | {:.0} B |",

@@ -16,6 +16,7 @@
 //! first.
 
 use blitz_io_benches::measure::Usage;
+use blitz_io_benches::report::Summary;
 
 const OPS: usize = 200_000;
 
@@ -43,11 +44,6 @@ const LAYOUTS: [Layout; 3] = [
         remote_every: 10,
     },
 ];
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
 
 fn main() {
     let quick = std::env::args().any(|arg| arg == "--quick");
@@ -81,8 +77,8 @@ fn main() {
             println!(
                 "| {threads} | {} | {:.1} | {:.1} |",
                 layout.name,
-                median(wall),
-                median(cpu)
+                Summary::of(&wall).expect("runs").median,
+                Summary::of(&cpu).expect("runs").median
             );
         }
     }
