@@ -6,6 +6,14 @@
 //! kernel still copies between the socket and the buffer; this is not zero-copy). If the
 //! operation's future is dropped mid-flight, the runtime keeps the buffer until the kernel
 //! reports the operation finished, so it is never written after it was freed.
+//!
+//! Cost: an owned-buffer operation on io_uring comes back through a driver turn instead of
+//! finishing inside its poll, and on the project's echo benchmark that costs more server CPU
+//! per request than the `AsyncRead`/`AsyncWrite` path (which reads and writes the borrowed
+//! slice with one syscall once the socket is ready, no extra copy either). Use owned buffers
+//! where owning the buffer is the point (handing it to another task, cancelling with
+//! [`ReadOwned::cancel`](crate::io::ReadOwned::cancel) and getting it back); measurements
+//! in `docs/decisions.md`, "Known costs left open".
 
 /// A buffer an operation may read from while the caller cannot touch it.
 ///
