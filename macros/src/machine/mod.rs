@@ -10,6 +10,7 @@
 mod generate;
 mod lower;
 mod parse;
+mod projection;
 mod validate;
 
 use proc_macro2::TokenStream;
