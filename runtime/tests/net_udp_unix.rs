@@ -161,3 +161,49 @@ fn a_blitz_stream_works_where_tokio_io_traits_are_required() {
         assert_eq!(got, "through tokio's traits");
     });
 }
+
+/// A connected UDP socket whose datagram hit a closed port reports the ICMP error as an
+/// `EPOLLERR` event; the next receive returns it (`ConnectionRefused`) and the error is gone.
+/// A receive after that must wait for a datagram, not find the socket "ready" forever and
+/// retry `recv` in a loop.
+#[test]
+fn udp_receive_waits_after_a_socket_error_was_consumed() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::time::Duration;
+
+    on_each_backend(|backend| async move {
+        let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let closed_addr = closed.local_addr().unwrap();
+        drop(closed);
+        let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        socket.connect(closed_addr).await.unwrap();
+        socket.send(b"x").await.unwrap();
+        let mut buf = [0u8; 16];
+        let error = socket.recv(&mut buf).await.unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused, "{backend}");
+
+        let calls = AtomicUsize::new(0);
+        let waited = blitz_io::time::timeout(
+            Duration::from_millis(200),
+            socket.async_io(blitz_io::io::Interest::READABLE, || {
+                calls.fetch_add(1, SeqCst);
+                socket2::SockRef::from(&socket).recv(unsafe_uninit(&mut buf))
+            }),
+        )
+        .await;
+        assert!(
+            waited.is_err(),
+            "{backend}: nothing was sent, yet {waited:?}"
+        );
+        let calls = calls.load(SeqCst);
+        assert!(
+            calls <= 2,
+            "{backend}: recv was retried {calls} times in 200 ms with nothing to read"
+        );
+    });
+}
+
+fn unsafe_uninit(buf: &mut [u8]) -> &mut [std::mem::MaybeUninit<u8>] {
+    // SAFETY: initialised bytes are valid `MaybeUninit<u8>`s, and `recv` only writes bytes.
+    unsafe { &mut *(buf as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) }
+}

@@ -237,9 +237,13 @@ impl ScheduledIo {
     }
 
     /// Forgets the readiness in `event` (an operation returned `WouldBlock`) unless the driver
-    /// reported something newer meanwhile. Closed and error bits stay: they are final.
+    /// reported something newer meanwhile. Closed bits stay: they are final. The error bit
+    /// goes with the rest: a socket error is consumed by the operation that reports it (a
+    /// connected UDP socket's ICMP error is returned by one `recv`, and the socket goes on), so
+    /// an operation that found nothing proves it gone; a new error brings a new event.
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
-        let clear = usize::from((Ready::READABLE | Ready::WRITABLE).bits() & event.ready.bits());
+        let clearable = Ready::READABLE | Ready::WRITABLE | Ready::ERROR;
+        let clear = usize::from(clearable.bits() & event.ready.bits());
         let mut current = self.word.load(Acquire);
         while current >> TICK_SHIFT == event.tick {
             match self
