@@ -417,3 +417,34 @@ fn two_tasks_reading_one_stream_at_once_are_both_woken() {
         }
     });
 }
+
+/// A socket outlives its runtime: every wait on it ends with an error, as the driver's
+/// shutdown promises. An owned write started then must say so too, not hand its `SEND` to a
+/// ring that nobody reaps any more and wait forever.
+#[test]
+fn an_owned_write_after_the_runtime_shut_down_fails_instead_of_hanging() {
+    for backend in io_backends_under_valgrind(true) {
+        let rt = Builder::new_current_thread()
+            .backend(backend)
+            .build()
+            .unwrap();
+        let (client, _server) = rt.block_on(tcp_pair());
+        drop(rt);
+        let mut op = std::pin::pin!(client.write_owned(b"hello".to_vec()));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let result = loop {
+            if let std::task::Poll::Ready((result, _)) =
+                std::future::Future::poll(op.as_mut(), &mut cx)
+            {
+                break result;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{backend}: the write is still pending 1 s after shutdown"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert!(result.is_err(), "{backend}: {result:?}");
+    }
+}

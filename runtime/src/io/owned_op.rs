@@ -118,7 +118,8 @@ impl<'a> OpCore<'a> {
                     self.wait_ready = false;
                     Some(event)
                 } else {
-                    self.registration.try_ready(self.direction()).ok().flatten()
+                    // An error here is the driver's shutdown: nobody would reap the op.
+                    self.registration.try_ready(self.direction())?
                 };
                 let len = len.min(u32::MAX as usize) as u32;
                 let submitted = match self.kind {
