@@ -36,7 +36,7 @@
 //!
 //! `user_data` layout: the top four bits say what completed (the epoll fd, the eventfd, one of
 //! the driver's own sources, an owned-buffer op, or a cancel request); the rest carry the
-//! source's token or the op's slot.
+//! source's token or the op's key (its slot and the slot's generation).
 
 pub(crate) mod ops;
 #[cfg(all(test, not(blitz_loom)))]
@@ -244,7 +244,7 @@ impl UringPoller {
         let index = self.ops.insert();
         let entry = opcode::Recv::new(types::Fd(fd), ptr, len)
             .build()
-            .user_data(encode(KIND_OP, index as u64));
+            .user_data(encode(KIND_OP, self.ops.key(index)));
         // SAFETY: per this function's contract.
         unsafe { self.submit_op(index, &entry) }
     }
@@ -263,7 +263,7 @@ impl UringPoller {
         let entry = opcode::Send::new(types::Fd(fd), ptr, len)
             .flags(libc::MSG_NOSIGNAL)
             .build()
-            .user_data(encode(KIND_OP, index as u64));
+            .user_data(encode(KIND_OP, self.ops.key(index)));
         // SAFETY: per this function's contract.
         unsafe { self.submit_op(index, &entry) }
     }
@@ -282,9 +282,16 @@ impl UringPoller {
         }
     }
 
-    /// Asks the kernel to cancel the op in `index` (it may still complete).
+    /// Asks the kernel to cancel the op in `index` (it may still complete). For the op's
+    /// future, which owns the slot until it takes the result.
     pub(crate) fn cancel_op(&self, index: usize) {
-        let entry = opcode::AsyncCancel::new(encode(KIND_OP, index as u64))
+        self.cancel_key(self.ops.key(index));
+    }
+
+    /// Asks the kernel to cancel the op with `key`, if it is still in flight; an op that
+    /// completed and whose slot went to a new op has another key, so the new op is safe.
+    fn cancel_key(&self, key: u64) {
+        let entry = opcode::AsyncCancel::new(encode(KIND_OP, key))
             .build()
             .user_data(encode(KIND_CANCEL, 0));
         // SAFETY: a cancel refers to no buffer.
@@ -299,10 +306,17 @@ impl UringPoller {
     /// close that fd next and a new socket reuse the number. So the queue is flushed here,
     /// while the fd is still this socket's: the kernel takes its own reference to the file
     /// when it consumes the entry.
+    ///
+    /// The cancel names the op by its key, read while the slot is still the future's: once
+    /// the table has the buffer, the op may complete, be reaped and its slot go to a new op
+    /// before the cancel is pushed.
     pub(crate) fn orphan_op(&self, index: usize, keep: Box<dyn std::any::Any + Send>) {
+        let key = self.ops.key(index);
         let (outcome, give_back) = self.ops.orphan(index, keep);
         if outcome == ops::Orphan::Kept {
-            self.cancel_op(index);
+            #[cfg(all(test, not(blitz_loom)))]
+            fault::before_orphan_cancel();
+            self.cancel_key(key);
             self.flush();
         }
         drop(give_back);
@@ -438,7 +452,7 @@ impl UringPoller {
                 }
                 KIND_OP => {
                     self.ops
-                        .complete(payload as usize, cqe.result(), &mut op_wakes);
+                        .complete(ops::index_of(payload), cqe.result(), &mut op_wakes);
                     None
                 }
                 _ => None,
@@ -465,13 +479,8 @@ impl UringPoller {
     /// each is accounted for or a bounded wait ends; what is still in flight then is leaked
     /// (never freed: the kernel may still write into it) and counted.
     pub(crate) fn shutdown(&self) {
-        let in_flight = self.ops.in_flight();
-        for index in in_flight {
-            let entry = opcode::AsyncCancel::new(encode(KIND_OP, index as u64))
-                .build()
-                .user_data(encode(KIND_CANCEL, 0));
-            // SAFETY: a cancel refers to no buffer.
-            let _ = unsafe { self.submit(&entry) };
+        for key in self.ops.in_flight() {
+            self.cancel_key(key);
         }
         let deadline = std::time::Instant::now() + Duration::from_secs(1);
         while self.ops.in_flight_count() > 0 {
@@ -507,6 +516,23 @@ pub(crate) mod fault {
     /// The next `count` submission enters made on this thread fail with `errno`.
     pub(crate) fn fail_next_enters(count: u32, errno: i32) {
         FAIL.with(|fail| fail.set((count, errno)));
+    }
+
+    thread_local! {
+        /// Runs inside `orphan_op` between handing the buffer to the table and pushing the
+        /// cancel: what another thread may do while this one is preempted there.
+        static BEFORE_ORPHAN_CANCEL: Cell<Option<Box<dyn FnOnce()>>> = const { Cell::new(None) };
+    }
+
+    /// This thread's next `orphan_op` that keeps its op runs `hook` before pushing the cancel.
+    pub(crate) fn before_next_orphan_cancel(hook: impl FnOnce() + 'static) {
+        BEFORE_ORPHAN_CANCEL.with(|cell| cell.set(Some(Box::new(hook))));
+    }
+
+    pub(super) fn before_orphan_cancel() {
+        if let Some(hook) = BEFORE_ORPHAN_CANCEL.with(Cell::take) {
+            hook();
+        }
     }
 
     /// The errno to fail this enter with, if one is due.

@@ -21,6 +21,10 @@ pub(crate) struct OpTable {
 #[derive(Default)]
 struct Inner {
     slots: Vec<Slot>,
+    /// Each slot's generation, bumped when the slot is freed: with the index it makes the
+    /// op's key (its `user_data`), so a cancel meant for an earlier op in a reused slot
+    /// matches nothing.
+    generations: Vec<u32>,
     free: Vec<usize>,
     in_flight: usize,
     leaked: usize,
@@ -38,6 +42,14 @@ enum Slot {
     Orphaned(Box<dyn Any + Send>),
 }
 
+/// The low half of an op's key is its slot, the high half the slot's generation.
+const INDEX_BITS: u32 = 32;
+
+/// The slot an op's key names.
+pub(crate) fn index_of(key: u64) -> usize {
+    (key & ((1 << INDEX_BITS) - 1)) as usize
+}
+
 /// What happened to a dropped op's resources.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Orphan {
@@ -48,9 +60,27 @@ pub(crate) enum Orphan {
     Kept,
 }
 
+impl Inner {
+    fn key(&self, index: usize) -> u64 {
+        (u64::from(self.generations[index]) << INDEX_BITS) | index as u64
+    }
+
+    fn free_slot(&mut self, index: usize) {
+        self.slots[index] = Slot::Free;
+        self.generations[index] = self.generations[index].wrapping_add(1);
+        self.free.push(index);
+    }
+}
+
 impl OpTable {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The key (`user_data` payload) of the op in `index`. Only for a slot the caller owns
+    /// (its op's future, before the slot is freed): a freed slot's key names the next op.
+    pub(crate) fn key(&self, index: usize) -> u64 {
+        self.lock().key(index)
     }
 
     /// Reserves a slot for an op about to be submitted.
@@ -65,6 +95,7 @@ impl OpTable {
             }
             None => {
                 inner.slots.push(slot);
+                inner.generations.push(0);
                 inner.slots.len() - 1
             }
         }
@@ -74,8 +105,7 @@ impl OpTable {
     pub(crate) fn abandon(&self, index: usize) {
         let mut inner = self.lock();
         inner.in_flight -= 1;
-        inner.slots[index] = Slot::Free;
-        inner.free.push(index);
+        inner.free_slot(index);
     }
 
     /// The op's result once it has completed (freeing the slot), else keeps the waker.
@@ -84,8 +114,7 @@ impl OpTable {
         match &mut inner.slots[index] {
             Slot::Done(result) => {
                 let result = *result;
-                inner.slots[index] = Slot::Free;
-                inner.free.push(index);
+                inner.free_slot(index);
                 Poll::Ready(result)
             }
             Slot::Waiting(waker) => {
@@ -105,7 +134,7 @@ impl OpTable {
         let mut inner = self.lock();
         match std::mem::take(&mut inner.slots[index]) {
             Slot::Done(result) => {
-                inner.free.push(index);
+                inner.free_slot(index);
                 (Orphan::Completed(result), Some(keep))
             }
             Slot::Waiting(_) => {
@@ -136,7 +165,7 @@ impl OpTable {
             }
             Slot::Orphaned(keep) => {
                 inner.in_flight -= 1;
-                inner.free.push(index);
+                inner.free_slot(index);
                 drop(inner);
                 // The kernel is done with it: now the buffer (or fd) can go.
                 drop(keep);
@@ -145,11 +174,12 @@ impl OpTable {
         }
     }
 
-    /// Slots whose completion has not been reaped.
-    pub(crate) fn in_flight(&self) -> Vec<usize> {
+    /// The keys of the ops whose completion has not been reaped.
+    pub(crate) fn in_flight(&self) -> Vec<u64> {
         let inner = self.lock();
         (0..inner.slots.len())
             .filter(|&i| matches!(inner.slots[i], Slot::Waiting(_) | Slot::Orphaned(_)))
+            .map(|i| inner.key(i))
             .collect()
     }
 

@@ -367,3 +367,59 @@ fn concurrent_queue_length_checks_never_resubmit_an_entry() {
         "entries completed twice / never"
     );
 }
+
+/// A dropped op's cancel names the op by its slot. If the op completes, is reaped and its slot
+/// goes to a new op before the cancel reaches the kernel (the dropping thread preempted in
+/// `orphan_op`), the cancel must not hit the new op.
+#[test]
+fn a_late_cancel_of_a_dropped_op_leaves_the_next_op_in_its_slot_alone() {
+    let Some(poller) = poller("a_late_cancel_of_a_dropped_op_leaves_the_next_op_in_its_slot_alone")
+    else {
+        return;
+    };
+    let poller = Arc::new(poller);
+    let (mut first_writer, first_reader) = socket_pair();
+    let (mut second_writer, second_reader) = socket_pair();
+    let (mut first, first_dropped) = tracked(16);
+    // SAFETY: the buffer goes to the op table below, which keeps it until the completion.
+    let index = unsafe { first.submit_recv(&poller, first_reader.as_raw_fd()) }.expect("pushed");
+    poller.flush();
+    // The RECV completes; its completion waits in the ring, unreaped.
+    first_writer.write_all(b"a").unwrap();
+
+    let (mut second, _second_dropped) = tracked(16);
+    let second_buf = second.bytes.as_mut_ptr();
+    let hook_poller = poller.clone();
+    let second_index = Arc::new(std::sync::Mutex::new(None));
+    let hook_index = second_index.clone();
+    let second_fd = second_reader.as_raw_fd();
+    fault::before_next_orphan_cancel(move || {
+        // Another thread reaps the first op (freeing its slot) and starts a new op.
+        turn_until(&hook_poller, "the first op's reaping", || {
+            first_dropped.load(SeqCst)
+        });
+        // SAFETY: `second` is kept alive by the test until the op's completion is reaped.
+        let index = unsafe { hook_poller.submit_recv(second_fd, second_buf, 16) }.unwrap();
+        hook_poller.flush();
+        *hook_index.lock().unwrap() = Some(index);
+    });
+    poller.orphan_op(index, Box::new(first));
+    let second_index = second_index.lock().unwrap().expect("the hook ran");
+    assert_eq!(second_index, index, "the slot was reused");
+
+    second_writer.write_all(b"b").unwrap();
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut result = None;
+    turn_until(&poller, "the second op's completion", || {
+        if let Poll::Ready(n) = poller.ops.poll(second_index, &mut cx) {
+            result = Some(n);
+        }
+        result.is_some()
+    });
+    assert_eq!(
+        result,
+        Some(1),
+        "the second RECV was cancelled by the first's cancel"
+    );
+    assert_eq!(&second.bytes[..1], b"b");
+}
