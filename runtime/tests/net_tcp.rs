@@ -524,3 +524,76 @@ fn sockets_are_served_while_the_driver_holder_runs_a_long_poll() {
         });
     }
 }
+
+/// A waker is foreign code, and this one drops a socket when it is woken (as an executor that
+/// polls inline might). The driver must not fire wakes while it holds its socket table's
+/// lock, or that drop, which takes the lock again, deadlocks the thread turning the driver.
+/// Forty sockets turn readable before one driver turn: more wakes than one wake batch holds,
+/// so the turn fires wakes in the middle of its dispatch.
+#[test]
+fn a_wake_that_drops_a_socket_does_not_deadlock_the_driver() {
+    use std::future::Future;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::{mpsc, Arc, Mutex};
+    use std::task::{Context, Wake, Waker};
+
+    const SOCKETS: usize = 40;
+
+    struct DropOnWake {
+        victim: Mutex<Option<TcpStream>>,
+        woken: AtomicUsize,
+    }
+    impl Wake for DropOnWake {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            drop(self.victim.lock().unwrap().take());
+            self.woken.fetch_add(1, SeqCst);
+        }
+    }
+
+    for backend in common::io_backends() {
+        let (done_tx, done_rx) = mpsc::channel();
+        // On its own thread, so that a deadlock fails the test instead of hanging it.
+        std::thread::spawn(move || {
+            let rt = blitz_io::runtime::Builder::new_current_thread()
+                .backend(backend)
+                .build()
+                .unwrap();
+            let woken = rt.block_on(async {
+                let (_victim_peer, victim) = tcp_pair().await;
+                let waker_state = Arc::new(DropOnWake {
+                    victim: Mutex::new(Some(victim)),
+                    woken: AtomicUsize::new(0),
+                });
+                let waker = Waker::from(waker_state.clone());
+                let mut pairs = Vec::new();
+                for _ in 0..SOCKETS {
+                    pairs.push(tcp_pair().await);
+                }
+                let mut waits: Vec<_> = pairs
+                    .iter()
+                    .map(|(_, server)| Box::pin(server.readable()))
+                    .collect();
+                let mut cx = Context::from_waker(&waker);
+                for wait in &mut waits {
+                    assert!(wait.as_mut().poll(&mut cx).is_pending());
+                }
+                for (client, _) in &pairs {
+                    assert_eq!(client.try_write(b"x").unwrap(), 1);
+                }
+                // Each yield goes through the scheduler, which turns the driver.
+                while waker_state.woken.load(SeqCst) < SOCKETS {
+                    blitz_io::task::yield_now().await;
+                }
+                waker_state.woken.load(SeqCst)
+            });
+            let _ = done_tx.send(woken);
+        });
+        let woken = done_rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("{backend}: the driver deadlocked while waking"));
+        assert_eq!(woken, SOCKETS, "{backend}");
+    }
+}

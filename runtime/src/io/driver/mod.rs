@@ -45,6 +45,9 @@ const WAKE_TOKEN: usize = slab::MAX_TOKEN;
 #[cfg(unix)]
 pub(crate) const SIGNAL_TOKEN: usize = slab::MAX_TOKEN + 1;
 
+/// How many sockets a turn looks up per hold of the registration table's lock.
+const DISPATCH_CHUNK: usize = 16;
+
 /// What a backend's turn hands each batch of readiness events to: `(token, readiness)` pairs.
 pub(crate) type Dispatch<'a> = &'a mut dyn FnMut(&mut dyn Iterator<Item = (usize, Ready)>);
 
@@ -147,18 +150,20 @@ impl Driver {
     where
         S: mio::event::Source + ?Sized,
     {
-        if self.is_shutdown.load(Acquire) {
-            return Err(scheduled_io::shut_down());
-        }
         let shared = Arc::new(ScheduledIo::new());
-        let token = self
-            .registrations
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(shared.clone())
-            .ok_or_else(|| {
+        let token = {
+            let mut table = self.registrations.lock().unwrap_or_else(|e| e.into_inner());
+            // Checked under the table's lock: `shutdown` sets the flag and then takes the lock
+            // to mark every socket, so a socket is either refused here or in the table when
+            // `shutdown` marks it. (Checked before the lock, one added meanwhile was neither,
+            // and its waits never ended.)
+            if self.is_shutdown.load(Acquire) {
+                return Err(scheduled_io::shut_down());
+            }
+            table.insert(shared.clone()).ok_or_else(|| {
                 io::Error::other("too many sockets registered with one runtime (2^24)")
-            })?;
+            })?
+        };
         self.sockets.fetch_add(1, Relaxed);
         let registered = match &self.poller {
             Poller::Mio(mio) => mio.register(source, token, interest),
@@ -229,25 +234,42 @@ impl Driver {
         self.turns.fetch_add(1, Relaxed);
         let mut batch = WakeBatch::new();
         let mut dispatch = |events: &mut dyn Iterator<Item = (usize, Ready)>| {
-            let mut registrations = None;
+            // Sockets are looked up under the table's lock a chunk at a time, and their
+            // readiness set (which fires wakes once the batch is full) after it is released:
+            // a wake can run foreign code, which may drop a socket and take that lock again.
+            let mut found: [Option<(Arc<ScheduledIo>, Ready)>; DISPATCH_CHUNK] = Default::default();
             let mut count = 0u64;
-            for (token, ready) in events {
-                if token >= WAKE_TOKEN {
-                    #[cfg(unix)]
-                    if token == SIGNAL_TOKEN {
-                        crate::signal::self_pipe::on_driver_event();
+            let mut more = true;
+            while more {
+                let mut filled = 0;
+                let mut registrations = None;
+                more = false;
+                for (token, ready) in &mut *events {
+                    if token >= WAKE_TOKEN {
+                        #[cfg(unix)]
+                        if token == SIGNAL_TOKEN {
+                            crate::signal::self_pipe::on_driver_event();
+                        }
+                        continue;
                     }
-                    continue;
+                    count += 1;
+                    let table = registrations.get_or_insert_with(|| {
+                        self.registrations.lock().unwrap_or_else(|e| e.into_inner())
+                    });
+                    if let Some(shared) = table.get(token) {
+                        found[filled] = Some((shared.clone(), ready));
+                        filled += 1;
+                        if filled == DISPATCH_CHUNK {
+                            more = true;
+                            break;
+                        }
+                    }
                 }
-                count += 1;
-                let table = registrations.get_or_insert_with(|| {
-                    self.registrations.lock().unwrap_or_else(|e| e.into_inner())
-                });
-                if let Some(shared) = table.get(token) {
+                drop(registrations);
+                for (shared, ready) in found[..filled].iter_mut().filter_map(Option::take) {
                     shared.set_readiness(ready, &mut batch);
                 }
             }
-            drop(registrations);
             batch.wake_all();
             self.events.fetch_add(count, Relaxed);
         };
@@ -298,15 +320,21 @@ impl Driver {
         if self.is_shutdown.swap(true, AcqRel) {
             return;
         }
+        // Marked outside the table's lock: a wake can run foreign code, which may drop a
+        // socket and so take that lock again. Sockets registered from here on are refused
+        // (`register` checks the flag under the lock).
+        let mut sockets = Vec::new();
+        self.registrations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .for_each(|shared| sockets.push(shared.clone()));
         let mut batch = WakeBatch::new();
-        let table = self.registrations.lock().unwrap_or_else(|e| e.into_inner());
-        table.for_each(|shared| {
+        for shared in sockets {
             if !batch.can_push() {
                 batch.wake_all();
             }
             shared.shutdown(&mut batch);
-        });
-        drop(table);
+        }
         batch.wake_all();
         #[cfg(target_os = "linux")]
         if let Poller::Uring(uring) = &self.poller {
