@@ -154,7 +154,10 @@ impl<'a> OpCore<'a> {
             uring.cancel_op(index);
             let result = std::future::poll_fn(|cx| uring.ops.poll(index, cx)).await;
             self.in_flight = None;
-            return (result != -libc::ECANCELED).then(|| errno_result(result));
+            // `-EAGAIN` (an older kernel's "not ready") moved no bytes either: the buffer is
+            // as it was, so that is a cancellation too, not a completed `WouldBlock`.
+            let moved_nothing = result == -libc::ECANCELED || result == -libc::EAGAIN;
+            return (!moved_nothing).then(|| errno_result(result));
         }
         None
     }
