@@ -284,3 +284,50 @@ fn stress_try_reserve_on_threads() {
     assert_eq!(count, 2 * per);
     assert_eq!(sum, (0..2 * per).sum::<usize>());
 }
+
+/// `reserve()`s that wait only because the permit count is at its limit (the capacity has
+/// room) are woken as permits are used, not only when one is dropped or a value is received:
+/// each permit sent lets one more waiting reserve through.
+#[cfg(target_pointer_width = "64")]
+#[test]
+fn used_permits_wake_reserves_waiting_at_the_permit_limit() {
+    const MAX_OUTSTANDING: usize = (1 << 16) - 1;
+    let (tx, rx) = mpmc::bounded::<usize>(MAX_OUTSTANDING + 10);
+    let mut permits = Vec::new();
+    while let Ok(permit) = tx.try_reserve() {
+        permits.push(permit);
+    }
+    assert_eq!(
+        permits.len(),
+        MAX_OUTSTANDING,
+        "the permit count is the limit here"
+    );
+    let (first_woken, first_waker) = counting_waker();
+    let (second_woken, second_waker) = counting_waker();
+    let mut first = pin!(tx.reserve());
+    let mut second = pin!(tx.reserve());
+    assert!(poll_once(first.as_mut(), &first_waker).is_pending());
+    assert!(poll_once(second.as_mut(), &second_waker).is_pending());
+    permits.pop().unwrap().send(1);
+    permits.pop().unwrap().send(2);
+    assert_eq!(
+        first_woken.load(SeqCst),
+        1,
+        "the first waiting reserve was not woken"
+    );
+    assert_eq!(
+        second_woken.load(SeqCst),
+        1,
+        "the second waiting reserve was not woken"
+    );
+    for (reserve, waker, value) in [(first, &first_waker, 3), (second, &second_waker, 4)] {
+        let Poll::Ready(Ok(permit)) = poll_once(reserve, waker) else {
+            panic!("a woken reserve found no room");
+        };
+        permit.send(value);
+    }
+    drop(permits);
+    for expected in 1..=4 {
+        assert_eq!(rx.try_recv(), Ok(expected));
+    }
+}

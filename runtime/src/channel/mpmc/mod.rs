@@ -169,7 +169,14 @@ impl<T> Chan<T> {
     /// Sends on a permit taken by [`Chan::try_reserve`].
     #[inline]
     fn send_reserved(&self, value: T) {
-        if self.queue.send_reserved(value) {
+        let closed_and_last = self.queue.send_reserved(value);
+        if let Queue::Bounded(_) = self.queue {
+            // The room is unchanged, but the permit count went down: a `reserve` may be waiting
+            // only because that count was at its limit (`ring::MAX_PERMITS`) while the ring had
+            // room. (With nobody waiting this is one load, as on every other send.)
+            self.send_waiters.notify_one();
+        }
+        if closed_and_last {
             // Closed, and that was the last permit: receivers waiting past the buffered
             // values must now see the end.
             self.recv_waiters.notify_all();
