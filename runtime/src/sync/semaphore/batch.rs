@@ -363,6 +363,12 @@ pub(crate) struct Acquire<'a> {
 
 impl<'a> Acquire<'a> {
     pub(crate) fn new(sem: &'a Batch, requested: u32) -> Acquire<'a> {
+        // Reachable only where `usize` has 32 bits: such a request could never be served.
+        assert!(
+            requested as usize <= MAX_PERMITS,
+            "acquire_many({requested}) asks for more than Semaphore::MAX_PERMITS \
+             ({MAX_PERMITS}), which no semaphore can hold: ask for fewer permits"
+        );
         Acquire {
             sem,
             node: Waiter {

@@ -186,6 +186,10 @@ impl Semaphore {
     /// Not cancel-safe in Tokio's sense (see [`acquire`](Self::acquire)); dropping it returns
     /// any permits collected so far to the semaphore.
     ///
+    /// # Panics
+    ///
+    /// If `n` exceeds [`Semaphore::MAX_PERMITS`] (possible only on 32-bit targets).
+    ///
     /// ```
     /// # blitz_io::run(async {
     /// let sem = blitz_io::sync::Semaphore::new(5);
