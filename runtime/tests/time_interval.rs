@@ -95,3 +95,24 @@ fn a_zero_period_is_a_clear_panic() {
         let _ = time::interval(Duration::ZERO);
     });
 }
+
+/// `Skip` after a delay of more than `u32::MAX` periods (a 1 µs period and a suspend of
+/// ~72 minutes; here 1 ns and 5 s) still moves the schedule past now, as Tokio's does: the
+/// tick after the late one is not in the past.
+#[test]
+fn skip_after_more_than_u32_max_missed_periods_lands_after_now() {
+    paused().block_on(async {
+        let start = Instant::now();
+        let mut interval = time::interval(Duration::from_nanos(1));
+        interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        assert_eq!(interval.tick().await, start);
+        time::advance(Duration::from_secs(5)).await;
+        assert_eq!(interval.tick().await, start + Duration::from_nanos(1));
+        let next = interval.tick().await;
+        assert!(
+            next > start + Duration::from_secs(5),
+            "the tick after the late one was scheduled in the past: {:?}",
+            next - start
+        );
+    });
+}

@@ -90,9 +90,15 @@ impl MissedTickBehavior {
             MissedTickBehavior::Burst => scheduled + period,
             MissedTickBehavior::Delay => now + period,
             MissedTickBehavior::Skip => {
-                let periods = late.as_nanos() / period.as_nanos() + 1;
-                let periods = u32::try_from(periods).unwrap_or(u32::MAX);
-                scheduled + period.saturating_mul(periods)
+                // The first tick of the schedule after `now`: `now + period - late % period`
+                // (as Tokio's), not a count of periods, which can exceed `u32::MAX`.
+                let into_period = late.as_nanos() % period.as_nanos();
+                // Below `period`, so it fits a `Duration`.
+                let into_period = Duration::new(
+                    (into_period / 1_000_000_000) as u64,
+                    (into_period % 1_000_000_000) as u32,
+                );
+                now + (period - into_period)
             }
         }
     }
