@@ -45,6 +45,28 @@ fn the_paused_clock_stands_still_until_advanced() {
     });
 }
 
+/// Real time that passes while the clock is paused is not counted: after `resume` the clock
+/// runs on from where it stood (as Tokio's), instead of jumping to the OS clock.
+#[test]
+fn resume_runs_on_from_where_the_clock_stood() {
+    common::current().block_on(async {
+        time::pause();
+        let start = Instant::now();
+        // Real time passes while paused (this is the condition under test, not a wait).
+        std::thread::sleep(50 * MS);
+        time::resume();
+        let after = Instant::now() - start;
+        assert!(
+            after < 40 * MS,
+            "the clock jumped by the real time it was paused for: {after:?}"
+        );
+        // And it runs again.
+        let before = Instant::now();
+        time::sleep(2 * MS).await;
+        assert!(Instant::now() - before >= 2 * MS);
+    });
+}
+
 #[test]
 fn advance_fires_due_timers_and_wakes_their_tasks() {
     common::current().block_on(async {

@@ -1,7 +1,7 @@
 //! The runtime's clock: the OS monotonic clock, or a paused one that moves only when told.
 //!
-//! Unpaused, `now` is `std::time::Instant::now()` plus an offset (the time `advance` added
-//! before a `resume`). Paused, `now` is a frozen instant that [`time::advance`] moves forward
+//! Unpaused, `now` is `std::time::Instant::now()` moved by an offset (the time `advance` added,
+//! less the real time spent paused, as of the last `resume`). Paused, `now` is a frozen instant that [`time::advance`] moves forward
 //! and the scheduler moves straight to the next timer's deadline when every task is idle
 //! (auto-advance). Auto-advance is held off while work the clock cannot see runs: each
 //! `spawn_blocking` job holds an inhibitor from its spawn until it has run (or was cancelled). (With an I/O driver, a task waiting on a socket
@@ -40,6 +40,9 @@ struct State {
     frozen: Option<StdInstant>,
     /// Added to the OS clock while not paused.
     offset: Duration,
+    /// Subtracted from the OS clock while not paused (the clock was paused for longer, in
+    /// real time, than it was advanced). At most one of `offset` and `behind` is non-zero.
+    behind: Duration,
 }
 
 impl Clock {
@@ -51,6 +54,7 @@ impl Clock {
             state: Mutex::new(State {
                 frozen,
                 offset: Duration::ZERO,
+                behind: Duration::ZERO,
             }),
             inhibitors: AtomicUsize::new(0),
         }
@@ -96,7 +100,7 @@ impl Clock {
         let state = self.state.lock();
         match state.frozen {
             Some(frozen) => frozen,
-            None => StdInstant::now() + state.offset,
+            None => state.running_now(),
         }
     }
 
@@ -110,7 +114,7 @@ impl Clock {
     pub(crate) fn pause(&self) {
         let mut state = self.state.lock();
         assert!(state.frozen.is_none(), "time is already paused");
-        state.frozen = Some(StdInstant::now() + state.offset);
+        state.frozen = Some(state.running_now());
         self.adjusted.store(true, Release);
     }
 
@@ -120,9 +124,13 @@ impl Clock {
     pub(crate) fn resume(&self) {
         let mut state = self.state.lock();
         let frozen = state.frozen.take().expect("time is not paused");
-        // Continue from the frozen instant, never going back.
-        state.offset = frozen.saturating_duration_since(StdInstant::now());
-        self.adjusted.store(!state.offset.is_zero(), Release);
+        // Continue from the frozen instant: real time that passed while paused is not
+        // counted (as in Tokio), so the clock may now run behind the OS clock.
+        let os_now = StdInstant::now();
+        state.offset = frozen.saturating_duration_since(os_now);
+        state.behind = os_now.saturating_duration_since(frozen);
+        self.adjusted
+            .store(!(state.offset.is_zero() && state.behind.is_zero()), Release);
     }
 
     /// Moves a paused clock forward by `by`.
@@ -154,6 +162,15 @@ impl Clock {
 
     pub(crate) fn is_auto_advance_inhibited(&self) -> bool {
         self.inhibitors.load(SeqCst) != 0
+    }
+}
+
+impl State {
+    /// The clock while not paused: the OS clock moved by `offset` or `behind`.
+    fn running_now(&self) -> StdInstant {
+        let now = StdInstant::now() + self.offset;
+        // `behind` is real time that passed after an OS clock read, so `now` is past it.
+        now.checked_sub(self.behind).unwrap_or(now)
     }
 }
 
