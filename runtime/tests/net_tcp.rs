@@ -597,3 +597,29 @@ fn a_wake_that_drops_a_socket_does_not_deadlock_the_driver() {
         assert_eq!(woken, SOCKETS, "{backend}");
     }
 }
+
+/// Dropping an owned write half shuts down the stream's write side, as Tokio's does: the peer
+/// reads end of stream while the read half lives on. `reunite` does not shut it down.
+#[test]
+fn dropping_the_owned_write_half_shuts_down_writing() {
+    on_each_backend(|_| async {
+        let (client, mut server) = tcp_pair().await;
+        let (read, write) = client.into_split();
+        drop(write);
+        let mut buf = [0u8; 8];
+        let n = blitz_io::time::timeout(Duration::from_secs(10), server.read(&mut buf))
+            .await
+            .expect("the peer saw no end of stream after the write half was dropped")
+            .unwrap();
+        assert_eq!(n, 0);
+        drop(read);
+
+        let (client, mut server) = tcp_pair().await;
+        let (read, write) = client.into_split();
+        let mut whole = read.reunite(write).unwrap();
+        whole.write_all(b"still open").await.unwrap();
+        let mut got = [0u8; 10];
+        server.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"still open");
+    });
+}

@@ -24,9 +24,24 @@ pub struct WriteHalf<'a>(&'a TcpStream);
 #[derive(Debug)]
 pub struct OwnedReadHalf(Arc<TcpStream>);
 
-/// The writing half of an owned split. Closing it shuts down the stream's write side.
+/// The writing half of an owned split. Closing or dropping it shuts down the stream's write
+/// side (as Tokio's does), except when `reunite` takes it back.
 #[derive(Debug)]
-pub struct OwnedWriteHalf(Arc<TcpStream>);
+pub struct OwnedWriteHalf(
+    Arc<TcpStream>,
+    /// Whether the drop shuts down writing (not when `reunite` drops the half).
+    bool,
+);
+
+impl Drop for OwnedWriteHalf {
+    fn drop(&mut self) {
+        if self.1 {
+            // As Tokio: an error (the peer reset, the socket never connected) is of no use
+            // to anyone here.
+            let _ = self.0.shutdown(std::net::Shutdown::Write);
+        }
+    }
+}
 
 /// `reunite` was given halves of two different streams; both come back.
 #[derive(Debug)]
@@ -73,7 +88,7 @@ impl TcpStream {
     /// ```
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         let shared = Arc::new(self);
-        (OwnedReadHalf(shared.clone()), OwnedWriteHalf(shared))
+        (OwnedReadHalf(shared.clone()), OwnedWriteHalf(shared, true))
     }
 }
 
@@ -83,6 +98,8 @@ impl OwnedReadHalf {
         if !Arc::ptr_eq(&self.0, &write.0) {
             return Err(ReuniteError(self, write));
         }
+        let mut write = write;
+        write.1 = false;
         drop(write);
         Ok(Arc::try_unwrap(self.0).expect("both halves were given, so no other owner exists"))
     }
