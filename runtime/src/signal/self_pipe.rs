@@ -73,7 +73,28 @@ fn install(pipe: &'static Pipe, signal: i32, index: usize) -> io::Result<()> {
 
 /// Makes the current runtime's driver watch the self-pipe (once per driver).
 fn register_with_current_driver(pipe: &'static Pipe) -> io::Result<()> {
-    let driver = crate::io::registration::current_driver();
+    register_with(&crate::io::registration::current_driver(), pipe)
+}
+
+/// Makes the current runtime's driver, if there is one, watch the self-pipe: a listener may be
+/// polled on another runtime than the one it was created on, which may be gone by then, and
+/// then nothing else would publish its deliveries. One load once the driver watches.
+pub(crate) fn watch_from_current_runtime() {
+    let Ok(pipe) = pipe() else {
+        return;
+    };
+    crate::runtime::context::map_current(|handle| {
+        if let Some(driver) = handle.io() {
+            if !driver.signals_registered() {
+                // The listener was created, so the pipe works; a driver that cannot watch it
+                // leaves the deliveries to the other drivers, as before.
+                let _ = register_with(driver, pipe);
+            }
+        }
+    });
+}
+
+fn register_with(driver: &crate::io::driver::Driver, pipe: &'static Pipe) -> io::Result<()> {
     if driver.mark_signals_registered() {
         // A second mio source over the same fd: the pipe's read end stays owned by `pipe`.
         let mut source = mio::unix::SourceFd(&pipe.reader.as_raw_fd());

@@ -133,6 +133,7 @@ impl Signal {
     /// [`recv`](Self::recv)).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<()>> {
         let coop = std::task::ready!(crate::task::coop::poll_proceed(cx));
+        super::self_pipe::watch_from_current_runtime();
         let polled = self.listener.poll_recv(cx).map(Some);
         if polled.is_ready() {
             coop.made_progress();

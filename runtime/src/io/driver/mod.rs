@@ -350,6 +350,12 @@ impl Driver {
         }
     }
 
+    /// Whether the signal pipe is registered (or being registered) with this driver.
+    #[cfg(unix)]
+    pub(crate) fn signals_registered(&self) -> bool {
+        self.signals_registered.load(Acquire)
+    }
+
     /// True the first time: the caller then registers the signal pipe.
     #[cfg(unix)]
     pub(crate) fn mark_signals_registered(&self) -> bool {
