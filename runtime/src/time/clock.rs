@@ -1,11 +1,13 @@
 //! The runtime's clock: the OS monotonic clock, or a paused one that moves only when told.
 //!
-//! Unpaused, `now` is `std::time::Instant::now()` moved by an offset (the time `advance` added,
-//! less the real time spent paused, as of the last `resume`). Paused, `now` is a frozen instant that [`time::advance`] moves forward
-//! and the scheduler moves straight to the next timer's deadline when every task is idle
-//! (auto-advance). Auto-advance is held off while work the clock cannot see runs: each
-//! `spawn_blocking` job holds an inhibitor from its spawn until it has run (or was cancelled). (With an I/O driver, a task waiting on a socket
-//! counts as idle, so a paused clock skips ahead of a peer that answers in real time.)
+//! Unpaused, `now` is `std::time::Instant::now()` moved by an offset: the time `advance` added,
+//! less the real time spent paused, as of the last `resume` (so a resumed clock runs on from
+//! where it stood, as Tokio's does). Paused, `now` is a frozen instant that [`time::advance`]
+//! moves forward and the scheduler moves straight to the next timer's deadline when every task
+//! is idle (auto-advance). Auto-advance is held off while work the clock cannot see runs: each
+//! `spawn_blocking` job holds an inhibitor from its spawn until it has run (or was cancelled).
+//! (With an I/O driver, a task waiting on a socket counts as idle, so a paused clock skips
+//! ahead of a peer that answers in real time.)
 //!
 //! [`time::advance`]: crate::time::advance
 
