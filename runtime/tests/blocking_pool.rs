@@ -286,3 +286,49 @@ fn jobs_run_inside_the_runtime_on_named_threads() {
         assert_eq!(from_task, 3);
     }
 }
+
+/// The last owner of a runtime may drop it from one of that runtime's own blocking-pool
+/// threads (a job that owns it). The drop then waits for every *other* pool thread (here one
+/// running a held job) and returns; waiting for the pool to be empty would wait for the
+/// dropping thread itself forever. Both flavours; the bounded wait on a plain thread turns a
+/// hang into a failure.
+#[test]
+fn a_runtime_dropped_on_its_own_blocking_thread_does_not_wait_for_itself() {
+    for rt in [common::multi(1), common::current()] {
+        let handle = rt.handle().clone();
+        let (started_tx, started_rx) = mpsc::channel();
+        let latch = Latch::default();
+        let other = {
+            let latch = latch.clone();
+            handle.spawn_blocking(move || {
+                started_tx.send(()).unwrap();
+                latch.wait();
+            })
+        };
+        started_rx.recv().unwrap();
+        let (dropping_tx, dropping_rx) = mpsc::channel();
+        let (done_tx, done_rx) = mpsc::channel();
+        let job = handle.spawn_blocking(move || {
+            dropping_tx.send(()).unwrap();
+            drop(rt);
+            done_tx.send(()).unwrap();
+        });
+        dropping_rx.recv().unwrap();
+        // The drop waits for the other job's thread, which exits once its job is done.
+        latch.open();
+        done_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("dropping the runtime on its own blocking thread hung");
+        let (joined_tx, joined_rx) = mpsc::channel();
+        std::thread::spawn(move || joined_tx.send(other.blocking_join().is_ok()).unwrap());
+        assert!(joined_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the other job's handle never resolved"));
+        // The job itself finishes normally: its handle resolves with its output.
+        let (joined_tx, joined_rx) = mpsc::channel();
+        std::thread::spawn(move || joined_tx.send(job.blocking_join().is_ok()).unwrap());
+        assert!(joined_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the job's handle never resolved"));
+    }
+}

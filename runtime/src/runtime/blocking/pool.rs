@@ -12,6 +12,14 @@ use crate::runtime::{context, scheduler};
 use crate::task::{self, Id, JoinHandle, Notified};
 use crate::time::clock::AutoAdvanceInhibitor;
 
+thread_local! {
+    /// On a pool thread: its pool (the `Inner`'s address, only compared) and its thread id
+    /// in that pool. Lets a shutdown that runs on one of the pool's own threads (a job that
+    /// drops the runtime) leave that thread out of the threads it waits for and joins.
+    static CURRENT_POOL_THREAD: std::cell::Cell<Option<(usize, usize)>> =
+        const { std::cell::Cell::new(None) };
+}
+
 /// Spawns jobs onto the pool; held by the scheduler handle.
 #[derive(Clone)]
 pub(crate) struct Spawner {
@@ -87,9 +95,21 @@ impl BlockingPool {
         for job in queued {
             job.shutdown();
         }
+        // Called on one of this pool's threads (a job dropped the runtime): that thread exits
+        // only after this returns, so wait for the others, and never join it.
+        let own_thread = CURRENT_POOL_THREAD
+            .try_with(std::cell::Cell::get)
+            .ok()
+            .flatten()
+            .filter(|&(pool, _)| pool == Arc::as_ptr(inner) as usize)
+            .map(|(_, id)| id);
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut shared = inner.shared.lock();
-        while shared.num_threads > 0 {
+        if let Some(id) = own_thread {
+            // Detached: it finishes its job and exits on its own.
+            drop(shared.handles.remove(&id));
+        }
+        while shared.num_threads > usize::from(own_thread.is_some()) {
             match deadline {
                 None => shared = inner.exited.wait(shared),
                 Some(deadline) => {
@@ -188,6 +208,7 @@ impl Spawner {
     fn run_thread(&self, id: usize, runtime: scheduler::Handle) {
         // Jobs may use `Handle::current()` and spawn onto the runtime.
         let _current = context::set_current(&runtime);
+        CURRENT_POOL_THREAD.set(Some((Arc::as_ptr(&self.inner) as usize, id)));
         drop(runtime);
         let inner = &self.inner;
         let mut shared = inner.shared.lock();
@@ -233,11 +254,10 @@ impl Spawner {
             }
         }
         shared.num_threads -= 1;
-        let last = shared.num_threads == 0;
         drop(shared);
-        if last {
-            inner.exited.notify_all();
-        }
+        // Every exit, not only the last: a shutdown running on a pool thread waits for the
+        // count to reach one (itself).
+        inner.exited.notify_all();
     }
 
     pub(crate) fn num_threads(&self) -> usize {
