@@ -436,3 +436,58 @@ fn shutdown_background_inside_an_async_context() {
         );
     }
 }
+
+/// A task that holds the last reference to its own multi-thread runtime and panics: the
+/// unwinding drops the runtime on its own worker. The drop must not wait (a worker cannot
+/// join itself; `thread::join` on the current thread panics, and a panic during unwinding
+/// aborts the process): it shuts down without waiting, as it does outside a panic, and the
+/// task's handle reports the panic. Run in a child process, since the failure is an abort.
+#[test]
+fn a_runtime_dropped_while_its_own_worker_unwinds_does_not_abort() {
+    const CHILD: &str = "BLITZ_RT_SHUTDOWN_UNWIND_CHILD";
+    const NAME: &str = "a_runtime_dropped_while_its_own_worker_unwinds_does_not_abort";
+    if std::env::var_os(CHILD).is_some() {
+        common::quiet_expected_panics();
+        let rt = std::sync::Arc::new(common::multi(1));
+        let gate = Gate::new();
+        let task = {
+            let (keep, gate) = (rt.clone(), gate.clone());
+            rt.spawn(async move {
+                let _keep = keep;
+                gate.wait().await;
+                panic!(
+                    "{}: unwinding drops the last runtime reference",
+                    common::EXPECTED
+                );
+            })
+        };
+        drop(rt);
+        gate.open();
+        let (done_tx, done_rx) = mpsc::channel();
+        std::thread::spawn(move || done_tx.send(task.blocking_join()).unwrap());
+        let error = done_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the task's handle never resolved")
+            .expect_err("the task panicked");
+        assert!(error.is_panic(), "{error:?}");
+        return;
+    }
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (done_tx, done_rx) = mpsc::channel();
+    std::thread::spawn(move || done_tx.send(child.wait_with_output().unwrap()).unwrap());
+    let output = done_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the child process hung");
+    assert!(
+        output.status.success(),
+        "the child failed ({}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

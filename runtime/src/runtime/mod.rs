@@ -225,10 +225,15 @@ impl Drop for Runtime {
         if self.is_shut_down {
             return;
         }
-        if context::is_driving() && !std::thread::panicking() {
+        if context::is_driving() {
             // Waiting here could deadlock (a worker joining itself) or stall every task on
-            // this thread; stop without waiting, then report the mistake.
+            // this thread; stop without waiting, then report the mistake. Not while this
+            // thread unwinds (a task panicked holding the last reference): a second panic
+            // would abort the process, and waiting would still join this very worker.
             self.shutdown(Some(Duration::ZERO));
+            if std::thread::panicking() {
+                return;
+            }
             panic!(
                 "a blitz-io runtime was dropped inside an asynchronous context, where waiting \
                  for its threads would block; call `Runtime::shutdown_background()` there \
