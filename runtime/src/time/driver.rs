@@ -317,10 +317,13 @@ impl Driver {
         };
         if self.clock.is_paused() {
             let next = self.next_expiration();
+            // Inhibitors first: a blocking job releases its inhibitor only after waking the
+            // task that waits for it, so seeing none left means that wake is visible below.
+            let inhibited = self.clock.is_auto_advance_inhibited();
             if parker.is_notified() {
                 return park_for(Some(Duration::ZERO), false);
             }
-            if self.clock.is_auto_advance_inhibited() {
+            if inhibited {
                 let parked = park_for(Some(INHIBITED_RECHECK), false);
                 self.process();
                 return parked;

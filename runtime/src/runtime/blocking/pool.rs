@@ -20,6 +20,14 @@ thread_local! {
         const { std::cell::Cell::new(None) };
 }
 
+/// A queued job, and what keeps a paused clock from jumping ahead while it waits or runs:
+/// the tasks waiting for it look idle to the scheduler. Released once the job has completed
+/// (its handle woken) or was cancelled.
+struct QueuedJob {
+    task: Notified,
+    inhibitor: AutoAdvanceInhibitor,
+}
+
 /// Spawns jobs onto the pool; held by the scheduler handle.
 #[derive(Clone)]
 pub(crate) struct Spawner {
@@ -43,7 +51,7 @@ struct Inner {
 }
 
 struct Shared {
-    queue: VecDeque<Notified>,
+    queue: VecDeque<QueuedJob>,
     num_threads: usize,
     num_idle: usize,
     /// Notifications sent to idle threads and not yet taken up.
@@ -93,7 +101,8 @@ impl BlockingPool {
         inner.condvar.notify_all();
         // Cancel outside the lock: a cancelled job's handle wakes its waiter.
         for job in queued {
-            job.shutdown();
+            job.task.shutdown();
+            drop(job.inhibitor);
         }
         // Called on one of this pool's threads (a job dropped the runtime): that thread exits
         // only after this returns, so wait for the others, and never join it.
@@ -151,23 +160,22 @@ impl Spawner {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        // A paused clock must not jump ahead while this job is queued or running: the tasks
-        // waiting for it look idle to the scheduler.
-        let inhibitor = AutoAdvanceInhibitor::new(runtime);
-        let job = BlockingJob(Some(move || {
-            let _inhibitor = inhibitor;
-            function()
-        }));
-        let (notified, join) = task::new_blocking_task(job, Id::next(), location);
-        if let Err(job) = self.push(notified, runtime) {
+        let job = BlockingJob(Some(function));
+        let (task, join) = task::new_blocking_task(job, Id::next(), location);
+        let job = QueuedJob {
+            task,
+            inhibitor: AutoAdvanceInhibitor::new(runtime),
+        };
+        if let Err(job) = self.push(job, runtime) {
             // Shut down (or no thread could be started): the job never runs and its handle
             // reports cancellation.
-            job.shutdown();
+            job.task.shutdown();
+            drop(job.inhibitor);
         }
         join
     }
 
-    fn push(&self, job: Notified, runtime: &scheduler::Handle) -> Result<(), Notified> {
+    fn push(&self, job: QueuedJob, runtime: &scheduler::Handle) -> Result<(), QueuedJob> {
         let inner = &self.inner;
         let mut shared = inner.shared.lock();
         if shared.shutdown {
@@ -216,9 +224,13 @@ impl Spawner {
             while let Some(job) = shared.queue.pop_front() {
                 drop(shared);
                 // A blocking job completes in its one poll, so nothing comes back to queue.
-                let ran = job.run();
+                let ran = job.task.run();
                 debug_assert!(matches!(ran, task::Ran::Done));
                 drop(ran);
+                // Only now, with the output stored and the handle woken, may a paused clock
+                // jump: released when the closure returned, the clock could jump before the
+                // waiting task was woken, and a timeout around the handle fire early.
+                drop(job.inhibitor);
                 shared = inner.shared.lock();
             }
             if shared.shutdown {
