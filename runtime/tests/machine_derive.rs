@@ -442,3 +442,44 @@ fn a_finished_inner_machine_restores_the_enclosing_step_in_the_dump() {
     runtime.block_on(task).unwrap();
     assert_eq!(*observed.lock().unwrap(), Some(None));
 }
+
+/// A machine that holds machines of its own type: `Self` in field types, pinned or not.
+#[derive(StateMachine)]
+#[machine(output = u32, start = sum, steps(sum))]
+struct Tree<T: Copy + Into<u32>> {
+    value: T,
+    left: Option<Box<Self>>,
+    #[pin]
+    right: Option<Pin<Box<Machine<Self>>>>,
+}
+
+impl<T: Copy + Into<u32>> Tree<T> {
+    fn sum(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Transition<Self> {
+        let this = self.project();
+        let left = this.left.as_ref().map_or(0, |left| left.value.into());
+        let right = match this.right.as_pin_mut() {
+            Some(right) => match right.get_mut().as_mut().poll(cx) {
+                Poll::Ready(right) => right,
+                Poll::Pending => return Transition::Pending,
+            },
+            None => 0,
+        };
+        Transition::Done((*this.value).into() + left + right)
+    }
+}
+
+#[test]
+fn self_in_field_types_names_the_machine() {
+    let leaf = |value: u8| Tree {
+        value,
+        left: None,
+        right: None,
+    };
+    let tree = Tree {
+        value: 1u8,
+        left: Some(Box::new(leaf(2))),
+        right: Some(Box::pin(Machine::new(leaf(3)))),
+    };
+    assert!(UnpinProbe::<Tree<u8>>(PhantomData).is_unpin());
+    assert_eq!(blitz_io::run(tree), 6);
+}

@@ -5,8 +5,8 @@
 //! Its unsafe code: one `get_unchecked_mut` per projection and one `Pin::new_unchecked` per
 //! `#[pin]` field, never around a user call.
 
-use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote};
+use proc_macro2::{Group, Ident, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, ToTokens};
 use syn::{DeriveInput, GenericParam};
 
 use super::lower::{Field, Model, Style};
@@ -50,7 +50,7 @@ pub(super) fn projection(
     let projection_where = quote!(where #user_predicates #(#outlives,)*);
     let bindings = field_bindings(fields);
     let types = fields.iter().map(|f| {
-        let ty = &f.ty;
+        let ty = replace_self(input, &f.ty);
         if f.pinned {
             quote!(::core::pin::Pin<&#pin_lifetime mut #ty>)
         } else {
@@ -120,7 +120,12 @@ pub(super) fn pin_guards<'a>(
     let args = param_args(input);
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     let user_predicates = where_predicates(input);
-    let pinned: Vec<&syn::Type> = fields.filter(|f| f.pinned).map(|f| &f.ty).collect();
+    // Spelled out: in the generated struct, `Self` would be that struct, whose `Unpin` may
+    // differ from the machine's (a field type `W<Self>` with `impl<T: Sync> Unpin for W<T>`).
+    let pinned: Vec<TokenStream> = fields
+        .filter(|f| f.pinned)
+        .map(|f| replace_self(input, &f.ty))
+        .collect();
     let pinned_names = (0..pinned.len()).map(|i| format_ident!("__pinned{}", i));
     let phantoms = input
         .generics
@@ -171,6 +176,30 @@ pub(super) fn pin_guards<'a>(
 
         #drop_guard
     }
+}
+
+/// A field type with each `Self` replaced by the machine's type (`Name::<'a, T>`), for the
+/// generated structs that repeat field types: there `Self` would name the generated struct.
+fn replace_self(input: &DeriveInput, ty: &syn::Type) -> TokenStream {
+    fn replace(tokens: TokenStream, machine: &TokenStream) -> TokenStream {
+        tokens
+            .into_iter()
+            .flat_map(|tree| match tree {
+                TokenTree::Ident(ident) if ident == "Self" => machine.clone(),
+                TokenTree::Group(group) => {
+                    let mut replaced =
+                        Group::new(group.delimiter(), replace(group.stream(), machine));
+                    replaced.set_span(group.span());
+                    TokenTree::Group(replaced).into_token_stream()
+                }
+                other => other.into_token_stream(),
+            })
+            .collect()
+    }
+    let name = &input.ident;
+    let (_, ty_generics, _) = input.generics.split_for_impl();
+    let turbofish = ty_generics.as_turbofish();
+    replace(ty.to_token_stream(), &quote!(#name #turbofish))
 }
 
 /// The type's generic parameters as declared, without defaults.
