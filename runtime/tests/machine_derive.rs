@@ -483,3 +483,28 @@ fn self_in_field_types_names_the_machine() {
     assert!(UnpinProbe::<Tree<u8>>(PhantomData).is_unpin());
     assert_eq!(blitz_io::run(tree), 6);
 }
+
+/// A lifetime parameter named like the projection's own lifetime.
+#[derive(StateMachine)]
+#[machine(output = u8, start = read, steps(read))]
+struct PinNamedLifetime<'__pin> {
+    value: &'__pin u8,
+    #[pin]
+    _marker: PhantomPinned,
+}
+
+impl PinNamedLifetime<'_> {
+    fn read(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Transition<Self> {
+        Transition::Done(**self.project().value)
+    }
+}
+
+#[test]
+fn a_lifetime_named_pin_does_not_clash_with_the_projection() {
+    let value = 5;
+    let machine = PinNamedLifetime {
+        value: &value,
+        _marker: PhantomPinned,
+    };
+    assert_eq!(blitz_io::run(machine), 5);
+}

@@ -27,7 +27,7 @@ pub(super) fn projection(
     let vis = &input.vis;
     let project = &model.project;
     let projection = format_ident!("__{}Projection", name);
-    let pin_lifetime = pin_lifetime();
+    let pin_lifetime = pin_lifetime(input);
     let params = decl_params(input);
     let args = param_args(input);
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
@@ -115,7 +115,7 @@ pub(super) fn pin_guards<'a>(
     let name = &input.ident;
     let vis = &input.vis;
     let origin = format_ident!("__{}PinnedFields", name);
-    let pin_lifetime = pin_lifetime();
+    let pin_lifetime = pin_lifetime(input);
     let params = decl_params(input);
     let args = param_args(input);
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
@@ -249,9 +249,18 @@ fn param_args(input: &DeriveInput) -> Vec<TokenStream> {
         .collect()
 }
 
-/// The projection lifetime `'__pin`.
-fn pin_lifetime() -> syn::Lifetime {
-    syn::Lifetime::new("'__pin", Span::call_site())
+/// The projection lifetime: `'__pin`, with `_` appended while a lifetime parameter of the
+/// type has that name.
+fn pin_lifetime(input: &DeriveInput) -> syn::Lifetime {
+    let mut name = String::from("'__pin");
+    while input
+        .generics
+        .lifetimes()
+        .any(|l| l.lifetime.ident == name[1..])
+    {
+        name.push('_');
+    }
+    syn::Lifetime::new(&name, Span::call_site())
 }
 
 /// The type's where-clause predicates, each followed by a comma (nothing without a clause).
