@@ -8,6 +8,7 @@
 //! enum the user's step methods name.
 
 use proc_macro2::{Ident, Span};
+use syn::ext::IdentExt;
 
 pub(crate) use super::parse::Style;
 use super::parse::{self, Body, Input};
@@ -148,7 +149,8 @@ pub(crate) fn upper_camel(ident: &Ident) -> String {
 /// The step method of a variant: `WaitForReply` -> `wait_for_reply`, `HTTPGet` -> `http_get`;
 /// a keyword (`Loop` -> `loop`) becomes a raw identifier (`r#loop`).
 pub(crate) fn method_ident(variant: &Ident) -> Ident {
-    let name = variant.to_string();
+    // `r#Loop` names the variant `Loop`; `Ident::new` panics on an `r#` prefix.
+    let name = variant.unraw().to_string();
     let chars: Vec<char> = name.chars().collect();
     let mut out = String::new();
     for (i, &c) in chars.iter().enumerate() {
@@ -172,5 +174,23 @@ pub(crate) fn method_ident(variant: &Ident) -> Ident {
     match syn::parse_str::<Ident>(&out) {
         Ok(_) => Ident::new(&out, variant.span()),
         Err(_) => Ident::new_raw(&out, variant.span()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::method_ident;
+
+    fn method(variant: &str) -> String {
+        method_ident(&syn::parse_str(variant).unwrap()).to_string()
+    }
+
+    #[test]
+    fn step_methods_are_snake_case() {
+        assert_eq!(method("WaitForReply"), "wait_for_reply");
+        assert_eq!(method("HTTPGet"), "http_get");
+        assert_eq!(method("Loop"), "r#loop");
+        assert_eq!(method("r#Loop"), "r#loop");
+        assert_eq!(method("r#Fetch"), "fetch");
     }
 }
