@@ -102,11 +102,11 @@ pub(crate) fn machine(input: &DeriveInput, model: &Model) -> TokenStream {
         impl #impl_generics #krate::__private::StateMachine for #name #ty_generics #where_clause {
             type Output = #output;
             type Tag = #tag;
-            const STEP_NAMES: &'static [&'static str] = &[#(#names),*];
+            const STEP_NAMES: &'static [&'static ::core::primitive::str] = &[#(#names),*];
 
             #[inline]
-            fn tag_index(#__tag: #tag) -> usize {
-                #__tag as usize
+            fn tag_index(#__tag: #tag) -> ::core::primitive::usize {
+                #__tag as ::core::primitive::usize
             }
         }
 
@@ -150,9 +150,9 @@ pub(crate) fn fallback(input: &DeriveInput, model: &Model) -> TokenStream {
         impl #impl_generics #krate::__private::StateMachine for #name #ty_generics #where_clause {
             type Output = #output;
             type Tag = #tag;
-            const STEP_NAMES: &'static [&'static str] = &[];
+            const STEP_NAMES: &'static [&'static ::core::primitive::str] = &[];
 
-            fn tag_index(_: #tag) -> usize {
+            fn tag_index(_: #tag) -> ::core::primitive::usize {
                 0
             }
         }
