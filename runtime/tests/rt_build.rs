@@ -281,3 +281,30 @@ fn debug_output_names_the_flavour() {
         "{text}"
     );
 }
+
+/// A panicking `on_thread_start` hook must not wedge the runtime: the thread it ran on is
+/// already counted (a worker tasks are handed to, a pool thread queued jobs and shutdown wait
+/// for), so the thread still does its work and the runtime still shuts down.
+#[test]
+fn a_panicking_start_hook_does_not_hang_the_runtime() {
+    common::quiet_expected_panics();
+    for (name, builder) in builders() {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = builder()
+                .worker_threads(1)
+                .on_thread_start(|| panic!("{}: start hook", common::EXPECTED))
+                .build()
+                .unwrap();
+            let spawned = rt.spawn(async { 1 });
+            let blocking = rt.spawn_blocking(|| 2);
+            let sum = rt.block_on(async { spawned.await.unwrap() + blocking.await.unwrap() });
+            drop(rt);
+            let _ = done.send(sum);
+        });
+        let sum = finished
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("{name}: hung after a start hook panicked"));
+        assert_eq!(sum, 3, "{name}");
+    }
+}

@@ -181,13 +181,22 @@ impl ThreadOptions {
     }
 
     /// Runs `body` between the start and stop hooks.
+    ///
+    /// A panicking start hook does not take the thread's work with it: the runtime already
+    /// counts this thread (a worker that tasks are handed to, a pool thread that queued jobs
+    /// and shutdown wait for), so skipping `body` would hang them. The body and the stop hook
+    /// run anyway, and the hook's panic (reported by the panic hook when it happened) is
+    /// resumed as the thread exits.
     pub(crate) fn run_hooked(&self, body: impl FnOnce()) {
-        if let Some(hook) = &self.on_start {
-            hook();
-        }
+        let start_panic = self.on_start.as_ref().and_then(|hook| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook())).err()
+        });
         body();
         if let Some(hook) = &self.on_stop {
             hook();
+        }
+        if let Some(payload) = start_panic {
+            std::panic::resume_unwind(payload);
         }
     }
 }
