@@ -308,3 +308,34 @@ fn a_panicking_start_hook_does_not_hang_the_runtime() {
         assert_eq!(sum, 3, "{name}");
     }
 }
+
+/// As on Tokio, the start and stop hooks run inside the runtime: `Handle::current()` works
+/// there, on workers and blocking-pool threads alike.
+#[test]
+fn hooks_run_inside_the_runtime() {
+    for (name, builder) in builders() {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = |hook: &'static str| {
+            let seen = seen.clone();
+            move || {
+                let entered = blitz_io::runtime::Handle::try_current().is_ok();
+                seen.lock().unwrap().push((hook, entered));
+            }
+        };
+        let rt = builder()
+            .worker_threads(1)
+            .on_thread_start(record("start"))
+            .on_thread_stop(record("stop"))
+            .build()
+            .unwrap();
+        rt.spawn_blocking(|| ()).blocking_join().unwrap();
+        drop(rt);
+        let seen = seen.lock().unwrap();
+        let threads = if name == "multi" { 2 } else { 1 };
+        assert_eq!(seen.len(), 2 * threads, "{name}: {seen:?}");
+        assert!(
+            seen.iter().all(|&(_, entered)| entered),
+            "{name}: a hook ran outside the runtime: {seen:?}"
+        );
+    }
+}

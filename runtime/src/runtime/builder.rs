@@ -187,7 +187,11 @@ impl ThreadOptions {
     /// and shutdown wait for), so skipping `body` would hang them. The body and the stop hook
     /// run anyway, and the hook's panic (reported by the panic hook when it happened) is
     /// resumed as the thread exits.
-    pub(crate) fn run_hooked(&self, body: impl FnOnce()) {
+    ///
+    /// The hooks and the body run with `runtime` entered, so a hook can use
+    /// `Handle::current()`, as on Tokio.
+    pub(crate) fn run_hooked(&self, runtime: &super::scheduler::Handle, body: impl FnOnce()) {
+        let _current = super::context::set_current(runtime);
         let start_panic = self.on_start.as_ref().and_then(|hook| {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook())).err()
         });

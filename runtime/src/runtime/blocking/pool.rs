@@ -197,10 +197,9 @@ impl Spawner {
         let spawner = self.clone();
         let runtime = runtime.clone();
         let options = inner.threads.clone();
-        let spawned = inner
-            .threads
-            .builder()
-            .spawn(move || options.run_hooked(|| spawner.run_thread(id, runtime)));
+        let spawned = inner.threads.builder().spawn(move || {
+            options.run_hooked(&runtime.clone(), || spawner.run_thread(id, runtime))
+        });
         match spawned {
             Ok(handle) => {
                 shared.num_threads += 1;

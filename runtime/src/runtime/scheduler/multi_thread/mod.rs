@@ -133,9 +133,10 @@ impl MultiThread {
         for (index, (local, parker)) in locals.into_iter().enumerate() {
             let handle = handle.clone();
             let options = threads.clone();
-            let thread = threads
-                .builder()
-                .spawn(move || options.run_hooked(|| worker::run(index, handle, local, parker)));
+            let thread = threads.builder().spawn(move || {
+                let runtime = crate::runtime::scheduler::Handle::MultiThread(handle.clone());
+                options.run_hooked(&runtime, || worker::run(index, handle, local, parker));
+            });
             match thread {
                 Ok(thread) => spawned.threads.push(thread),
                 Err(error) => {
