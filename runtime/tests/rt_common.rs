@@ -45,6 +45,7 @@ on_every_flavour!(
     block_on_inside_block_on_panics,
     main_future_panic_leaves_the_runtime_usable,
     runtime_spawn_and_handle_spawn,
+    enter_guards_dropped_out_of_order_panic,
 );
 
 fn block_on_returns_the_output(rt: Runtime) {
@@ -329,4 +330,17 @@ fn runtime_spawn_and_handle_spawn(rt: Runtime) {
     let (a, b) = rt.block_on(async { (a.await.unwrap(), b.await.unwrap()) });
     assert_eq!((a, b), (1, 2));
     assert!(flag.get());
+}
+
+/// Guards dropped out of order would restore the wrong runtime: here, leave the thread inside
+/// `rt` after both guards are gone. As on Tokio, the misuse panics instead.
+fn enter_guards_dropped_out_of_order_panic(rt: Runtime) {
+    let other = common::current();
+    let outer = rt.enter();
+    let inner = other.enter();
+    let error = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(outer)))
+        .expect_err("dropping the outer guard first panics");
+    let text = common::panic_text(error.as_ref()).unwrap();
+    assert!(text.contains("out of order"), "message: {text}");
+    drop(inner);
 }

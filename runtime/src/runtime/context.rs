@@ -24,6 +24,9 @@ pub(crate) const NO_RUNTIME_MESSAGE: &str = "there is no blitz-io runtime on thi
 struct Context {
     /// The runtime entered on this thread (by `enter`, `block_on` or a worker).
     handle: RefCell<Option<scheduler::Handle>>,
+    /// How many `SetCurrentGuard`s are alive on this thread: each guard records the depth it
+    /// made, so one dropped out of order is caught instead of restoring the wrong runtime.
+    depth: Cell<usize>,
 }
 
 /// The per-poll state: `Copy` cells only, so the thread-local needs no destructor.
@@ -56,6 +59,7 @@ thread_local! {
     static CONTEXT: Context = const {
         Context {
             handle: RefCell::new(None),
+            depth: Cell::new(0),
         }
     };
 
@@ -108,21 +112,48 @@ type NotSendMarker = PhantomData<std::sync::MutexGuard<'static, ()>>;
 /// Restores the previously entered runtime when dropped.
 pub(crate) struct SetCurrentGuard {
     previous: Option<scheduler::Handle>,
+    /// The context's depth while this guard is the innermost one.
+    depth: usize,
     _not_send: NotSendMarker,
 }
 
 pub(crate) fn set_current(handle: &scheduler::Handle) -> SetCurrentGuard {
-    let previous = CONTEXT.with(|cx| cx.handle.replace(Some(handle.clone())));
+    let (previous, depth) = CONTEXT.with(|cx| {
+        let depth = cx.depth.get() + 1;
+        cx.depth.set(depth);
+        (cx.handle.replace(Some(handle.clone())), depth)
+    });
     SetCurrentGuard {
         previous,
+        depth,
         _not_send: PhantomData,
     }
 }
 
 impl Drop for SetCurrentGuard {
+    /// # Panics
+    /// When an inner guard is still alive: restoring this guard's previous runtime would
+    /// leave the thread in the wrong one (or in one after every guard is gone). As on Tokio,
+    /// the context is then left to the inner guards.
     fn drop(&mut self) {
         let previous = self.previous.take();
-        let _ = CONTEXT.try_with(|cx| *cx.handle.borrow_mut() = previous);
+        let in_order = CONTEXT
+            .try_with(|cx| {
+                if cx.depth.get() != self.depth {
+                    return false;
+                }
+                cx.depth.set(self.depth - 1);
+                *cx.handle.borrow_mut() = previous;
+                true
+            })
+            .unwrap_or(true);
+        if !in_order && !std::thread::panicking() {
+            panic!(
+                "`EnterGuard`s dropped out of order: the guards returned by \
+                 `Runtime::enter()` / `Handle::enter()` must be dropped in the reverse order \
+                 they were created"
+            );
+        }
     }
 }
 
