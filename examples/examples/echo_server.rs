@@ -25,11 +25,12 @@ use blitz_io::net::{TcpListener, TcpStream};
 use blitz_io::sync::CancellationToken;
 use blitz_io::task::JoinSet;
 
-/// Connections served and bytes they echoed.
+/// Connections served, bytes they echoed, and connections that ended in an error.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 struct Served {
     connections: usize,
     bytes: u64,
+    failed: usize,
 }
 
 impl Served {
@@ -37,8 +38,14 @@ impl Served {
         self.connections += 1;
         match done {
             Ok(Ok(n)) => self.bytes += n,
-            Ok(Err(e)) => eprintln!("echo_server: connection: {e}"),
-            Err(e) => eprintln!("echo_server: connection task: {e}"),
+            Ok(Err(e)) => {
+                self.failed += 1;
+                eprintln!("echo_server: connection: {e}");
+            }
+            Err(e) => {
+                self.failed += 1;
+                eprintln!("echo_server: connection task: {e}");
+            }
         }
     }
 }
@@ -142,10 +149,16 @@ async fn check() -> Result<(), String> {
         "served {} connection(s), echoed {} bytes; the idle one got EOF",
         served.connections, served.bytes
     );
-    if served.connections != sizes.len() + 1 || served.bytes != sent || after_stop != 0 {
+    if served.connections != sizes.len() + 1
+        || served.bytes != sent
+        || served.failed != 0
+        || after_stop != 0
+    {
         return Err(format!(
-            "expected {} connections and {sent} bytes, and EOF on the idle one (read {after_stop})",
-            sizes.len() + 1
+            "expected {} connections, {sent} bytes, no failed connection ({} failed), and EOF \
+             on the idle one (read {after_stop})",
+            sizes.len() + 1,
+            served.failed
         ));
     }
     Ok(())
