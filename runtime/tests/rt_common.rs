@@ -46,6 +46,8 @@ on_every_flavour!(
     main_future_panic_leaves_the_runtime_usable,
     runtime_spawn_and_handle_spawn,
     enter_guards_dropped_out_of_order_panic,
+    handle_block_on_from_a_blocking_job_and_a_plain_thread,
+    handle_block_on_inside_the_runtime_panics,
 );
 
 fn block_on_returns_the_output(rt: Runtime) {
@@ -343,4 +345,53 @@ fn enter_guards_dropped_out_of_order_panic(rt: Runtime) {
     let text = common::panic_text(error.as_ref()).unwrap();
     assert!(text.contains("out of order"), "message: {text}");
     drop(inner);
+}
+
+/// `Handle::block_on` on a thread that drives nothing: a blocking job (on a current-thread
+/// runtime, the spawned task runs because the main thread is in `Runtime::block_on`), and a
+/// plain thread while the runtime is driven.
+fn handle_block_on_from_a_blocking_job_and_a_plain_thread(rt: Runtime) {
+    let from_job = rt.block_on(async {
+        let handle = Handle::current();
+        task::spawn_blocking(move || {
+            handle.block_on(async { task::spawn(async { 5 }).await.unwrap() })
+        })
+        .await
+        .unwrap()
+    });
+    assert_eq!(from_job, 5);
+
+    let handle = rt.handle().clone();
+    let thread = std::thread::spawn(move || {
+        handle.block_on(async {
+            let inside = Handle::try_current().is_ok();
+            (inside, task::spawn(async { 6 }).await.unwrap())
+        })
+    });
+    // A current-thread runtime runs the plain thread's task only while driven here.
+    let (done_tx, done_rx) = mpsc::channel();
+    std::thread::spawn(move || done_tx.send(thread.join().unwrap()).unwrap());
+    let got = rt.block_on(async move {
+        loop {
+            if let Ok(got) = done_rx.try_recv() {
+                return got;
+            }
+            task::yield_now().await;
+        }
+    });
+    assert_eq!(got, (true, 6));
+}
+
+fn handle_block_on_inside_the_runtime_panics(rt: Runtime) {
+    let handle = rt.handle().clone();
+    let text = rt.block_on(async move {
+        let error = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            handle.block_on(async {});
+        }))
+        .expect_err("Handle::block_on inside block_on must panic");
+        common::panic_text(error.as_ref())
+            .expect("a text payload")
+            .to_owned()
+    });
+    assert!(text.contains(".await"), "{text}");
 }

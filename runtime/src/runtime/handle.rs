@@ -83,6 +83,37 @@ impl Handle {
         }
     }
 
+    /// Runs `future` to completion on this thread with the runtime entered, and returns its
+    /// output: [`Runtime::block_on`](crate::Runtime::block_on) for code that only has a
+    /// handle (a plain thread, a blocking job).
+    ///
+    /// This thread only waits for `future`; it runs no other task. On a multi-thread runtime
+    /// the workers run spawned tasks and the drivers, so this behaves as `Runtime::block_on`.
+    /// On a current-thread runtime tasks, timers and sockets make progress only while some
+    /// thread is in `Runtime::block_on` (as with Tokio's `Handle::block_on`).
+    ///
+    /// # Panics
+    /// On a thread that already drives a runtime (a worker, or inside `block_on`): `.await`
+    /// the future or `spawn` it there instead.
+    ///
+    /// ```
+    /// let runtime = blitz_io::Runtime::new().unwrap();
+    /// let handle = runtime.handle().clone();
+    /// let answer = std::thread::spawn(move || {
+    ///     handle.block_on(async { blitz_io::spawn(async { 6 * 7 }).await.unwrap() })
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// assert_eq!(answer, 42);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: IntoFuture>(&self, future: F) -> F::Output {
+        let future = future.into_future();
+        let _driving = context::enter_driving();
+        let _current = context::set_current(&self.inner);
+        super::park::block_on_thread(future)
+    }
+
     /// Spawns a task onto this runtime (see [`task::spawn`](crate::task::spawn)).
     #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
