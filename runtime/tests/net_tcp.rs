@@ -623,3 +623,37 @@ fn dropping_the_owned_write_half_shuts_down_writing() {
         assert_eq!(&got, b"still open");
     });
 }
+
+#[test]
+fn copy_bidirectional_flushes_a_buffered_writer_while_its_reader_waits() {
+    // A proxy whose upstream side is a `BufWriter`: the request must reach the server while
+    // the client waits for the reply, not only at end of stream (Tokio flushes when the read
+    // side has nothing to give).
+    on_each_backend(|_| async {
+        let (mut client, mut proxy_in) = tcp_pair().await;
+        let (proxy_out, mut server) = tcp_pair().await;
+        let proxy = blitz_io::spawn(async move {
+            let mut proxy_out = blitz_io::io::BufWriter::new(proxy_out);
+            blitz_io::io::copy_bidirectional(&mut proxy_in, &mut proxy_out).await
+        });
+        let upstream = blitz_io::spawn(async move {
+            let mut request = [0u8; 4];
+            server.read_exact(&mut request).await.unwrap();
+            assert_eq!(&request, b"ping");
+            server.write_all(b"pong").await.unwrap();
+            server.close().await.unwrap();
+            let mut rest = Vec::new();
+            server.read_to_end(&mut rest).await.unwrap();
+        });
+        client.write_all(b"ping").await.unwrap();
+        let mut reply = [0u8; 4];
+        blitz_io::time::timeout(Duration::from_secs(5), client.read_exact(&mut reply))
+            .await
+            .expect("the request stayed in the proxy's write buffer")
+            .unwrap();
+        assert_eq!(&reply, b"pong");
+        client.close().await.unwrap();
+        upstream.await.unwrap();
+        assert_eq!(proxy.await.unwrap().unwrap(), (4, 4));
+    });
+}

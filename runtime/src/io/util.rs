@@ -16,6 +16,10 @@ struct CopyBuffer {
     start: usize,
     end: usize,
     read_done: bool,
+    /// Bytes were written since the last flush: flush them before waiting on the reader, or
+    /// a buffered writer would hold them until end of stream (a proxy's request never reaches
+    /// the server while the client waits for the reply).
+    need_flush: bool,
     copied: u64,
 }
 
@@ -26,6 +30,7 @@ impl CopyBuffer {
             start: 0,
             end: 0,
             read_done: false,
+            need_flush: false,
             copied: 0,
         }
     }
@@ -44,7 +49,16 @@ impl CopyBuffer {
     {
         loop {
             if self.start == self.end && !self.read_done {
-                let n = ready!(reader.as_mut().poll_read(cx, &mut self.buf))?;
+                let n = match reader.as_mut().poll_read(cx, &mut self.buf) {
+                    Poll::Ready(n) => n?,
+                    Poll::Pending => {
+                        if self.need_flush {
+                            ready!(writer.as_mut().poll_flush(cx))?;
+                            self.need_flush = false;
+                        }
+                        return Poll::Pending;
+                    }
+                };
                 if n == 0 {
                     self.read_done = true;
                 } else {
@@ -61,6 +75,7 @@ impl CopyBuffer {
                 }
                 self.start += n;
                 self.copied += n as u64;
+                self.need_flush = true;
             }
             if self.read_done {
                 ready!(writer.as_mut().poll_flush(cx))?;
