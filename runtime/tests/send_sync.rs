@@ -423,3 +423,77 @@ assert_type!(blitz_io::signal::unix::Signal: Send, Sync, Unpin);
 assert_type!(blitz_io::signal::windows::CtrlC: Send, Sync, Unpin);
 #[cfg(windows)]
 assert_type!(blitz_io::signal::windows::CtrlBreak: Send, Sync, Unpin);
+
+// Filled in by the Send/Sync review: public types and futures the table did not list yet.
+mod review_gaps {
+    use super::*;
+    use blitz_io::channel::{broadcast, mpmc, oneshot, watch};
+    use blitz_io::io::{Cancelled, Interest, Ready};
+    use blitz_io::net::tcp::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
+    use blitz_io::net::{TcpListener, TcpStream, UdpSocket};
+
+    // Channels: the negative and `!Sync`-value cases. broadcast clones under the slot's mutex,
+    // so `T: Send` suffices; watch lends `&T` to every receiver, so it also needs `T: Sync`.
+    assert_type!(broadcast::Sender<Cell<u32>>: Send, Sync, Unpin);
+    assert_type!(broadcast::Receiver<Cell<u32>>: Send, Sync, Unpin);
+    assert_type!(broadcast::Receiver<Rc<u32>>: !Send, !Sync, Unpin);
+    assert_type!(broadcast::Recv<'static, Rc<u32>>: !Send, !Sync, !Unpin);
+    assert_type!(broadcast::SendError<u32>: Send, Sync, Unpin);
+    assert_type!(watch::Receiver<Cell<u32>>: !Send, !Sync, Unpin);
+    assert_type!(watch::Receiver<Rc<u32>>: !Send, !Sync, Unpin);
+    assert_type!(watch::Ref<'static, Cell<u32>>: !Send, !Sync);
+    assert_type!(watch::Changed<'static, Cell<u32>>: !Send, !Sync, !Unpin);
+    assert_type!(watch::SendError<u32>: Send, Sync, Unpin);
+    assert_type!(watch::RecvError: Send, Sync, Unpin);
+    assert_type!(oneshot::Closed<'static, Rc<u32>>: !Send, !Sync, Unpin);
+    assert_type!(mpmc::RecvMany<'static, Rc<u32>>: !Send, !Sync, !Unpin);
+
+    // Lock guards not covered above.
+    assert_type!(MappedMutexGuard<'static, Rc<u32>>: !Send, !Sync, Unpin);
+    assert_type!(RwLockMappedWriteGuard<'static, Cell<u32>>: Send, !Sync, Unpin);
+    assert_type!(RwLockWrite<'static, Cell<u32>>: !Send, !Sync, !Unpin);
+    assert_type!(RwLockWriteOwned<Cell<u32>>: !Send, !Sync, !Unpin);
+    assert_type!(LockOwned<Cell<u32>>: Send, Sync, !Unpin);
+
+    // Tasks.
+    assert_value!(JoinSet::<u32>::new().join_all() => Send, !Unpin);
+    assert_value!(JoinSet::<Rc<u32>>::new().join_all() => !Send);
+
+    // Networking and I/O.
+    assert_type!(ReadHalf<'static>: Send, Sync, Unpin);
+    assert_type!(WriteHalf<'static>: Send, Sync, Unpin);
+    assert_type!(OwnedReadHalf: Send, Sync, Unpin);
+    assert_type!(OwnedWriteHalf: Send, Sync, Unpin);
+    assert_type!(ReuniteError: Send, Sync, Unpin);
+    assert_type!(Interest: Send, Sync, Unpin);
+    assert_type!(Ready: Send, Sync, Unpin);
+    assert_type!(Cancelled<Vec<u8>>: Send, Sync, Unpin);
+    assert_type!(blitz_io::io::ReadOwned<'static, Box<[u8]>>: Send, Sync, Unpin);
+    assert_type!(blitz_io::io::WriteOwned<'static, Box<[u8]>>: Send, Sync, Unpin);
+    #[cfg(unix)]
+    assert_type!(blitz_io::signal::unix::SignalKind: Send, Sync, Unpin);
+
+    fn stream() -> &'static TcpStream {
+        unimplemented!()
+    }
+    fn listener() -> &'static TcpListener {
+        unimplemented!()
+    }
+    fn udp() -> &'static UdpSocket {
+        unimplemented!()
+    }
+    assert_value!(TcpStream::connect("127.0.0.1:1") => Send, !Unpin);
+    assert_value!(TcpListener::bind("127.0.0.1:0") => Send, !Unpin);
+    assert_value!(listener().accept() => Send, !Unpin);
+    assert_value!(stream().peek(&mut []) => Send, !Unpin);
+    assert_value!(stream().readable() => Send, !Unpin);
+    assert_value!(stream().writable() => Send, !Unpin);
+    assert_value!(stream().read_owned(Vec::new()).cancel() => Send, !Unpin);
+    assert_value!(udp().send(&[]) => Send, !Unpin);
+    assert_value!(udp().recv(&mut []) => Send, !Unpin);
+    assert_value!(blitz_io::net::lookup_host("localhost:1") => Send, !Unpin);
+    fn stream_mut() -> &'static mut TcpStream {
+        unimplemented!()
+    }
+    assert_value!(blitz_io::io::copy_bidirectional(stream_mut(), stream_mut()) => Send, !Unpin);
+}
