@@ -117,8 +117,8 @@ type BoxFutureSync = Pin<Box<dyn Future<Output = ()> + Send + Sync>>;
 // Runtime.
 assert_type!(Runtime: Send, Sync, Unpin);
 assert_type!(Handle: Send, Sync, Unpin);
-// Entering is per thread: the guard must be dropped on the thread that created it. (Sync is
-// not pinned: Tokio's guard is Sync, this one currently is not.)
+// Entering is per thread: the guard must be dropped on the thread that created it. It is
+// Sync, as Tokio's is: a shared reference to it can do nothing.
 assert_type!(EnterGuard<'static>: !Send, Sync, Unpin);
 assert_type!(Builder: Send, Sync, Unpin);
 assert_type!(Config: Send, Sync, Unpin);
