@@ -133,48 +133,54 @@ macro_rules! __select_parse {
             )+
             let _ = __index;
         }
-        $(
-            #[allow(unused_mut)]
-            let mut $name = ::core::pin::pin!($fut);
-        )+
-        let __output = ::core::future::poll_fn(|__cx| {
-            if $crate::__private::select_budget_spent(__cx) {
-                return ::core::task::Poll::Pending;
-            }
-            let __start = if $biased { 0 } else { $crate::__private::select_start(__BRANCHES) };
-            for __offset in 0..__BRANCHES {
-                #[allow(clippy::modulo_one)]
-                let __branch = (__start + __offset) % __BRANCHES;
-                let mut __index = 0u32;
-                $(
-                    if __branch == __index && __disabled & (1 << __index) == 0 {
-                        if let ::core::task::Poll::Ready(__value) =
-                            ::core::future::Future::poll($name.as_mut(), __cx)
-                        {
-                            __disabled |= 1 << __index;
-                            #[allow(unused_variables, unused_mut)]
-                            let __matches = match &__value {
-                                $pat => true,
-                                #[allow(unreachable_patterns)]
-                                _ => false,
-                            };
-                            if __matches {
-                                return ::core::task::Poll::Ready(__SelectOutput::$name(__value));
+        // The futures live in this inner block, so they are all dropped (the `pin!` temporaries
+        // with them) before the handler runs.
+        let __output = {
+            $(
+                #[allow(unused_mut)]
+                let mut $name = ::core::pin::pin!($fut);
+            )+
+            let __output = ::core::future::poll_fn(|__cx| {
+                if $crate::__private::select_budget_spent(__cx) {
+                    return ::core::task::Poll::Pending;
+                }
+                let __start = if $biased { 0 } else { $crate::__private::select_start(__BRANCHES) };
+                for __offset in 0..__BRANCHES {
+                    #[allow(clippy::modulo_one)]
+                    let __branch = (__start + __offset) % __BRANCHES;
+                    let mut __index = 0u32;
+                    $(
+                        if __branch == __index && __disabled & (1 << __index) == 0 {
+                            if let ::core::task::Poll::Ready(__value) =
+                                ::core::future::Future::poll($name.as_mut(), __cx)
+                            {
+                                __disabled |= 1 << __index;
+                                #[allow(unused_variables, unused_mut)]
+                                let __matches = match &__value {
+                                    $pat => true,
+                                    #[allow(unreachable_patterns)]
+                                    _ => false,
+                                };
+                                if __matches {
+                                    return ::core::task::Poll::Ready(
+                                        __SelectOutput::$name(__value),
+                                    );
+                                }
                             }
                         }
-                    }
-                    __index += 1;
-                )+
-                let _ = __index;
-            }
-            if __disabled.count_ones() >= __BRANCHES {
-                ::core::task::Poll::Ready(__SelectOutput::Disabled)
-            } else {
-                ::core::task::Poll::Pending
-            }
-        })
-        .await;
-        $(let _ = $name;)+
+                        __index += 1;
+                    )+
+                    let _ = __index;
+                }
+                if __disabled.count_ones() >= __BRANCHES {
+                    ::core::task::Poll::Ready(__SelectOutput::Disabled)
+                } else {
+                    ::core::task::Poll::Pending
+                }
+            })
+            .await;
+            __output
+        };
         match __output {
             $(
                 __SelectOutput::$name($pat) => $handler,

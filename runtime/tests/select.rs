@@ -194,3 +194,36 @@ fn all_disabled_without_else_panics() {
         }
     });
 }
+
+/// Sets its flag when dropped.
+struct DropFlag(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+#[blitz_io::test]
+async fn losing_futures_are_dropped_before_the_handler_runs() {
+    // The documented contract (and Tokio's): the handler runs after the other branches'
+    // futures were dropped, so it may, e.g., take a lock a loser was holding.
+    let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let loser = {
+        let flag = DropFlag(dropped.clone());
+        async move {
+            let _flag = flag;
+            pending::<()>().await
+        }
+    };
+    let seen = blitz_io::select! {
+        biased;
+        n = ready(1u32) => (n, dropped.load(Ordering::SeqCst)),
+        _ = loser => unreachable!(),
+    };
+    assert_eq!(
+        seen,
+        (1, true),
+        "the losing future was still alive in the handler"
+    );
+}
