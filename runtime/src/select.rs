@@ -10,8 +10,8 @@
 //! 3. dispatch: match the winning output against its pattern *after* the poll, in the caller's
 //!    body, so handlers may `.await`, `return`, `break` or `continue` the caller's loops.
 //!
-//! The first branch's output is checked against its pattern by reference before it is moved
-//! out, as Tokio does. The whole `select!` spends no budget of its own, but returns `Pending`
+//! The first branch's output is checked against its pattern (bindings by reference, in a guard)
+//! before it is moved out, as Tokio does. The whole `select!` spends no budget of its own, but returns `Pending`
 //! (after a wake-up) when the task's cooperative budget is spent, so a `select!` in a loop
 //! cannot starve other tasks.
 
@@ -135,7 +135,8 @@ macro_rules! __select_parse {
         }
         // The futures live in this inner block, so they are all dropped (the `pin!` temporaries
         // with them) before the handler runs.
-        let __output = {
+        #[allow(unused_mut)]
+        let mut __output = {
             $(
                 #[allow(unused_mut)]
                 let mut $name = ::core::pin::pin!($fut);
@@ -155,12 +156,21 @@ macro_rules! __select_parse {
                                 ::core::future::Future::poll($name.as_mut(), __cx)
                             {
                                 __disabled |= 1 << __index;
-                                #[allow(unused_variables, unused_mut)]
-                                let __matches = match &__value {
-                                    $pat => true,
-                                    #[allow(unreachable_patterns)]
-                                    _ => false,
-                                };
+                                // Tested by value in a guard that always fails: the guard
+                                // runs only when the pattern matches, its bindings are by
+                                // reference there, and nothing is moved out of `__value`. (A
+                                // match on `&__value` would reject `mut x` and `ref mut x`.)
+                                let mut __matches = false;
+                                #[allow(unused_mut)]
+                                let mut __value = __value;
+                                #[allow(unused_variables, unused_mut, unreachable_patterns)]
+                                match __value {
+                                    $pat if {
+                                        __matches = true;
+                                        false
+                                    } => ::core::unreachable!(),
+                                    _ => {}
+                                }
                                 if __matches {
                                     return ::core::task::Poll::Ready(
                                         __SelectOutput::$name(__value),
@@ -187,7 +197,7 @@ macro_rules! __select_parse {
             )+
             __SelectOutput::Disabled => $else,
             #[allow(unreachable_patterns)]
-            _ => ::core::unreachable!("select!: the output matched its pattern by reference"),
+            _ => ::core::unreachable!("select!: the output matched its pattern in the poll"),
         }
     }};
     (@count) => { 0u32 };

@@ -227,3 +227,22 @@ async fn losing_futures_are_dropped_before_the_handler_runs() {
         "the losing future was still alive in the handler"
     );
 }
+
+#[blitz_io::test]
+async fn mut_and_ref_mut_bindings_in_patterns() {
+    // Tokio accepts `mut` and `ref mut` bindings; the by-reference match must too.
+    let out = blitz_io::select! {
+        Some(mut text) = ready(Some(String::from("a"))) => {
+            text.push('b');
+            text
+        }
+    };
+    assert_eq!(out, "ab");
+    let out = blitz_io::select! {
+        (ref mut text, _) = ready((String::from("c"), 1u8)) => {
+            text.push('d');
+            text.clone()
+        }
+    };
+    assert_eq!(out, "cd");
+}
