@@ -508,3 +508,102 @@ fn a_lifetime_named_pin_does_not_clash_with_the_projection() {
     };
     assert_eq!(blitz_io::run(machine), 5);
 }
+
+/// The step the task dump shows for the task polling this code.
+fn dumped_step() -> Option<&'static str> {
+    let id = blitz_io::task::id();
+    blitz_io::runtime::Handle::current()
+        .dump()
+        .tasks()
+        .iter()
+        .find(|t| t.id() == id)
+        .and_then(|t| t.step())
+}
+
+/// Parks in one step and resumes in another: `Wait` names a step other than the current one.
+#[derive(StateMachine)]
+#[machine(output = (), start = park, steps(park, resume))]
+struct ParkThenResume {
+    gate: Gate,
+    #[pin]
+    waiting: Option<GateWait>,
+}
+
+impl ParkThenResume {
+    fn park(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Transition<Self> {
+        let mut this = self.project();
+        this.waiting.set(Some(this.gate.wait()));
+        match this.waiting.as_pin_mut().unwrap().poll(cx) {
+            Poll::Pending => Transition::Wait(ParkThenResumeStep::Resume),
+            Poll::Ready(()) => Transition::Done(()),
+        }
+    }
+
+    fn resume(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Transition<Self> {
+        match self.project().waiting.as_pin_mut().unwrap().poll(cx) {
+            Poll::Pending => Transition::Pending,
+            Poll::Ready(()) => Transition::Done(()),
+        }
+    }
+}
+
+/// An enum machine whose first variant waits and resumes in the second.
+#[derive(StateMachine)]
+#[machine(output = ())]
+enum ParkThenResumeEnum {
+    Park {
+        gate: Gate,
+    },
+    Resume {
+        #[pin]
+        reply: GateWait,
+    },
+}
+
+impl ParkThenResumeEnum {
+    fn park(gate: &mut Gate, cx: &mut Context<'_>) -> Transition<Self, Self> {
+        let mut reply = gate.wait();
+        match Pin::new(&mut reply).poll(cx) {
+            Poll::Pending => Transition::Wait(ParkThenResumeEnum::Resume { reply }),
+            Poll::Ready(()) => Transition::Done(()),
+        }
+    }
+
+    fn resume(reply: Pin<&mut GateWait>, cx: &mut Context<'_>) -> Transition<Self, Self> {
+        match reply.poll(cx) {
+            Poll::Pending => Transition::Pending,
+            Poll::Ready(()) => Transition::Done(()),
+        }
+    }
+}
+
+#[test]
+fn the_dump_shows_the_step_a_waiting_machine_resumes_at() {
+    let runtime = common::current();
+    let outcome = runtime.block_on(runtime.spawn(async {
+        let gate = Gate::new();
+        let mut machine = std::pin::pin!(Machine::new(ParkThenResume {
+            gate: gate.clone(),
+            waiting: None,
+        }));
+        let first = std::future::poll_fn(|cx| Poll::Ready(machine.as_mut().poll(cx))).await;
+        assert!(first.is_pending());
+        let struct_steps = (machine.step_name(), dumped_step());
+        gate.open();
+        machine.await;
+
+        let gate = Gate::new();
+        let mut machine = std::pin::pin!(EnumMachine::new(ParkThenResumeEnum::Park {
+            gate: gate.clone(),
+        }));
+        let first = std::future::poll_fn(|cx| Poll::Ready(machine.as_mut().poll(cx))).await;
+        assert!(first.is_pending());
+        let enum_steps = (machine.step_name(), dumped_step());
+        gate.open();
+        machine.await;
+        (struct_steps, enum_steps)
+    }));
+    let (struct_steps, enum_steps) = outcome.unwrap();
+    assert_eq!(struct_steps, (Some("resume"), Some("resume")));
+    assert_eq!(enum_steps, (Some("resume"), Some("resume")));
+}

@@ -73,7 +73,13 @@ impl<M: StateEnum> Future for EnumMachine<M> {
             dump::publish_step(Some(M::step_name_ref(machine.tag())));
             match M::poll_state(slot.as_mut(), cx) {
                 Progress::Next => {}
-                Progress::Wait => return Poll::Pending,
+                Progress::Wait => {
+                    // The new state is installed: the dump shows the step it resumes at.
+                    if let Some(machine) = slot.as_ref().get_ref() {
+                        dump::publish_step(Some(M::step_name_ref(machine.tag())));
+                    }
+                    return Poll::Pending;
+                }
                 Progress::Done(output) => {
                     slot.set(None);
                     dump::publish_step(enclosing);

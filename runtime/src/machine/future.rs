@@ -98,6 +98,8 @@ impl<M: TaggedSteps> Future for Machine<M> {
                 Transition::Next(next) => step = next,
                 Transition::Wait(next) => {
                     *tag = Some(next);
+                    // The task now waits to resume at `next`: that is the step the dump shows.
+                    dump::publish_step(Some(M::step_name_ref(next)));
                     return Poll::Pending;
                 }
                 Transition::Pending => {
