@@ -607,3 +607,52 @@ fn the_dump_shows_the_step_a_waiting_machine_resumes_at() {
     assert_eq!(struct_steps, (Some("resume"), Some("resume")));
     assert_eq!(enum_steps, (Some("resume"), Some("resume")));
 }
+
+/// Counts its first step's runs; its second step panics once.
+#[derive(StateMachine)]
+#[machine(output = u32, start = first, steps(first, second))]
+struct PanicsAfterNext {
+    first_runs: u32,
+    panicked: bool,
+}
+
+impl PanicsAfterNext {
+    fn first(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Transition<Self> {
+        *self.project().first_runs += 1;
+        Transition::Next(PanicsAfterNextStep::Second)
+    }
+
+    fn second(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Transition<Self> {
+        let this = self.project();
+        if !*this.panicked {
+            *this.panicked = true;
+            panic!("second step panics once");
+        }
+        Transition::Done(*this.first_runs)
+    }
+}
+
+#[test]
+fn polling_a_machine_again_after_a_step_panicked_panics_instead_of_rerunning_steps() {
+    common::quiet_expected_panics();
+    let mut machine = Machine::new(PanicsAfterNext {
+        first_runs: 0,
+        panicked: false,
+    });
+    let mut pinned = Pin::new(&mut machine);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = pinned.as_mut().poll(&mut noop_context());
+    }))
+    .expect_err("the second step panics");
+    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pinned.as_mut().poll(&mut noop_context())
+    }));
+    assert_eq!(
+        machine.get_ref().first_runs,
+        1,
+        "the completed first step ran again: {again:?}"
+    );
+    let panic = again.expect_err("polling after a step panicked panics");
+    let text = common::panic_text(&*panic).unwrap_or_default().to_owned();
+    assert!(text.contains("panicked"), "{text}");
+}

@@ -14,10 +14,11 @@ use crate::task::dump;
 /// [`Machine::new`] wraps one explicitly. It stores the machine inline (no allocation) and
 /// adds one byte for the step tag, whose spare value marks "finished".
 ///
-/// Polling it after it returned `Ready` panics (a programmer error, as for any future).
+/// Polling it after it returned `Ready`, or after one of its steps panicked, panics (a
+/// programmer error, as for any future).
 #[must_use = "a state machine does nothing until it is awaited or spawned"]
 pub struct Machine<M: TaggedSteps> {
-    /// The next step to run; `None` once the machine has finished.
+    /// The next step to run; `None` once the machine has finished or one of its steps panicked.
     tag: Option<M::Tag>,
     /// Structurally pinned: `poll` hands out `Pin<&mut M>` only.
     machine: M,
@@ -84,10 +85,13 @@ impl<M: TaggedSteps> Future for Machine<M> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<M::Output> {
         let (tag, mut machine) = self.project();
-        let Some(mut step) = *tag else {
+        // Taken, not copied: if a step panics, the tag stays `None` and a later poll panics
+        // below instead of re-running steps that already completed in this poll.
+        let Some(mut step) = tag.take() else {
             panic!(
-                "`Machine<{}>` polled after it finished; a future must not be polled again \
-                 once it returned `Poll::Ready`",
+                "`Machine<{}>` polled after it finished (or after one of its steps \
+                 panicked); a future must not be polled again once it returned \
+                 `Poll::Ready`",
                 std::any::type_name::<M>()
             );
         };
@@ -107,7 +111,6 @@ impl<M: TaggedSteps> Future for Machine<M> {
                     return Poll::Pending;
                 }
                 Transition::Done(output) => {
-                    *tag = None;
                     dump::publish_step(enclosing);
                     return Poll::Ready(output);
                 }
