@@ -112,3 +112,27 @@ fn drop_guard_cancels_when_its_task_ends() {
         assert!(watched.is_cancelled());
     });
 }
+
+/// With the task's coop budget spent, `cancelled()` returns `Pending`; `run_until_cancelled`
+/// must still see an earlier cancellation and return `None` rather than the future's output.
+#[blitz_io::test]
+async fn run_until_cancelled_sees_cancellation_when_the_budget_is_spent() {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::Poll;
+
+    let token = CancellationToken::new();
+    token.cancel();
+    let out = std::future::poll_fn(|cx| {
+        for _ in 0..10_000 {
+            let mut spend = pin!(token.cancelled());
+            if spend.as_mut().poll(cx).is_pending() {
+                break;
+            }
+        }
+        let mut run = pin!(token.run_until_cancelled(async { 3 }));
+        Poll::Ready(run.as_mut().poll(cx))
+    })
+    .await;
+    assert_eq!(out, Poll::Ready(None));
+}

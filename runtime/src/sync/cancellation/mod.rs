@@ -147,7 +147,9 @@ impl CancellationToken {
         let mut cancelled = core::pin::pin!(self.cancelled());
         let mut future = core::pin::pin!(future);
         core::future::poll_fn(|cx| {
-            if cancelled.as_mut().poll(cx).is_ready() {
+            // The flag first: `cancelled` returns `Pending` when the task's coop budget is
+            // spent, and `future` must not win over a cancellation that already happened.
+            if self.is_cancelled() || cancelled.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(None);
             }
             future.as_mut().poll(cx).map(Some)
