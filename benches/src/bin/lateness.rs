@@ -16,6 +16,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use blitz_io_benches::report::results::save_table;
 use blitz_io_benches::{runtimes, Flavor};
 
 /// Samples per row (fewer for the long sleeps, so a run stays short).
@@ -136,13 +137,8 @@ fn main() -> ExitCode {
         }
     }
     print!("{table}");
-    if write {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/results/lateness.md");
-        if let Err(error) = std::fs::write(path, &table) {
-            eprintln!("lateness: could not write {path}: {error}");
-            return ExitCode::FAILURE;
-        }
-        eprintln!("lateness: wrote {path}");
+    if write && !save_table("lateness", "lateness.md", &table) {
+        return ExitCode::FAILURE;
     }
     if failed {
         ExitCode::FAILURE

@@ -38,6 +38,7 @@ mod linux {
     use std::os::fd::AsRawFd;
     use std::process::ExitCode;
 
+    use blitz_io_benches::report::results::save_table;
     use blitz_io_benches::report::Summary;
     use io_uring::{opcode, types, IoUring};
 
@@ -252,13 +253,8 @@ mod linux {
         match run(&args) {
             Ok(table) => {
                 print!("{table}");
-                if args.write {
-                    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/results/ring_cost.md");
-                    if let Err(error) = std::fs::write(path, &table) {
-                        eprintln!("ring_cost: cannot write {path}: {error}");
-                        return ExitCode::FAILURE;
-                    }
-                    eprintln!("wrote {path}");
+                if args.write && !save_table("ring_cost", "ring_cost.md", &table) {
+                    return ExitCode::FAILURE;
                 }
                 ExitCode::SUCCESS
             }

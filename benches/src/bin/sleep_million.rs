@@ -30,6 +30,7 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use blitz_io_benches::measure::Usage;
+use blitz_io_benches::report::results::save_table;
 use blitz_io_benches::report::Summary;
 use blitz_io_benches::{runtimes, Flavor};
 
@@ -273,13 +274,10 @@ fn main() -> ExitCode {
         );
     }
     print!("{table}");
-    if args.iter().any(|a| a == "--write") {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/results/sleep_million.md");
-        if let Err(error) = std::fs::write(path, &table) {
-            eprintln!("sleep_million: could not write {path}: {error}");
-            return ExitCode::FAILURE;
-        }
-        eprintln!("sleep_million: wrote {path}");
+    if args.iter().any(|a| a == "--write")
+        && !save_table("sleep_million", "sleep_million.md", &table)
+    {
+        return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
 }

@@ -54,15 +54,7 @@ pub fn markdown() -> String {
          client on the other vCPU and other engineers' builds running, expect a smaller gap \
          and read these figures as indicative only.\n\n",
     );
-    let table = concat!(env!("CARGO_MANIFEST_DIR"), "/results/echo.md");
-    match std::fs::read_to_string(table) {
-        Ok(text) => {
-            out.push_str(&text);
-            out.push('\n');
-        }
-        Err(_) => out
-            .push_str("(no `benches/results/echo.md` yet: run `benches/run-echo.sh --write`)\n\n"),
-    }
+    crate::report::results::push_table(&mut out, "echo.md", "run `benches/run-echo.sh --write`");
     out.push_str(
         "### What io_uring can save here\n\n\
          `cargo run --release -p blitz-io-benches --bin ring_cost -- --write` (Linux, ~30 s, no \
@@ -76,16 +68,7 @@ pub fn markdown() -> String {
          stretch target (0.7x Tokio's) is out of reach on this machine for any io_uring \
          design.\n\n",
     );
-    let costs = concat!(env!("CARGO_MANIFEST_DIR"), "/results/ring_cost.md");
-    match std::fs::read_to_string(costs) {
-        Ok(text) => {
-            out.push_str(&text);
-            out.push('\n');
-        }
-        Err(_) => {
-            out.push_str("(no `benches/results/ring_cost.md` yet: run `ring_cost --write`)\n\n")
-        }
-    }
+    crate::report::results::push_table(&mut out, "ring_cost.md", "run `ring_cost --write`");
     out
 }
 

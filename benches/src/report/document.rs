@@ -152,30 +152,15 @@ fn timers_section() -> String {
          (`VmHWM` over the resident set before the runtime) per task; medians of 3 runs per \
          side. A task that wakes early fails the run.\n\n",
     );
-    push_result_table(&mut out, "sleep_million.md");
+    super::results::push_table(&mut out, "sleep_million.md", "run `sleep_million --write`");
     out.push_str(
         "Real-clock lateness (`cargo run --release -p blitz-io-benches --bin lateness -- \
          --write`): one task sleeping in a loop, lateness = measured sleep minus requested. Both \
          runtimes round a deadline up to their 1 ms tick, and a task that sleeps again right \
          after waking sits just after a tick edge, so ~1 ms is the expected median for both.\n\n",
     );
-    push_result_table(&mut out, "lateness.md");
+    super::results::push_table(&mut out, "lateness.md", "run `lateness --write`");
     out
-}
-
-/// Appends a table that a separate binary wrote to `benches/results/NAME`, or a note that it
-/// has not been run yet.
-fn push_result_table(out: &mut String, name: &str) {
-    let path = format!("{}/results/{name}", env!("CARGO_MANIFEST_DIR"));
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            out.push_str(&text);
-            out.push('\n');
-        }
-        Err(_) => {
-            let _ = writeln!(out, "(no `benches/results/{name}` yet: run the binary)\n");
-        }
-    }
 }
 
 /// `memory` is the Memory section's data; `None` leaves the section out.

@@ -24,6 +24,7 @@ use crate::workloads::Workload;
 
 mod document;
 mod machine;
+pub mod results;
 
 pub use document::{benchmarks_md, json_report, Settings};
 pub use machine::{load_average, Machine};
