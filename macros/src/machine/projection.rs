@@ -31,21 +31,11 @@ pub(super) fn projection(
     let params = decl_params(input);
     let args = param_args(input);
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
-    let outlives = input
-        .generics
-        .params
-        .iter()
-        .filter_map(|param| match param {
-            GenericParam::Type(t) => {
-                let ident = &t.ident;
-                Some(quote!(#ident: #pin_lifetime))
-            }
-            GenericParam::Lifetime(l) => {
-                let lifetime = &l.lifetime;
-                Some(quote!(#lifetime: #pin_lifetime))
-            }
-            GenericParam::Const(_) => None,
-        });
+    let outlives = per_type_and_lifetime(
+        input,
+        |ident| quote!(#ident: #pin_lifetime),
+        |lifetime| quote!(#lifetime: #pin_lifetime),
+    );
     let user_predicates = where_predicates(input);
     let projection_where = quote!(where #user_predicates #(#outlives,)*);
     let bindings = field_bindings(fields);
@@ -127,21 +117,11 @@ pub(super) fn pin_guards<'a>(
         .map(|f| replace_self(input, &f.ty))
         .collect();
     let pinned_names = (0..pinned.len()).map(|i| format_ident!("__pinned{}", i));
-    let phantoms = input
-        .generics
-        .params
-        .iter()
-        .filter_map(|param| match param {
-            GenericParam::Type(t) => {
-                let ident = &t.ident;
-                Some(quote!(fn() -> #ident))
-            }
-            GenericParam::Lifetime(l) => {
-                let lifetime = &l.lifetime;
-                Some(quote!(&#lifetime ()))
-            }
-            GenericParam::Const(_) => None,
-        });
+    let phantoms = per_type_and_lifetime(
+        input,
+        |ident| quote!(fn() -> #ident),
+        |lifetime| quote!(&#lifetime ()),
+    );
     let mut unpin_generics = input.generics.clone();
     unpin_generics
         .params
@@ -222,6 +202,25 @@ fn decl_params(input: &DeriveInput) -> Vec<TokenStream> {
                 quote!(#c)
             }
             GenericParam::Lifetime(l) => quote!(#l),
+        })
+        .collect()
+}
+
+/// One item per type and lifetime parameter of the type, in order (const parameters need
+/// none): the outlives bounds of the projection, the phantom fields of the `Unpin` guard.
+fn per_type_and_lifetime(
+    input: &DeriveInput,
+    for_type: impl Fn(&Ident) -> TokenStream,
+    for_lifetime: impl Fn(&syn::Lifetime) -> TokenStream,
+) -> Vec<TokenStream> {
+    input
+        .generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            GenericParam::Type(t) => Some(for_type(&t.ident)),
+            GenericParam::Lifetime(l) => Some(for_lifetime(&l.lifetime)),
+            GenericParam::Const(_) => None,
         })
         .collect()
 }
