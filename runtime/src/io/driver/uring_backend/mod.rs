@@ -241,10 +241,10 @@ impl UringPoller {
         ptr: *mut u8,
         len: u32,
     ) -> io::Result<usize> {
-        let index = self.ops.insert();
+        let (index, key) = self.ops.insert();
         let entry = opcode::Recv::new(types::Fd(fd), ptr, len)
             .build()
-            .user_data(encode(KIND_OP, self.ops.key(index)));
+            .user_data(encode(KIND_OP, key));
         // SAFETY: per this function's contract.
         unsafe { self.submit_op(index, &entry) }
     }
@@ -259,11 +259,11 @@ impl UringPoller {
         ptr: *const u8,
         len: u32,
     ) -> io::Result<usize> {
-        let index = self.ops.insert();
+        let (index, key) = self.ops.insert();
         let entry = opcode::Send::new(types::Fd(fd), ptr, len)
             .flags(libc::MSG_NOSIGNAL)
             .build()
-            .user_data(encode(KIND_OP, self.ops.key(index)));
+            .user_data(encode(KIND_OP, key));
         // SAFETY: per this function's contract.
         unsafe { self.submit_op(index, &entry) }
     }
@@ -307,13 +307,12 @@ impl UringPoller {
     /// while the fd is still this socket's: the kernel takes its own reference to the file
     /// when it consumes the entry.
     ///
-    /// The cancel names the op by its key, read while the slot is still the future's: once
-    /// the table has the buffer, the op may complete, be reaped and its slot go to a new op
-    /// before the cancel is pushed.
+    /// The cancel names the op by the key `orphan` read while the slot was still the
+    /// future's: once the table has the buffer, the op may complete, be reaped and its slot go
+    /// to a new op before the cancel is pushed.
     pub(crate) fn orphan_op(&self, index: usize, keep: Box<dyn std::any::Any + Send>) {
-        let key = self.ops.key(index);
         let (outcome, give_back) = self.ops.orphan(index, keep);
-        if outcome == ops::Orphan::Kept {
+        if let ops::Orphan::Kept(key) = outcome {
             #[cfg(all(test, not(blitz_loom)))]
             fault::before_orphan_cancel();
             self.cancel_key(key);

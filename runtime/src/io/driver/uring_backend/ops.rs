@@ -56,8 +56,10 @@ pub(crate) enum Orphan {
     /// The op had completed: the resources come back to be dropped now, and the result with
     /// them (e.g. an accepted fd to close).
     Completed(i32),
-    /// Still in flight: the table keeps the resources until the completion; submit a cancel.
-    Kept,
+    /// Still in flight: the table keeps the resources until the completion; submit a cancel
+    /// naming the op by this key (read before the table took the resources: from then on the
+    /// op may complete and its slot go to a new op).
+    Kept(u64),
 }
 
 impl Inner {
@@ -83,12 +85,13 @@ impl OpTable {
         self.lock().key(index)
     }
 
-    /// Reserves a slot for an op about to be submitted.
-    pub(crate) fn insert(&self) -> usize {
+    /// Reserves a slot for an op about to be submitted: its index, and its key (the
+    /// `user_data` payload).
+    pub(crate) fn insert(&self) -> (usize, u64) {
         let mut inner = self.lock();
         inner.in_flight += 1;
         let slot = Slot::Waiting(None);
-        match inner.free.pop() {
+        let index = match inner.free.pop() {
             Some(index) => {
                 inner.slots[index] = slot;
                 index
@@ -98,7 +101,8 @@ impl OpTable {
                 inner.generations.push(0);
                 inner.slots.len() - 1
             }
-        }
+        };
+        (index, inner.key(index))
     }
 
     /// The submission failed before the kernel saw the entry: frees the slot.
@@ -139,7 +143,7 @@ impl OpTable {
             }
             Slot::Waiting(_) => {
                 inner.slots[index] = Slot::Orphaned(keep);
-                (Orphan::Kept, None)
+                (Orphan::Kept(inner.key(index)), None)
             }
             _ => unreachable!("orphaned an op slot that is not its own"),
         }
