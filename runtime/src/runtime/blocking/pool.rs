@@ -28,6 +28,25 @@ struct QueuedJob {
     inhibitor: AutoAdvanceInhibitor,
 }
 
+impl QueuedJob {
+    /// Runs the job, then lets a paused clock jump. Only then: released when the closure
+    /// returned, the clock could jump before the waiting task was woken, and a timeout around
+    /// the handle fire early.
+    fn run(self) {
+        // A blocking job completes in its one poll, so nothing comes back to queue.
+        let ran = self.task.run();
+        debug_assert!(matches!(ran, task::Ran::Done));
+        drop(ran);
+        drop(self.inhibitor);
+    }
+
+    /// Cancels the job (its handle reports cancellation), then lets a paused clock jump.
+    fn cancel(self) {
+        self.task.shutdown();
+        drop(self.inhibitor);
+    }
+}
+
 /// Spawns jobs onto the pool; held by the scheduler handle.
 #[derive(Clone)]
 pub(crate) struct Spawner {
@@ -101,8 +120,7 @@ impl BlockingPool {
         inner.condvar.notify_all();
         // Cancel outside the lock: a cancelled job's handle wakes its waiter.
         for job in queued {
-            job.task.shutdown();
-            drop(job.inhibitor);
+            job.cancel();
         }
         // Called on one of this pool's threads (a job dropped the runtime): that thread exits
         // only after this returns, so wait for the others, and never join it.
@@ -169,8 +187,7 @@ impl Spawner {
         if let Err(job) = self.push(job, runtime) {
             // Shut down (or no thread could be started): the job never runs and its handle
             // reports cancellation.
-            job.task.shutdown();
-            drop(job.inhibitor);
+            job.cancel();
         }
         join
     }
@@ -222,14 +239,7 @@ impl Spawner {
         'work: loop {
             while let Some(job) = shared.queue.pop_front() {
                 drop(shared);
-                // A blocking job completes in its one poll, so nothing comes back to queue.
-                let ran = job.task.run();
-                debug_assert!(matches!(ran, task::Ran::Done));
-                drop(ran);
-                // Only now, with the output stored and the handle woken, may a paused clock
-                // jump: released when the closure returned, the clock could jump before the
-                // waiting task was woken, and a timeout around the handle fire early.
-                drop(job.inhibitor);
+                job.run();
                 shared = inner.shared.lock();
             }
             if shared.shutdown {
