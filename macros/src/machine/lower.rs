@@ -7,8 +7,8 @@
 //! `start` that names no step), so that beside the errors the generator can still emit the tag
 //! enum the user's step methods name.
 
+use crate::names::method_ident;
 use proc_macro2::{Ident, Span};
-use syn::ext::IdentExt;
 
 pub(crate) use super::parse::Style;
 use super::parse::{self, Body, Input};
@@ -144,53 +144,4 @@ fn lower_variant(variant: &parse::Variant) -> Variant {
 /// A struct step's tag variant: `wait_for_reply` -> `WaitForReply`.
 pub(crate) fn upper_camel(ident: &Ident) -> String {
     crate::names::upper_camel(ident, "Step")
-}
-
-/// The step method of a variant: `WaitForReply` -> `wait_for_reply`, `HTTPGet` -> `http_get`;
-/// a keyword (`Loop` -> `loop`) becomes a raw identifier (`r#loop`).
-pub(crate) fn method_ident(variant: &Ident) -> Ident {
-    // `r#Loop` names the variant `Loop`; `Ident::new` panics on an `r#` prefix.
-    let name = variant.unraw().to_string();
-    let chars: Vec<char> = name.chars().collect();
-    let mut out = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_uppercase() {
-            let after_lower =
-                i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
-            let ends_acronym = i > 0
-                && chars[i - 1].is_uppercase()
-                && chars.get(i + 1).is_some_and(|next| next.is_lowercase());
-            if after_lower || ends_acronym {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    if matches!(out.as_str(), "crate" | "self" | "super") {
-        out.push('_'); // these cannot be raw identifiers
-    }
-    match syn::parse_str::<Ident>(&out) {
-        Ok(_) => Ident::new(&out, variant.span()),
-        Err(_) => Ident::new_raw(&out, variant.span()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::method_ident;
-
-    fn method(variant: &str) -> String {
-        method_ident(&syn::parse_str(variant).unwrap()).to_string()
-    }
-
-    #[test]
-    fn step_methods_are_snake_case() {
-        assert_eq!(method("WaitForReply"), "wait_for_reply");
-        assert_eq!(method("HTTPGet"), "http_get");
-        assert_eq!(method("Loop"), "r#loop");
-        assert_eq!(method("r#Loop"), "r#loop");
-        assert_eq!(method("r#Fetch"), "fetch");
-    }
 }

@@ -13,11 +13,12 @@
 
 use proc_macro2::{Ident, Span};
 
-use super::lower::{method_ident, upper_camel};
+use super::lower::upper_camel;
 use super::parse::{
     Body, EntryKind, Field, FieldAttr, Input, Settings, TypeAttr, Variant, VariantAttr, VariantKey,
 };
 use crate::errors::Errors;
+use crate::names::method_ident;
 
 const KEYS: &str = "`output`, `start`, `steps`, `tag`, `project` and `crate`";
 
