@@ -258,6 +258,8 @@ assert_type!(watch::Sender<u32>: Send, Sync, Unpin);
 assert_type!(watch::Receiver<u32>: Send, Sync, Unpin);
 assert_type!(watch::Changed<'static, u32>: Send, Sync, !Unpin);
 assert_type!(watch::Closed<'static, u32>: Send, Sync, !Unpin);
+assert_type!(watch::WaitFor<'static, u32, fn(&u32) -> bool>: Send, Sync, !Unpin);
+assert_type!(watch::WaitFor<'static, Cell<u32>, fn(&Cell<u32>) -> bool>: !Send, !Sync, !Unpin);
 assert_type!(watch::Sender<Cell<u32>>: !Send, !Sync);
 assert_type!(watch::Ref<'static, u32>: !Send, Sync);
 

@@ -5,21 +5,24 @@
 //! (never a torn read) and many receivers read at once. A version counter (bumped by two per
 //! change, low bit = closed) is what receivers compare against the version they last saw, so
 //! "has it changed?" is one atomic load. Waiting receivers park on intrusive nodes embedded in
-//! their `changed()` futures (`util::waiters`); a change wakes them all after the lock is
-//! released. Nothing allocates after `channel()` (one allocation for the shared state).
+//! their `changed()` and `wait_for()` futures (`util::waiters`, futures in `futures.rs`); a
+//! change wakes them all after the lock is released. Nothing allocates after `channel()` (one
+//! allocation for the shared state).
 
 use std::fmt;
-use std::future::Future;
 use std::marker::PhantomPinned;
 use std::ops::Deref;
-use std::pin::Pin;
-use std::ptr::NonNull;
-use std::task::{Context, Poll};
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use crate::util::waiters::{Waiter, WaiterList};
 use crate::util::wake_batch::WakeBatch;
+
+mod futures;
+#[cfg(all(test, blitz_loom))]
+mod loom_tests;
+
+pub use futures::{Changed, Closed, WaitFor};
 
 const CLOSED: usize = 1;
 const VERSION_STEP: usize = 2;
@@ -37,16 +40,7 @@ const VERSION_STEP: usize = 2;
 /// # });
 /// ```
 pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
-    let shared = Arc::new(Shared {
-        value: RwLock::new(init),
-        version: AtomicUsize::new(0),
-        waiters: Mutex::new(Waiters {
-            receivers: WaiterList::new(),
-            sender_closed: WaiterList::new(),
-        }),
-        receivers: AtomicUsize::new(1),
-        senders: AtomicUsize::new(1),
-    });
+    let shared = Shared::new(init, 1);
     let receiver = Receiver {
         shared: shared.clone(),
         seen: 0,
@@ -71,6 +65,19 @@ struct Waiters {
 }
 
 impl<T> Shared<T> {
+    fn new(init: T, receivers: usize) -> Arc<Shared<T>> {
+        Arc::new(Shared {
+            value: RwLock::new(init),
+            version: AtomicUsize::new(0),
+            waiters: Mutex::new(Waiters {
+                receivers: WaiterList::new(),
+                sender_closed: WaiterList::new(),
+            }),
+            receivers: AtomicUsize::new(receivers),
+            senders: AtomicUsize::new(1),
+        })
+    }
+
     fn read(&self) -> RwLockReadGuard<'_, T> {
         self.value.read()
     }
@@ -151,6 +158,25 @@ pub struct Sender<T> {
 }
 
 impl<T> Sender<T> {
+    /// A sender holding `init` with no receiver yet: [`subscribe`](Self::subscribe) makes
+    /// them. Until then [`send`](Self::send) fails; [`send_replace`](Self::send_replace) and
+    /// [`send_modify`](Self::send_modify) still update the value a receiver will first see.
+    ///
+    /// ```
+    /// use blitz_io::channel::watch;
+    ///
+    /// let tx = watch::Sender::new(0);
+    /// assert!(tx.send(1).is_err(), "nobody listens yet");
+    /// tx.send_replace(2);
+    /// let rx = tx.subscribe();
+    /// assert_eq!(*rx.borrow(), 2);
+    /// ```
+    pub fn new(init: T) -> Sender<T> {
+        Sender {
+            shared: Shared::new(init, 0),
+        }
+    }
+
     /// Replaces the value and notifies the receivers; errors (handing the value back) when
     /// there is no receiver.
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
@@ -211,6 +237,11 @@ impl<T> Sender<T> {
     /// How many receivers are alive.
     pub fn receiver_count(&self) -> usize {
         self.shared.receivers.load(Relaxed)
+    }
+
+    /// How many senders (this one and its clones) are alive.
+    pub fn sender_count(&self) -> usize {
+        self.shared.senders.load(Relaxed)
     }
 
     /// Whether every receiver is gone.
@@ -316,6 +347,42 @@ impl<T> Receiver<T> {
         }
     }
 
+    /// Waits until the value satisfies `predicate` and returns it, borrowed and marked seen.
+    ///
+    /// The current value is checked first, so this completes at once if it already matches;
+    /// after that `predicate` runs once per new value (values overwritten before this receiver
+    /// looked are skipped, as with [`changed`](Self::changed)). Errors once every sender is
+    /// gone and the last value does not match. The returned [`Ref`] holds a read lock: keep it
+    /// short. `predicate` runs under that lock too, so it must not send on this channel; if it
+    /// panics, the panic goes to the caller and the channel stays usable.
+    ///
+    /// Cancel-safe: dropping the future loses nothing (values it looked at stay marked seen).
+    ///
+    /// ```
+    /// # blitz_io::run(async {
+    /// let (tx, mut rx) = blitz_io::channel::watch::channel(0);
+    /// blitz_io::task::spawn(async move {
+    ///     for progress in 1..=100 {
+    ///         tx.send(progress).unwrap();
+    ///     }
+    /// });
+    /// let done = rx.wait_for(|progress| *progress == 100).await.unwrap();
+    /// assert_eq!(*done, 100);
+    /// # });
+    /// ```
+    pub fn wait_for<F: FnMut(&T) -> bool>(&mut self, predicate: F) -> WaitFor<'_, T, F> {
+        let Receiver { shared, seen } = self;
+        WaitFor {
+            shared,
+            seen,
+            predicate,
+            rejected: None,
+            waiter: Waiter::new(),
+            registered: false,
+            _pinned: PhantomPinned,
+        }
+    }
+
     /// Whether both receivers belong to the same channel.
     pub fn same_channel(&self, other: &Receiver<T>) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
@@ -359,137 +426,5 @@ impl<T: fmt::Debug> fmt::Debug for Receiver<T> {
         f.debug_struct("Receiver")
             .field("value", &*self.borrow())
             .finish()
-    }
-}
-
-/// The future of [`Receiver::changed`].
-#[must_use = "futures do nothing unless polled"]
-pub struct Changed<'a, T> {
-    receiver: &'a mut Receiver<T>,
-    waiter: Waiter,
-    registered: bool,
-    _pinned: PhantomPinned,
-}
-
-impl<T> Future for Changed<'_, T> {
-    type Output = Result<(), RecvError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let coop = std::task::ready!(crate::task::poll_proceed(cx));
-        // SAFETY: the waiter node is never moved out; `Drop` unlinks it before it goes away.
-        let this = unsafe { self.get_unchecked_mut() };
-        let Receiver { shared, seen } = &mut *this.receiver;
-        if let Some(result) = Receiver::check(shared, seen) {
-            coop.made_progress();
-            return Poll::Ready(result);
-        }
-        let mut waiters = shared.waiters.lock();
-        // Re-check under the lock: a sender bumps the version before it takes the lock to
-        // wake, so either we see its change now or it finds our node.
-        if let Some(result) = Receiver::check(shared, seen) {
-            drop(waiters);
-            coop.made_progress();
-            return Poll::Ready(result);
-        }
-        // SAFETY: we hold the lock that guards the list; the node is pinned inside this
-        // future, whose `Drop` removes it under the same lock.
-        unsafe {
-            waiters
-                .receivers
-                .register(NonNull::from(&this.waiter), cx.waker())
-        };
-        this.registered = true;
-        Poll::Pending
-    }
-}
-
-impl<T> Drop for Changed<'_, T> {
-    fn drop(&mut self) {
-        if self.registered {
-            let mut waiters = self.receiver.shared.waiters.lock();
-            // SAFETY: we hold the lock; the node is live (we are dropping it right after).
-            unsafe { waiters.receivers.remove(NonNull::from(&self.waiter)) };
-        }
-    }
-}
-
-impl<T> fmt::Debug for Changed<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Changed").finish_non_exhaustive()
-    }
-}
-
-/// The future of [`Sender::closed`].
-#[must_use = "futures do nothing unless polled"]
-pub struct Closed<'a, T> {
-    sender: &'a Sender<T>,
-    waiter: Waiter,
-    registered: bool,
-    _pinned: PhantomPinned,
-}
-
-impl<T> Future for Closed<'_, T> {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let coop = std::task::ready!(crate::task::poll_proceed(cx));
-        // SAFETY: as in `Changed::poll`.
-        let this = unsafe { self.get_unchecked_mut() };
-        let shared = &this.sender.shared;
-        if shared.receivers.load(Acquire) == 0 {
-            coop.made_progress();
-            return Poll::Ready(());
-        }
-        let mut waiters = shared.waiters.lock();
-        if shared.receivers.load(Acquire) == 0 {
-            coop.made_progress();
-            return Poll::Ready(());
-        }
-        // SAFETY: as in `Changed::poll`.
-        unsafe {
-            waiters
-                .sender_closed
-                .register(NonNull::from(&this.waiter), cx.waker())
-        };
-        this.registered = true;
-        Poll::Pending
-    }
-}
-
-impl<T> Drop for Closed<'_, T> {
-    fn drop(&mut self) {
-        if self.registered {
-            let mut waiters = self.sender.shared.waiters.lock();
-            // SAFETY: as in `Changed::drop`.
-            unsafe { waiters.sender_closed.remove(NonNull::from(&self.waiter)) };
-        }
-    }
-}
-
-impl<T> fmt::Debug for Closed<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Closed").finish_non_exhaustive()
-    }
-}
-
-#[cfg(all(test, blitz_loom))]
-mod loom_tests {
-    use super::*;
-    use loom::thread;
-
-    /// A change made on another thread (then the sender's drop) is never missed by a receiver
-    /// waiting in `changed()`: it sees the change, then the close.
-    #[test]
-    fn changed_sees_a_concurrent_send_then_the_close() {
-        loom::model(|| {
-            let (tx, mut rx) = channel(0);
-            let sender = thread::spawn(move || {
-                tx.send(1).unwrap();
-            });
-            loom::future::block_on(rx.changed()).unwrap();
-            assert_eq!(*rx.borrow_and_update(), 1);
-            assert!(loom::future::block_on(rx.changed()).is_err());
-            sender.join().unwrap();
-        });
     }
 }
