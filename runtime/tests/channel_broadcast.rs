@@ -1,5 +1,6 @@
 //! `channel::broadcast`: every receiver sees every value, exact lag counts, close semantics,
-//! cancel safety of `recv()`, no leaked values, and a multi-thread run with exact accounting.
+//! cancel safety of `recv()`, no leaked values, a multi-thread run with exact accounting, and
+//! the sender's view: `len` (values some receiver has yet to read), `closed()`, counts.
 
 mod common;
 
@@ -177,4 +178,144 @@ fn recv_wakes_when_the_last_sender_goes() {
     let waiting = rt.spawn(async move { rx.recv().await });
     std::thread::spawn(move || drop(tx)).join().unwrap();
     assert_eq!(rt.block_on(waiting).unwrap(), Err(RecvError::Closed));
+}
+
+#[test]
+fn sender_len_counts_values_until_every_receiver_has_read_them() {
+    let (tx, mut rx1) = broadcast::channel(4);
+    let mut rx2 = tx.subscribe();
+    assert!(tx.is_empty());
+    for i in 0..3 {
+        tx.send(i).unwrap();
+    }
+    assert_eq!(tx.len(), 3);
+    for i in 0..3 {
+        assert_eq!(rx1.try_recv(), Ok(i));
+    }
+    assert_eq!(tx.len(), 3, "rx2 has read nothing");
+    assert_eq!(rx2.try_recv(), Ok(0));
+    assert_eq!(tx.len(), 2);
+    // A receiver that joins later only holds back what is sent after it joined.
+    let mut rx3 = tx.subscribe();
+    tx.send(3).unwrap();
+    assert_eq!(tx.len(), 3);
+    assert_eq!(rx2.try_recv(), Ok(1));
+    assert_eq!(rx2.try_recv(), Ok(2));
+    assert_eq!(tx.len(), 1, "3 is unread by all three");
+    assert_eq!(rx1.try_recv(), Ok(3));
+    assert_eq!(rx2.try_recv(), Ok(3));
+    assert_eq!(tx.len(), 1, "rx3 has not read 3");
+    assert_eq!(rx3.try_recv(), Ok(3));
+    assert!(tx.is_empty());
+}
+
+#[test]
+fn sender_len_is_capped_by_the_ring_and_freed_by_a_dropped_receiver() {
+    let (tx, rx) = broadcast::channel(2);
+    let mut reader = tx.subscribe();
+    for i in 0..5 {
+        tx.send(i).unwrap();
+    }
+    assert_eq!(tx.len(), 2, "only the last two are still held");
+    assert_eq!(reader.try_recv(), Err(TryRecvError::Lagged(3)));
+    assert_eq!(reader.try_recv(), Ok(3));
+    assert_eq!(tx.len(), 2, "`rx` has read neither");
+    // Dropping the lagging receiver (its next position long overwritten) counts off only
+    // what is still held.
+    drop(rx);
+    assert_eq!(tx.len(), 1, "4 still waits for `reader`");
+    drop(reader);
+    assert!(tx.is_empty());
+    assert_eq!(tx.receiver_count(), 0);
+}
+
+#[test]
+fn a_panicking_clone_leaves_the_value_unread_until_the_receiver_goes() {
+    #[derive(Debug)]
+    struct FragileClone(bool);
+    impl Clone for FragileClone {
+        fn clone(&self) -> Self {
+            assert!(!self.0, "{}", common::EXPECTED);
+            FragileClone(self.0)
+        }
+    }
+    let (tx, mut rx) = broadcast::channel(2);
+    tx.send(FragileClone(true)).unwrap();
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rx.try_recv()));
+    assert!(panicked.is_err());
+    assert_eq!(tx.len(), 1, "the value was not delivered");
+    drop(rx);
+    assert!(tx.is_empty());
+}
+
+#[test]
+fn sender_count_and_same_channel() {
+    let (tx, rx) = broadcast::channel::<u8>(1);
+    let (other_tx, other_rx) = broadcast::channel::<u8>(1);
+    assert_eq!(tx.sender_count(), 1);
+    let tx2 = tx.clone();
+    assert_eq!(tx.sender_count(), 2);
+    assert!(tx.same_channel(&tx2));
+    assert!(!tx.same_channel(&other_tx));
+    assert!(rx.same_channel(&tx.subscribe()));
+    assert!(!rx.same_channel(&other_rx));
+    drop(tx2);
+    assert_eq!(tx.sender_count(), 1);
+}
+
+#[test]
+fn a_sender_made_alone_gets_receivers_by_subscribing() {
+    let tx = broadcast::Sender::new(2);
+    assert_eq!(tx.receiver_count(), 0);
+    assert_eq!(tx.send("lost").unwrap_err().0, "lost");
+    assert!(tx.is_empty(), "a failed send holds nothing");
+    let mut rx = tx.subscribe();
+    assert_eq!(tx.send("kept"), Ok(1));
+    assert_eq!(rx.try_recv(), Ok("kept"));
+}
+
+#[test]
+#[should_panic(expected = "needs a capacity of at least 1")]
+fn a_sender_made_alone_with_zero_capacity_is_a_clear_panic() {
+    let _ = broadcast::Sender::<u8>::new(0);
+}
+
+#[test]
+fn closed_completes_when_the_last_receiver_goes() {
+    let rt = common::multi(2);
+    let (tx, rx) = broadcast::channel::<u8>(1);
+    let rx2 = rx.resubscribe();
+    let tx = Arc::new(tx);
+    let (parked, is_parked) = std::sync::mpsc::channel();
+    let waiting = rt.spawn({
+        let tx = tx.clone();
+        async move { common::signal_when_pending(tx.closed(), parked).await }
+    });
+    drop(rx);
+    is_parked.recv().unwrap();
+    std::thread::spawn(move || drop(rx2)).join().unwrap();
+    rt.block_on(waiting).unwrap();
+    assert_eq!(tx.receiver_count(), 0);
+    // With no receiver it completes at once.
+    rt.block_on(tx.closed());
+}
+
+#[test]
+fn a_dropped_closed_future_is_not_woken() {
+    let (tx, rx) = broadcast::channel::<u8>(1);
+    let (wakes, waker) = common::counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    {
+        let mut closed = std::pin::pin!(tx.closed());
+        assert!(closed.as_mut().poll(&mut cx).is_pending());
+    }
+    let mut closed = std::pin::pin!(tx.closed());
+    assert!(closed.as_mut().poll(&mut cx).is_pending());
+    drop(rx);
+    assert_eq!(
+        wakes.load(Ordering::SeqCst),
+        1,
+        "only the live future is woken"
+    );
+    assert!(closed.as_mut().poll(&mut cx).is_ready());
 }

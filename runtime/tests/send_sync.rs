@@ -251,6 +251,8 @@ assert_type!(EnumMachine<PinnedStates>: Send, Sync, !Unpin);
 assert_type!(broadcast::Sender<u32>: Send, Sync, Unpin);
 assert_type!(broadcast::Receiver<u32>: Send, Sync, Unpin);
 assert_type!(broadcast::Recv<'static, u32>: Send, Sync, !Unpin);
+assert_type!(broadcast::Closed<'static, u32>: Send, Sync, !Unpin);
+assert_type!(broadcast::Closed<'static, Rc<u32>>: !Send, !Sync, !Unpin);
 assert_type!(broadcast::Sender<Rc<u32>>: !Send, !Sync);
 assert_type!(broadcast::RecvError: Send, Sync, Unpin);
 assert_type!(broadcast::TryRecvError: Send, Sync, Unpin);

@@ -9,18 +9,25 @@
 //! it learns exactly how many values it missed and jumps to the oldest one still held).
 //! Positions are `u64`, so they never wrap in practice. Values stay in the ring until
 //! overwritten (or the channel is dropped). Nothing allocates after `channel()`.
+//!
+//! Each slot also counts the receivers that have yet to read its value (set to the receiver
+//! count by the send, decremented by each read, and by a receiver's drop for every value it
+//! left unread), which is what [`Sender::len`] reports. The waiting futures are in
+//! `futures.rs`.
 
 use std::fmt;
-use std::future::Future;
 use std::marker::PhantomPinned;
-use std::pin::Pin;
-use std::ptr::NonNull;
-use std::task::{Context, Poll};
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::sync::{Arc, Mutex};
 use crate::util::waiters::{Waiter, WaiterList};
 use crate::util::wake_batch::WakeBatch;
+
+mod futures;
+#[cfg(all(test, blitz_loom))]
+mod loom_tests;
+
+pub use futures::{Closed, Recv};
 
 /// Creates a broadcast channel that holds the last `capacity` values for slow receivers.
 ///
@@ -43,25 +50,7 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         capacity > 0,
         "broadcast::channel(0): a broadcast channel needs a capacity of at least 1"
     );
-    let slots = (0..capacity)
-        .map(|_| {
-            Mutex::new(Slot {
-                pos: u64::MAX,
-                value: None,
-            })
-        })
-        .collect();
-    let shared = Arc::new(Shared {
-        slots,
-        capacity: capacity as u64,
-        tail: Mutex::new(Tail {
-            pos: 0,
-            receivers: 1,
-            closed: false,
-            waiters: WaiterList::new(),
-        }),
-        senders: AtomicUsize::new(1),
-    });
+    let shared = Shared::new(capacity, 1);
     let receiver = Receiver {
         shared: shared.clone(),
         next: 0,
@@ -79,6 +68,8 @@ struct Shared<T> {
 struct Slot<T> {
     /// The absolute position of the value held (`u64::MAX`: never written).
     pos: u64,
+    /// How many receivers have yet to read this value.
+    unread: usize,
     value: Option<T>,
 }
 
@@ -89,18 +80,54 @@ struct Tail {
     closed: bool,
     /// `recv()` futures waiting for a value.
     waiters: WaiterList,
+    /// `Sender::closed()` futures waiting for the last receiver to go.
+    closed_waiters: WaiterList,
 }
 
 impl<T> Shared<T> {
+    fn new(capacity: usize, receivers: usize) -> Arc<Shared<T>> {
+        let slots = (0..capacity)
+            .map(|_| {
+                Mutex::new(Slot {
+                    pos: u64::MAX,
+                    unread: 0,
+                    value: None,
+                })
+            })
+            .collect();
+        Arc::new(Shared {
+            slots,
+            capacity: capacity as u64,
+            tail: Mutex::new(Tail {
+                pos: 0,
+                receivers,
+                closed: false,
+                waiters: WaiterList::new(),
+                closed_waiters: WaiterList::new(),
+            }),
+            senders: AtomicUsize::new(1),
+        })
+    }
+
     fn slot(&self, pos: u64) -> &Mutex<Slot<T>> {
         &self.slots[(pos % self.capacity) as usize]
     }
 
     /// Wakes every waiting receiver; `tail` is the held tail lock, released here.
-    fn wake_receivers<'a>(&'a self, mut tail: crate::loom::sync::MutexGuard<'a, Tail>) {
+    fn wake_receivers<'a>(&'a self, tail: crate::loom::sync::MutexGuard<'a, Tail>) {
+        self.wake_all(tail, |tail| &mut tail.waiters);
+    }
+
+    /// Wakes every waiter in the list `which` picks; `tail` is the held tail lock, released
+    /// here.
+    fn wake_all<'a>(
+        &'a self,
+        mut tail: crate::loom::sync::MutexGuard<'a, Tail>,
+        which: impl Fn(&mut Tail) -> &mut WaiterList,
+    ) {
         let mut batch = WakeBatch::new();
         loop {
-            let more = tail.waiters.take_wakers(&mut batch);
+            let more = which(&mut tail).take_wakers(&mut batch);
             drop(tail);
             batch.wake_all();
             if !more {
@@ -179,6 +206,33 @@ pub struct Sender<T> {
 }
 
 impl<T> Sender<T> {
+    /// A sender with no receiver yet: [`subscribe`](Self::subscribe) makes them, and until
+    /// then [`send`](Self::send) fails. Holds the last `capacity` values, as
+    /// [`channel`] does.
+    ///
+    /// # Panics
+    /// If `capacity` is 0, as [`channel`].
+    ///
+    /// ```
+    /// use blitz_io::channel::broadcast;
+    ///
+    /// let tx = broadcast::Sender::new(4);
+    /// assert!(tx.send(1).is_err(), "nobody listens yet");
+    /// let mut rx = tx.subscribe();
+    /// tx.send(2).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(2));
+    /// ```
+    #[track_caller]
+    pub fn new(capacity: usize) -> Sender<T> {
+        assert!(
+            capacity > 0,
+            "broadcast::Sender::new(0): a broadcast channel needs a capacity of at least 1"
+        );
+        Sender {
+            shared: Shared::new(capacity, 0),
+        }
+    }
+
     /// Sends `value` to every current receiver and returns how many there are; errors (handing
     /// the value back) when there is none. Never waits: a full ring overwrites its oldest
     /// value, and receivers that had not read it see [`RecvError::Lagged`].
@@ -192,6 +246,7 @@ impl<T> Sender<T> {
         let overwritten = {
             let mut slot = self.shared.slot(pos).lock();
             slot.pos = pos;
+            slot.unread = receivers;
             slot.value.replace(value)
         };
         tail.pos += 1;
@@ -214,6 +269,83 @@ impl<T> Sender<T> {
     /// How many receivers are alive.
     pub fn receiver_count(&self) -> usize {
         self.shared.tail.lock().receivers
+    }
+
+    /// How many senders (this one and its clones) are alive.
+    pub fn sender_count(&self) -> usize {
+        self.shared.senders.load(Relaxed)
+    }
+
+    /// How many values are still held for some receiver: sent, not yet overwritten, and not
+    /// yet read by every receiver that was alive when it was sent (a receiver that is dropped
+    /// stops counting). At most the capacity.
+    ///
+    /// ```
+    /// let (tx, mut rx1) = blitz_io::channel::broadcast::channel(8);
+    /// let mut rx2 = tx.subscribe();
+    /// tx.send(1).unwrap();
+    /// tx.send(2).unwrap();
+    /// assert_eq!(tx.len(), 2);
+    /// rx1.try_recv().unwrap();
+    /// assert_eq!(tx.len(), 2, "rx2 has not read 1 yet");
+    /// rx2.try_recv().unwrap();
+    /// assert_eq!(tx.len(), 1);
+    /// drop(rx1); // its unread value no longer waits for it
+    /// assert_eq!(tx.len(), 1, "rx2 has not read 2 yet");
+    /// drop(rx2);
+    /// assert!(tx.is_empty());
+    /// ```
+    pub fn len(&self) -> usize {
+        let tail = self.shared.tail.lock();
+        let oldest = tail.pos.saturating_sub(self.shared.capacity);
+        // Every receiver reads in order and counts in every value sent while it is alive, so
+        // along the held window "still unread by someone" is false up to some position and
+        // true from there on: find that position by bisection. The tail lock keeps sends
+        // and receiver drops out; reads only turn "unread" off, oldest first.
+        let (mut low, mut high) = (oldest, tail.pos);
+        while low < high {
+            let mid = low + (high - low) / 2;
+            if self.shared.slot(mid).lock().unread == 0 {
+                low = mid + 1;
+            } else {
+                high = mid;
+            }
+        }
+        (tail.pos - low) as usize
+    }
+
+    /// Whether no value is held for any receiver (see [`len`](Self::len)).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether both senders belong to the same channel.
+    pub fn same_channel(&self, other: &Sender<T>) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// Completes when every receiver is gone (at once if none is alive). Cancel-safe.
+    ///
+    /// A later [`subscribe`](Self::subscribe) opens the channel again, but does not undo a
+    /// completed `closed()`.
+    ///
+    /// ```
+    /// # blitz_io::run(async {
+    /// let (tx, rx) = blitz_io::channel::broadcast::channel::<u32>(4);
+    /// blitz_io::task::spawn(async move {
+    ///     drop(rx);
+    /// });
+    /// tx.closed().await;
+    /// assert_eq!(tx.receiver_count(), 0);
+    /// # });
+    /// ```
+    pub fn closed(&self) -> Closed<'_, T> {
+        Closed {
+            sender: self,
+            waiter: Waiter::new(),
+            registered: false,
+            _pinned: PhantomPinned,
+        }
     }
 }
 
@@ -256,9 +388,12 @@ impl<T: Clone> Receiver<T> {
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         loop {
             {
-                let slot = self.shared.slot(self.next).lock();
+                let mut slot = self.shared.slot(self.next).lock();
                 if slot.pos == self.next {
                     let value = slot.value.clone().expect("a stamped slot holds its value");
+                    // Counted once the clone succeeded: a panicking clone leaves the value
+                    // unread, and this receiver's drop will count it off.
+                    slot.unread -= 1;
                     drop(slot);
                     self.next += 1;
                     return Ok(value);
@@ -337,11 +472,28 @@ impl<T> Receiver<T> {
     pub fn is_closed(&self) -> bool {
         self.shared.tail.lock().closed
     }
+
+    /// Whether both receivers belong to the same channel.
+    pub fn same_channel(&self, other: &Receiver<T>) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        self.shared.tail.lock().receivers -= 1;
+        let mut tail = self.shared.tail.lock();
+        // The values this receiver will never read no longer wait for it. Those before
+        // `oldest` were overwritten, and their slots' new values counted it in.
+        let oldest = tail.pos.saturating_sub(self.shared.capacity);
+        for pos in self.next.max(oldest)..tail.pos {
+            let mut slot = self.shared.slot(pos).lock();
+            debug_assert_eq!(slot.pos, pos, "the tail lock keeps the window stable");
+            slot.unread -= 1;
+        }
+        tail.receivers -= 1;
+        if tail.receivers == 0 {
+            self.shared.wake_all(tail, |tail| &mut tail.closed_waiters);
+        }
     }
 }
 
@@ -350,94 +502,5 @@ impl<T> fmt::Debug for Receiver<T> {
         f.debug_struct("Receiver")
             .field("next", &self.next)
             .finish_non_exhaustive()
-    }
-}
-
-/// The future of [`Receiver::recv`].
-#[must_use = "futures do nothing unless polled"]
-pub struct Recv<'a, T> {
-    receiver: &'a mut Receiver<T>,
-    waiter: Waiter,
-    registered: bool,
-    _pinned: PhantomPinned,
-}
-
-impl<T: Clone> Future for Recv<'_, T> {
-    type Output = Result<T, RecvError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let coop = std::task::ready!(crate::task::poll_proceed(cx));
-        // SAFETY: the waiter node is never moved out; `Drop` unlinks it before it goes away.
-        let this = unsafe { self.get_unchecked_mut() };
-        loop {
-            let result = match this.receiver.try_recv() {
-                Ok(value) => Ok(value),
-                Err(TryRecvError::Lagged(missed)) => Err(RecvError::Lagged(missed)),
-                Err(TryRecvError::Closed) => Err(RecvError::Closed),
-                Err(TryRecvError::Empty) => {
-                    let mut tail = this.receiver.shared.tail.lock();
-                    // Re-check under the lock: a send bumps the position under it, so either
-                    // it happened (read it) or it will find our node.
-                    if this.receiver.next < tail.pos || tail.closed {
-                        continue;
-                    }
-                    // SAFETY: we hold the lock that guards the list; the node is pinned in
-                    // this future, whose `Drop` removes it under the same lock.
-                    unsafe {
-                        tail.waiters
-                            .register(NonNull::from(&this.waiter), cx.waker())
-                    };
-                    this.registered = true;
-                    return Poll::Pending;
-                }
-            };
-            coop.made_progress();
-            return Poll::Ready(result);
-        }
-    }
-}
-
-impl<T> Drop for Recv<'_, T> {
-    fn drop(&mut self) {
-        if self.registered {
-            let mut tail = self.receiver.shared.tail.lock();
-            // SAFETY: we hold the lock; the node is live until this future is gone.
-            unsafe { tail.waiters.remove(NonNull::from(&self.waiter)) };
-        }
-    }
-}
-
-impl<T> fmt::Debug for Recv<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Recv").finish_non_exhaustive()
-    }
-}
-
-#[cfg(all(test, blitz_loom))]
-mod loom_tests {
-    use super::*;
-    use loom::thread;
-
-    /// Two sends into a one-slot ring race a waiting receiver: it gets the first value or
-    /// learns it lagged by exactly one, then gets the second, then sees the close; never a
-    /// lost wake-up (loom reports a receiver parked forever as a deadlock).
-    #[test]
-    fn recv_races_sends_and_close() {
-        loom::model(|| {
-            let (tx, mut rx) = channel(1);
-            let sender = thread::spawn(move || {
-                tx.send(1).unwrap();
-                tx.send(2).unwrap();
-            });
-            match loom::future::block_on(rx.recv()) {
-                Ok(1) => assert_eq!(loom::future::block_on(rx.recv()), Ok(2)),
-                Err(RecvError::Lagged(1)) => {
-                    assert_eq!(loom::future::block_on(rx.recv()), Ok(2))
-                }
-                other => panic!("unexpected {other:?}"),
-            }
-            assert_eq!(loom::future::block_on(rx.recv()), Err(RecvError::Closed));
-            sender.join().unwrap();
-        });
     }
 }
