@@ -382,6 +382,9 @@ mod channels {
     assert_type!(mpmc::Permit<'static, u32>: Send, Sync, Unpin);
     assert_type!(mpmc::Permit<'static, Cell<u32>>: Send, Sync, Unpin);
     assert_type!(mpmc::Permit<'static, Rc<u32>>: !Send, !Sync, Unpin);
+    assert_type!(mpmc::Closed<'static, u32>: Send, Sync, !Unpin);
+    assert_type!(mpmc::Closed<'static, Cell<u32>>: Send, Sync, !Unpin);
+    assert_type!(mpmc::Closed<'static, Rc<u32>>: !Send, !Sync, !Unpin);
     assert_type!(mpmc::Selector<'static, u32>: Send, Sync, Unpin);
     assert_type!(mpmc::Selector<'static, Cell<u32>>: Send, Sync, Unpin);
     assert_type!(mpmc::Selector<'static, Rc<u32>>: !Send, !Sync, Unpin);

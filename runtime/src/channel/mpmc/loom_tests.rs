@@ -179,3 +179,15 @@ fn selector_waits_on_two_channels() {
         sender_b.join().unwrap();
     });
 }
+
+/// `Sender::closed` parked while the last receiver is dropped on another thread is woken.
+#[test]
+fn closed_wakes_when_the_last_receiver_drops() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        let receiver = thread::spawn(move || drop(rx));
+        block_on(tx.closed());
+        assert!(tx.is_closed());
+        receiver.join().unwrap();
+    });
+}

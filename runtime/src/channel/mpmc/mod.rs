@@ -72,10 +72,12 @@ pub use error::{RecvError, SendError, TryRecvError, TrySendError};
 pub use permit::{Permit, Reserve};
 pub use receiver::{Receiver, Recv, RecvMany};
 pub use selector::{SelectRecv, Selector};
-pub use sender::{Send, Sender};
+pub use sender::{Closed, Send, Sender};
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
-use crate::loom::sync::Arc;
+use crate::loom::sync::{Arc, Mutex};
+use crate::util::waiters::WaiterList;
+use crate::util::wake_batch::WakeBatch;
 
 use queue::{Pop, Push, Queue, Reservation};
 use waiters::Waiters;
@@ -129,6 +131,7 @@ fn new<T>(queue: Queue<T>) -> (Sender<T>, Receiver<T>) {
         receivers: AtomicUsize::new(1),
         send_waiters: Waiters::new(),
         recv_waiters: Waiters::new(),
+        closed_waiters: Mutex::new(WaiterList::new()),
     });
     (Sender::new(chan.clone()), Receiver::new(chan))
 }
@@ -142,6 +145,10 @@ pub(crate) struct Chan<T> {
     send_waiters: Waiters,
     /// Receivers waiting for a value.
     recv_waiters: Waiters,
+    /// `Sender::closed` futures, woken once by the close. A plain wake-all list behind its
+    /// own lock: it is touched only by those futures and the close, never by a send or a
+    /// receive.
+    closed_waiters: Mutex<WaiterList>,
 }
 
 impl<T> Chan<T> {
@@ -214,6 +221,12 @@ impl<T> Chan<T> {
         if self.queue.close() {
             self.send_waiters.notify_all();
             self.recv_waiters.notify_all();
+            let mut batch = WakeBatch::new();
+            while {
+                let more = self.closed_waiters.lock().take_wakers(&mut batch);
+                batch.wake_all();
+                more
+            } {}
         }
     }
 

@@ -1,8 +1,10 @@
-//! The sending handle and its `Send` future.
+//! The sending handle, its `Send` future and its `Closed` future.
 
 use core::fmt;
 use core::future::Future;
+use core::marker::PhantomPinned;
 use core::pin::Pin;
+use core::ptr::NonNull;
 use core::task::{ready, Context, Poll};
 
 use crate::loom::sync::Arc;
@@ -89,6 +91,33 @@ impl<T> Sender<T> {
     /// Whether both handles belong to the same channel.
     pub fn same_channel(&self, other: &Sender<T>) -> bool {
         Arc::ptr_eq(&self.chan, &other.chan)
+    }
+
+    /// Completes when the channel closes: every receiver dropped, or [`close`](Self::close)
+    /// called on any handle (at once if it already is). Use it to stop producing for
+    /// consumers that are gone. Cancel-safe.
+    ///
+    /// ```
+    /// # blitz_io::run(async {
+    /// let (tx, rx) = blitz_io::channel::mpmc::bounded::<u32>(4);
+    /// let consumer = blitz_io::task::spawn(async move {
+    ///     let first = rx.recv().await;
+    ///     drop(rx); // the consumer gives up after one value
+    ///     first
+    /// });
+    /// tx.send(1).await.unwrap();
+    /// tx.closed().await;
+    /// assert!(tx.try_send(2).is_err());
+    /// assert_eq!(consumer.await.unwrap(), Ok(1));
+    /// # });
+    /// ```
+    pub fn closed(&self) -> Closed<'_, T> {
+        Closed {
+            chan: &self.chan,
+            waiter: crate::util::waiters::Waiter::new(),
+            registered: false,
+            _pinned: PhantomPinned,
+        }
     }
 
     common_methods!();
@@ -204,5 +233,57 @@ impl<T> fmt::Debug for Send<'_, T> {
         f.debug_struct("mpmc::Send")
             .field("waiting", &self.registered)
             .finish_non_exhaustive()
+    }
+}
+
+/// Future returned by [`Sender::closed`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Closed<'a, T> {
+    chan: &'a Chan<T>,
+    waiter: crate::util::waiters::Waiter,
+    registered: bool,
+    _pinned: PhantomPinned,
+}
+
+impl<T> Future for Closed<'_, T> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let coop = ready!(crate::task::poll_proceed(cx));
+        // SAFETY: the waiter node is never moved out; `Drop` unlinks it before it goes away.
+        let this = unsafe { self.get_unchecked_mut() };
+        if this.chan.queue.is_closed() {
+            coop.made_progress();
+            return Poll::Ready(());
+        }
+        let mut waiters = this.chan.closed_waiters.lock();
+        // Re-check under the lock: the close sets its flag before it locks to wake, so it
+        // either shows here or finds our node.
+        if this.chan.queue.is_closed() {
+            drop(waiters);
+            coop.made_progress();
+            return Poll::Ready(());
+        }
+        // SAFETY: we hold the lock that guards the list; the node is pinned inside this
+        // future, whose `Drop` removes it under the same lock.
+        unsafe { waiters.register(NonNull::from(&this.waiter), cx.waker()) };
+        this.registered = true;
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for Closed<'_, T> {
+    fn drop(&mut self) {
+        if self.registered {
+            let mut waiters = self.chan.closed_waiters.lock();
+            // SAFETY: we hold the lock; the node is live until this future is gone.
+            unsafe { waiters.remove(NonNull::from(&self.waiter)) };
+        }
+    }
+}
+
+impl<T> fmt::Debug for Closed<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("mpmc::Closed").finish_non_exhaustive()
     }
 }
