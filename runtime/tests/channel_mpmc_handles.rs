@@ -1,5 +1,6 @@
-//! `mpmc::Sender::closed`: it completes on every kind of close (and at once after one), and a
-//! dropped `closed()` future is unlinked.
+//! `mpmc::Sender::closed` and `WeakSender`: `closed()` completes on every kind of close (and
+//! at once after one), a dropped `closed()` future is unlinked, and a weak sender neither
+//! keeps the channel open nor can revive it.
 
 mod common;
 
@@ -8,7 +9,7 @@ use std::pin::pin;
 use std::sync::atomic::Ordering::SeqCst;
 use std::task::{Context, Poll};
 
-use blitz_io::channel::mpmc::{self, TrySendError};
+use blitz_io::channel::mpmc::{self, RecvError, TrySendError};
 use common::counting_waker;
 
 #[test]
@@ -70,4 +71,57 @@ fn a_dropped_closed_future_is_unlinked_and_not_woken() {
     drop(rx);
     assert_eq!(dropped_wakes.load(SeqCst), 0);
     assert_eq!(wakes.load(SeqCst), 1);
+}
+
+#[blitz_io::test]
+async fn a_weak_sender_does_not_keep_the_channel_open() {
+    let (tx, rx) = mpmc::bounded::<u32>(4);
+    let weak = tx.downgrade();
+    let weak2 = weak.clone();
+    assert!(weak.same_channel(&weak2));
+    let upgraded = weak.upgrade().expect("a sender is alive");
+    assert!(upgraded.same_channel(&tx));
+    upgraded.send(1).await.unwrap();
+    drop(upgraded);
+    drop(tx);
+    assert!(weak.upgrade().is_none(), "every sender is gone");
+    assert!(rx.is_closed());
+    assert_eq!(rx.recv().await, Ok(1));
+    assert_eq!(rx.recv().await, Err(RecvError));
+}
+
+#[test]
+fn an_upgraded_sender_keeps_the_channel_open_and_closed_receivers_still_upgrade() {
+    let (tx, rx) = mpmc::unbounded::<u32>();
+    let weak = tx.downgrade();
+    let upgraded = weak.upgrade().unwrap();
+    drop(tx);
+    assert!(!rx.is_closed(), "the upgraded sender counts as a sender");
+    upgraded.try_send(2).unwrap();
+    drop(rx);
+    // Closed from the receiving side while a sender lives: upgrading still works, sending
+    // does not.
+    let again = weak.upgrade().expect("a sender is alive");
+    assert!(matches!(again.try_send(3), Err(TrySendError::Closed(3))));
+}
+
+#[test]
+fn upgrades_racing_the_last_sender_never_revive_the_channel() {
+    for _ in 0..common::scaled(200) {
+        let (tx, rx) = mpmc::unbounded::<u32>();
+        let weak = tx.downgrade();
+        let upgrader = std::thread::spawn(move || weak.upgrade());
+        drop(tx);
+        match upgrader.join().unwrap() {
+            Some(sender) => {
+                // The upgrade won: the channel stays open until this sender goes.
+                assert!(!rx.is_closed());
+                sender.try_send(1).unwrap();
+                drop(sender);
+                assert_eq!(rx.try_recv(), Ok(1));
+            }
+            None => assert!(rx.is_closed()),
+        }
+        assert!(rx.is_closed());
+    }
 }

@@ -385,6 +385,9 @@ mod channels {
     assert_type!(mpmc::Closed<'static, u32>: Send, Sync, !Unpin);
     assert_type!(mpmc::Closed<'static, Cell<u32>>: Send, Sync, !Unpin);
     assert_type!(mpmc::Closed<'static, Rc<u32>>: !Send, !Sync, !Unpin);
+    assert_type!(mpmc::WeakSender<u32>: Send, Sync, Unpin);
+    assert_type!(mpmc::WeakSender<Cell<u32>>: Send, Sync, Unpin);
+    assert_type!(mpmc::WeakSender<Rc<u32>>: !Send, !Sync, Unpin);
     assert_type!(mpmc::Selector<'static, u32>: Send, Sync, Unpin);
     assert_type!(mpmc::Selector<'static, Cell<u32>>: Send, Sync, Unpin);
     assert_type!(mpmc::Selector<'static, Rc<u32>>: !Send, !Sync, Unpin);

@@ -191,3 +191,29 @@ fn closed_wakes_when_the_last_receiver_drops() {
         receiver.join().unwrap();
     });
 }
+
+/// A weak sender upgrading while the last sender drops: either the upgrade fails and the
+/// channel is closed, or it succeeds and the channel stays open until the upgraded sender goes.
+#[test]
+fn upgrade_races_the_last_sender_drop() {
+    loom::model(|| {
+        let (tx, rx) = unbounded::<u32>();
+        let weak = tx.downgrade();
+        let dropper = thread::spawn(move || drop(tx));
+        match weak.upgrade() {
+            Some(sender) => {
+                assert!(
+                    sender.try_send(1).is_ok(),
+                    "an upgraded sender keeps it open"
+                );
+                drop(sender);
+                dropper.join().unwrap();
+                assert_eq!(rx.try_recv(), Ok(1));
+            }
+            None => {
+                dropper.join().unwrap();
+            }
+        }
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    });
+}

@@ -8,7 +8,8 @@
 //! their futures (`waiters.rs`): no allocation per wait, and the path where a slot is available
 //! takes no lock.
 //!
-//! A [`Selector`] receives from many receivers of one type at once (`selector.rs`).
+//! A [`Selector`] receives from many receivers of one type at once (`selector.rs`). A
+//! [`WeakSender`] refers to the channel without keeping it open (`weak.rs`).
 //!
 //! The channel closes when every sender or every receiver is dropped, or on
 //! [`Sender::close`]/[`Receiver::close`]. After that sends fail, and receivers still get every
@@ -62,6 +63,7 @@ mod segments;
 mod selector;
 mod sender;
 mod waiters;
+mod weak;
 
 #[cfg(all(test, blitz_loom))]
 mod loom_tests;
@@ -73,6 +75,7 @@ pub use permit::{Permit, Reserve};
 pub use receiver::{Receiver, Recv, RecvMany};
 pub use selector::{SelectRecv, Selector};
 pub use sender::{Closed, Send, Sender};
+pub use weak::WeakSender;
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::sync::{Arc, Mutex};
