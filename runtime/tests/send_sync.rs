@@ -24,9 +24,10 @@ use blitz_io::runtime::{
 };
 use blitz_io::sync::{
     Acquire, AcquireError, AcquireOwned, Lock, LockOwned, MappedMutexGuard, Mutex, MutexGuard,
-    OwnedMutexGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, OwnedSemaphorePermit, RwLock,
-    RwLockMappedWriteGuard, RwLockRead, RwLockReadGuard, RwLockReadOwned, RwLockWrite,
-    RwLockWriteGuard, RwLockWriteOwned, Semaphore, SemaphorePermit, TryAcquireError, TryLockError,
+    OwnedMappedMutexGuard, OwnedMutexGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard,
+    OwnedSemaphorePermit, RwLock, RwLockMappedWriteGuard, RwLockRead, RwLockReadGuard,
+    RwLockReadOwned, RwLockWrite, RwLockWriteGuard, RwLockWriteOwned, Semaphore, SemaphorePermit,
+    TryAcquireError, TryLockError,
 };
 use blitz_io::task::{
     self, AbortHandle, Dump, Id, JoinAll, JoinError, JoinHandle, JoinSet, TaskDump, TaskState,
@@ -314,6 +315,10 @@ assert_type!(MappedMutexGuard<'static, Cell<u32>>: Send, !Sync, Unpin);
 assert_type!(OwnedMutexGuard<u32>: Send, Sync, Unpin);
 assert_type!(OwnedMutexGuard<Cell<u32>>: Send, !Sync, Unpin);
 assert_type!(OwnedMutexGuard<Rc<u32>>: !Send, !Sync, Unpin);
+assert_type!(OwnedMappedMutexGuard<(u32, u8), u8>: Send, Sync, Unpin);
+assert_type!(OwnedMappedMutexGuard<(u32, Cell<u8>), Cell<u8>>: Send, !Sync, Unpin);
+assert_type!(OwnedMappedMutexGuard<Rc<u32>, u32>: !Send, !Sync, Unpin);
+assert_type!(OwnedMappedMutexGuard<u32, Rc<u32>>: !Send, !Sync, Unpin);
 assert_type!(Lock<'static, u32>: Send, Sync, !Unpin);
 assert_type!(Lock<'static, Cell<u32>>: Send, Sync, !Unpin);
 assert_type!(Lock<'static, Rc<u32>>: !Send, !Sync, !Unpin);

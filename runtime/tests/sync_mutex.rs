@@ -1,5 +1,6 @@
 //! `sync::Mutex` end to end: exactness under contention on the multi-thread runtime, FIFO
-//! hand-off, cancellation at every point of a wait, owned and blocking locking.
+//! hand-off, cancellation at every point of a wait, owned and blocking locking, and guards
+//! narrowed by `map`/`try_map` (borrowed, owned and mapped).
 
 mod common;
 
@@ -8,7 +9,7 @@ use std::pin::pin;
 use std::sync::{mpsc, Arc};
 use std::task::{Context, Poll};
 
-use blitz_io::sync::{Mutex, MutexGuard};
+use blitz_io::sync::{MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard};
 use common::{counting_waker, scaled, signal_when_pending};
 
 /// 8 tasks x 10k lock/unlock on a plain counter: no increment is lost.
@@ -303,4 +304,80 @@ fn one_unlock_admits_exactly_one_waiter() {
         .as_mut()
         .poll(&mut Context::from_waker(&second_waker))
         .is_ready());
+}
+
+/// An owned guard narrowed by `map` is still `'static`: it moves into another task, keeps the
+/// lock until it drops there, and then hands the lock to the task waiting for it.
+#[test]
+fn owned_mapped_guard_moves_between_tasks_and_hands_the_lock_on() {
+    let rt = common::multi(2);
+    let mutex = Arc::new(Mutex::new((0u32, String::new())));
+    let guard = mutex.clone().try_lock_owned().unwrap();
+    let mut name = OwnedMutexGuard::map(guard, |pair| &mut pair.1);
+    assert!(mutex.try_lock().is_err(), "the mapped guard holds the lock");
+    let (parked, is_parked) = mpsc::channel();
+    let waiter = rt.spawn({
+        let mutex = mutex.clone();
+        async move { signal_when_pending(mutex.lock_owned(), parked).await.0 }
+    });
+    is_parked.recv().unwrap();
+    let writer = rt.spawn(async move {
+        name.push_str("moved");
+        // Dropped here, on the runtime: the waiter gets the lock.
+    });
+    rt.block_on(writer).unwrap();
+    assert_eq!(rt.block_on(waiter).unwrap(), 0);
+    assert_eq!(mutex.try_lock().unwrap().1, "moved");
+}
+
+/// `try_map` on owned and mapped guards: `None` gives the guard back, still locked;
+/// `Some` narrows it. Mapping twice narrows further.
+#[test]
+fn try_map_declines_or_narrows() {
+    let mutex = Arc::new(Mutex::new((vec![1, 2], 3)));
+    let guard = mutex.clone().try_lock_owned().unwrap();
+    let guard = OwnedMutexGuard::try_map(guard, |t| t.0.get_mut(5)).unwrap_err();
+    assert!(mutex.try_lock().is_err(), "declining keeps the lock");
+    let list = OwnedMutexGuard::try_map(guard, |t| Some(&mut t.0))
+        .ok()
+        .unwrap();
+    let list = OwnedMappedMutexGuard::try_map(list, |v| v.get_mut(2)).unwrap_err();
+    let mut last = OwnedMappedMutexGuard::map(list, |v| v.last_mut().unwrap());
+    *last = 20;
+    assert!(Arc::ptr_eq(OwnedMappedMutexGuard::mutex(&last), &mutex));
+    drop(last);
+    assert_eq!(mutex.try_lock().unwrap().0, [1, 20]);
+
+    let borrowed = Mutex::new((vec![1], 2));
+    let list = MutexGuard::map(borrowed.try_lock().unwrap(), |t| &mut t.0);
+    let list = MappedMutexGuard::try_map(list, |v| v.get_mut(1)).unwrap_err();
+    assert!(borrowed.try_lock().is_err());
+    let mut first = MappedMutexGuard::try_map(list, |v| v.first_mut())
+        .ok()
+        .unwrap();
+    *first = 10;
+    drop(first);
+    assert_eq!(borrowed.try_lock().unwrap().0, [10]);
+}
+
+/// A panicking closure in an owned `map` or `try_map` leaves the mutex unlocked.
+#[test]
+fn panicking_owned_map_unlocks() {
+    common::quiet_expected_panics();
+    let mutex = Arc::new(Mutex::new(1));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        OwnedMutexGuard::map(mutex.clone().try_lock_owned().unwrap(), |_| -> &mut i32 {
+            panic!("{}: owned map closure", common::EXPECTED)
+        })
+    }));
+    assert!(outcome.is_err());
+    let mapped = OwnedMutexGuard::map(mutex.clone().try_lock_owned().unwrap(), |v| v);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        OwnedMappedMutexGuard::try_map(mapped, |_| -> Option<&mut i32> {
+            panic!("{}: mapped try_map closure", common::EXPECTED)
+        })
+    }));
+    assert!(outcome.is_err());
+    assert!(mutex.try_lock().is_ok());
+    assert_eq!(Arc::strong_count(&mutex), 1, "no guard leaked its Arc");
 }

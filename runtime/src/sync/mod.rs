@@ -36,7 +36,8 @@ pub use cancellation::{
     CancellationToken, DropGuard, WaitForCancellationFuture, WaitForCancellationFutureOwned,
 };
 pub use mutex::{
-    Lock, LockOwned, MappedMutexGuard, Mutex, MutexGuard, OwnedMutexGuard, TryLockError,
+    Lock, LockOwned, MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard,
+    TryLockError,
 };
 pub use notify::{Notified, Notify};
 pub use once_cell::{OnceCell, SetError};

@@ -15,7 +15,7 @@ use core::pin::Pin;
 use core::task::{ready, Context, Poll};
 use std::sync::Arc;
 
-pub use guards::{MappedMutexGuard, MutexGuard, OwnedMutexGuard};
+pub use guards::{MappedMutexGuard, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard};
 
 use super::semaphore::batch::{self, const_unless_loom, Batch};
 
