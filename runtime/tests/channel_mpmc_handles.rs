@@ -1,6 +1,7 @@
-//! `mpmc::Sender::closed` and `WeakSender`: `closed()` completes on every kind of close (and
-//! at once after one), a dropped `closed()` future is unlinked, and a weak sender neither
-//! keeps the channel open nor can revive it.
+//! `mpmc::Sender::closed`, `WeakSender` and `send_timeout`: `closed()` completes on every kind
+//! of close (and at once after one), a dropped `closed()` future is unlinked, a weak sender
+//! neither keeps the channel open nor can revive it, and a timed-out send gives its value back
+//! and leaves no waiter behind.
 
 mod common;
 
@@ -9,7 +10,9 @@ use std::pin::pin;
 use std::sync::atomic::Ordering::SeqCst;
 use std::task::{Context, Poll};
 
-use blitz_io::channel::mpmc::{self, RecvError, TrySendError};
+use std::time::Duration;
+
+use blitz_io::channel::mpmc::{self, RecvError, SendTimeoutError, TrySendError};
 use common::counting_waker;
 
 #[test]
@@ -124,4 +127,104 @@ fn upgrades_racing_the_last_sender_never_revive_the_channel() {
         }
         assert!(rx.is_closed());
     }
+}
+
+#[blitz_io::test(start_paused = true)]
+async fn send_timeout_gives_the_value_back_when_no_room_comes() {
+    let (tx, rx) = mpmc::bounded(1);
+    tx.send_timeout(1, Duration::from_secs(1)).await.unwrap();
+    let start = blitz_io::time::Instant::now();
+    let late = tx.send_timeout(2, Duration::from_secs(5)).await;
+    assert_eq!(late, Err(SendTimeoutError::Timeout(2)));
+    assert_eq!(late.unwrap_err().into_inner(), 2);
+    assert!(start.elapsed() >= Duration::from_secs(5));
+    assert_eq!(rx.recv().await, Ok(1));
+    assert_eq!(
+        rx.try_recv(),
+        Err(mpmc::TryRecvError::Empty),
+        "2 was not sent"
+    );
+}
+
+#[blitz_io::test(start_paused = true)]
+async fn send_timeout_sends_when_room_comes_in_time() {
+    let (tx, rx) = mpmc::bounded(1);
+    tx.try_send(1).unwrap();
+    let receiver = blitz_io::task::spawn(async move {
+        blitz_io::time::sleep(Duration::from_secs(1)).await;
+        let first = rx.recv().await;
+        (first, rx.recv().await)
+    });
+    tx.send_timeout(2, Duration::from_secs(5)).await.unwrap();
+    assert_eq!(receiver.await.unwrap(), (Ok(1), Ok(2)));
+}
+
+#[blitz_io::test(start_paused = true)]
+async fn send_timeout_on_a_closed_channel_gives_the_value_back_at_once() {
+    let (tx, rx) = mpmc::bounded::<&str>(1);
+    drop(rx);
+    let start = blitz_io::time::Instant::now();
+    let result = tx.send_timeout("v", Duration::from_secs(5)).await;
+    assert_eq!(result, Err(SendTimeoutError::Closed("v")));
+    assert_eq!(start.elapsed(), Duration::ZERO);
+}
+
+/// A timed-out send that was queued ahead of another sender does not keep the room that
+/// frees up later: the other sender gets it.
+#[blitz_io::test(start_paused = true)]
+async fn a_timed_out_send_leaves_the_room_to_the_next_sender() {
+    let (tx, rx) = mpmc::bounded(1);
+    tx.try_send(0).unwrap();
+    let (timed_parked, timed_is_parked) = std::sync::mpsc::channel();
+    let timed = blitz_io::task::spawn({
+        let tx = tx.clone();
+        let send = async move { tx.send_timeout(1, Duration::from_secs(1)).await };
+        common::signal_when_pending(send, timed_parked)
+    });
+    while timed_is_parked.try_recv().is_err() {
+        blitz_io::task::yield_now().await;
+    }
+    let (parked, is_parked) = std::sync::mpsc::channel();
+    let other = blitz_io::task::spawn({
+        let tx = tx.clone();
+        async move { common::signal_when_pending(tx.send(2), parked).await }
+    });
+    while is_parked.try_recv().is_err() {
+        blitz_io::task::yield_now().await;
+    }
+    // Both wait, `timed` first. Its timer fires (the paused clock jumps ahead once every
+    // task is idle); then room frees up.
+    assert_eq!(timed.await.unwrap(), Err(SendTimeoutError::Timeout(1)));
+    assert_eq!(rx.recv().await, Ok(0));
+    other.await.unwrap().unwrap();
+    assert_eq!(rx.recv().await, Ok(2));
+}
+
+/// A timed-out `send_timeout` that is kept (not dropped) has left the queue: room that frees
+/// up goes to the sender behind it.
+#[blitz_io::test(start_paused = true)]
+async fn a_kept_timed_out_send_holds_up_no_one() {
+    let (tx, rx) = mpmc::bounded(1);
+    tx.try_send(0).unwrap();
+    let (_, timed_waker) = counting_waker();
+    let mut timed_cx = Context::from_waker(&timed_waker);
+    let mut timed = pin!(tx.send_timeout(1, Duration::from_secs(1)));
+    assert!(timed.as_mut().poll(&mut timed_cx).is_pending());
+    let (other_wakes, other_waker) = counting_waker();
+    let mut other_cx = Context::from_waker(&other_waker);
+    let mut other = pin!(tx.send(2));
+    assert!(
+        other.as_mut().poll(&mut other_cx).is_pending(),
+        "queued behind `timed`"
+    );
+    blitz_io::time::advance(Duration::from_secs(1)).await;
+    assert_eq!(
+        timed.as_mut().poll(&mut timed_cx),
+        Poll::Ready(Err(SendTimeoutError::Timeout(1)))
+    );
+    // `timed` is still alive. Room frees up: its wake goes to `other`.
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert_eq!(other_wakes.load(SeqCst), 1);
+    assert_eq!(other.as_mut().poll(&mut other_cx), Poll::Ready(Ok(())));
+    assert_eq!(rx.try_recv(), Ok(2));
 }

@@ -376,6 +376,10 @@ mod channels {
     assert_type!(mpmc::Send<'static, u32>: Send, Sync, !Unpin);
     assert_type!(mpmc::Send<'static, Cell<u32>>: Send, !Sync, !Unpin);
     assert_type!(mpmc::Send<'static, Rc<u32>>: !Send, !Sync, !Unpin);
+    assert_type!(mpmc::SendTimeout<'static, u32>: Send, Sync, !Unpin);
+    assert_type!(mpmc::SendTimeout<'static, Cell<u32>>: Send, !Sync, !Unpin);
+    assert_type!(mpmc::SendTimeout<'static, Rc<u32>>: !Send, !Sync, !Unpin);
+    assert_type!(mpmc::SendTimeoutError<u32>: Send, Sync, Unpin);
     assert_type!(mpmc::Recv<'static, u32>: Send, Sync, !Unpin);
     assert_type!(mpmc::Recv<'static, Cell<u32>>: Send, Sync, !Unpin);
     assert_type!(mpmc::Recv<'static, Rc<u32>>: !Send, !Sync, !Unpin);

@@ -64,6 +64,45 @@ impl<T> From<SendError<T>> for TrySendError<T> {
     }
 }
 
+/// Why [`Sender::send_timeout`](super::Sender::send_timeout) did not send; the value comes
+/// back.
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub enum SendTimeoutError<T> {
+    /// The channel stayed full for the whole timeout.
+    Timeout(T),
+    /// The channel is closed.
+    Closed(T),
+}
+
+impl<T> SendTimeoutError<T> {
+    /// The value that was not sent.
+    pub fn into_inner(self) -> T {
+        match self {
+            SendTimeoutError::Timeout(value) | SendTimeoutError::Closed(value) => value,
+        }
+    }
+}
+
+impl<T> fmt::Debug for SendTimeoutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendTimeoutError::Timeout(_) => f.write_str("Timeout(..)"),
+            SendTimeoutError::Closed(_) => f.write_str("Closed(..)"),
+        }
+    }
+}
+
+impl<T> fmt::Display for SendTimeoutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SendTimeoutError::Timeout(_) => "timed out waiting for room in the channel",
+            SendTimeoutError::Closed(_) => "sending on a closed channel",
+        })
+    }
+}
+
+impl<T> std::error::Error for SendTimeoutError<T> {}
+
 /// The channel is closed and every buffered value has been received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecvError;

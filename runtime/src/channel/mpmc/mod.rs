@@ -9,7 +9,8 @@
 //! takes no lock.
 //!
 //! A [`Selector`] receives from many receivers of one type at once (`selector.rs`). A
-//! [`WeakSender`] refers to the channel without keeping it open (`weak.rs`).
+//! [`WeakSender`] refers to the channel without keeping it open (`weak.rs`), and
+//! [`Sender::send_timeout`] gives the value back if no room comes in time (`send_timeout.rs`).
 //!
 //! The channel closes when every sender or every receiver is dropped, or on
 //! [`Sender::close`]/[`Receiver::close`]. After that sends fail, and receivers still get every
@@ -61,6 +62,7 @@ mod receiver;
 mod ring;
 mod segments;
 mod selector;
+mod send_timeout;
 mod sender;
 mod waiters;
 mod weak;
@@ -70,10 +72,11 @@ mod loom_tests;
 #[cfg(all(test, not(blitz_loom)))]
 mod tests;
 
-pub use error::{RecvError, SendError, TryRecvError, TrySendError};
+pub use error::{RecvError, SendError, SendTimeoutError, TryRecvError, TrySendError};
 pub use permit::{Permit, Reserve};
 pub use receiver::{Receiver, Recv, RecvMany};
 pub use selector::{SelectRecv, Selector};
+pub use send_timeout::SendTimeout;
 pub use sender::{Closed, Send, Sender};
 pub use weak::WeakSender;
 

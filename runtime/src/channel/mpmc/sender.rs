@@ -178,6 +178,15 @@ impl<T> Send<'_, T> {
         self.unregister();
         Poll::Ready(result)
     }
+
+    /// Gives up a pending send (for `SendTimeout`): takes its value back and leaves the
+    /// queue at once, passing on a wake it will not use, as `Drop` would.
+    pub(super) fn cancel(&mut self) -> Option<T> {
+        if self.unregister() {
+            self.chan.send_waiters.notify_one();
+        }
+        self.value.take()
+    }
 }
 
 impl<T> Future for Send<'_, T> {
