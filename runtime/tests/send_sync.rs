@@ -391,6 +391,11 @@ mod channels {
     assert_type!(mpmc::Permit<'static, u32>: Send, Sync, Unpin);
     assert_type!(mpmc::Permit<'static, Cell<u32>>: Send, Sync, Unpin);
     assert_type!(mpmc::Permit<'static, Rc<u32>>: !Send, !Sync, Unpin);
+    assert_type!(mpmc::OwnedPermit<u32>: Send, Sync, Unpin);
+    assert_type!(mpmc::OwnedPermit<Cell<u32>>: Send, Sync, Unpin);
+    assert_type!(mpmc::OwnedPermit<Rc<u32>>: !Send, !Sync, Unpin);
+    assert_type!(mpmc::ReserveOwned<u32>: Send, Sync, !Unpin);
+    assert_type!(mpmc::ReserveOwned<Rc<u32>>: !Send, !Sync, !Unpin);
     assert_type!(mpmc::Closed<'static, u32>: Send, Sync, !Unpin);
     assert_type!(mpmc::Closed<'static, Cell<u32>>: Send, Sync, !Unpin);
     assert_type!(mpmc::Closed<'static, Rc<u32>>: !Send, !Sync, !Unpin);

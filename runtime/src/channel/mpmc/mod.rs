@@ -32,6 +32,8 @@
 //!   no position, so it delays no other value; dropping it unused gives the room back and
 //!   wakes a waiting sender. A permit taken before a close still sends, and receivers see the
 //!   end only once every permit is used or dropped (as with Tokio's `Permit`).
+//!   [`reserve_owned`](Sender::reserve_owned) does the same with a `'static`
+//!   [`OwnedPermit`] that carries its sender.
 //!
 //! ```
 //! use blitz_io::channel::mpmc;
@@ -57,6 +59,7 @@
 
 mod error;
 mod permit;
+mod permit_owned;
 mod queue;
 mod receiver;
 mod ring;
@@ -74,6 +77,7 @@ mod tests;
 
 pub use error::{RecvError, SendError, SendTimeoutError, TryRecvError, TrySendError};
 pub use permit::{Permit, Reserve};
+pub use permit_owned::{OwnedPermit, ReserveOwned};
 pub use receiver::{Receiver, Recv, RecvMany};
 pub use selector::{SelectRecv, Selector};
 pub use send_timeout::SendTimeout;

@@ -7,6 +7,7 @@
 //! [`Permit::send`] can neither fail nor wait. Dropping it gives the unit back and wakes one
 //! waiting sender. `Reserve` waits on the same queue as `Send` and follows the same rules: it
 //! re-checks after linking its waiter, and a woken `Reserve` that is dropped passes the wake on.
+//! That waiting logic is [`RoomWaiter`], shared with the owned variant (`permit_owned.rs`).
 
 use core::fmt;
 use core::future::Future;
@@ -74,8 +75,7 @@ impl<T> Sender<T> {
     pub fn reserve(&self) -> Reserve<'_, T> {
         Reserve {
             chan: &self.chan,
-            waiter: Waiter::new(),
-            registered: false,
+            room: RoomWaiter::new(),
         }
     }
 }
@@ -122,62 +122,100 @@ impl<T> fmt::Debug for Permit<'_, T> {
 #[must_use = "futures do nothing unless polled"]
 pub struct Reserve<'a, T> {
     chan: &'a Chan<T>,
-    waiter: Waiter,
-    /// Whether `waiter` may be linked or notified: it must be unregistered before it goes.
-    registered: bool,
-}
-
-impl<'a, T> Reserve<'a, T> {
-    fn unregister(&mut self) -> bool {
-        if !self.registered {
-            return false;
-        }
-        self.registered = false;
-        // SAFETY: `waiter` was registered with this queue only, and is still alive and pinned
-        // (we are inside `poll` or `drop` of the pinned future).
-        unsafe {
-            self.chan
-                .send_waiters
-                .unregister(Pin::new_unchecked(&self.waiter))
-        }
-    }
-
-    fn finish(
-        &mut self,
-        result: Result<(), TrySendError<()>>,
-    ) -> Option<Result<Permit<'a, T>, SendError<()>>> {
-        match result {
-            Ok(()) => Some(Ok(Permit { chan: self.chan })),
-            Err(TrySendError::Closed(())) => Some(Err(SendError(()))),
-            Err(TrySendError::Full(())) => None,
-        }
-    }
+    room: RoomWaiter,
 }
 
 impl<'a, T> Future for Reserve<'a, T> {
     type Output = Result<Permit<'a, T>, SendError<()>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: `waiter` is never moved out of the pinned future; the other fields are not
-        // structurally pinned.
+        // SAFETY: `room` is never moved out of the pinned future; `chan` is not pinned.
         let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: `room` is pinned in this future, always used with `this.chan`, and this
+        // future's `Drop` cancels it.
+        let reserved = ready!(unsafe { this.room.poll_reserve(this.chan, cx) });
+        Poll::Ready(reserved.map(|()| Permit { chan: this.chan }))
+    }
+}
+
+impl<T> Drop for Reserve<'_, T> {
+    fn drop(&mut self) {
+        self.room.cancel(self.chan);
+    }
+}
+
+impl<T> fmt::Debug for Reserve<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("mpmc::Reserve")
+            .field("waiting", &self.room.is_registered())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Waiting for room in the sender queue: the part of a reservation future that `Reserve` and
+/// `ReserveOwned` share. Its owner pins it, always passes the same channel, and calls
+/// [`cancel`](Self::cancel) from its `Drop`.
+pub(super) struct RoomWaiter {
+    waiter: Waiter,
+    /// Whether `waiter` may be linked or notified: it must be unregistered before it goes.
+    registered: bool,
+}
+
+impl RoomWaiter {
+    pub(super) fn new() -> RoomWaiter {
+        RoomWaiter {
+            waiter: Waiter::new(),
+            registered: false,
+        }
+    }
+
+    pub(super) fn is_registered(&self) -> bool {
+        self.registered
+    }
+
+    fn unregister<T>(&mut self, chan: &Chan<T>) -> bool {
+        if !self.registered {
+            return false;
+        }
+        self.registered = false;
+        // SAFETY: `waiter` was registered with this queue only (the owner always passes the
+        // same channel), and is still alive and pinned (the owner is pinned and has not been
+        // dropped yet).
+        unsafe {
+            chan.send_waiters
+                .unregister(Pin::new_unchecked(&self.waiter))
+        }
+    }
+
+    /// Reserves room in `chan`, waiting for it: `Ok(())` holds one unit of room for the
+    /// caller to wrap in a permit.
+    ///
+    /// # Safety
+    ///
+    /// `self` is pinned (it does not move until dropped), every call passes the same `chan`,
+    /// and the owner calls [`cancel`](Self::cancel) before dropping it.
+    pub(super) unsafe fn poll_reserve<T>(
+        &mut self,
+        chan: &Chan<T>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), SendError<()>>> {
         let coop = ready!(crate::task::poll_proceed(cx));
-        let mut done = this.finish(this.chan.try_reserve());
+        let mut done = Self::finish(chan.try_reserve());
         if done.is_none() {
-            // SAFETY: the waiter is pinned inside this future, whose `Drop` unregisters it.
+            // SAFETY: the waiter is pinned (caller), and unregistered by `cancel` before it
+            // goes.
             unsafe {
-                this.chan
-                    .send_waiters
-                    .register(Pin::new_unchecked(&this.waiter), cx.waker());
+                chan.send_waiters
+                    .register(Pin::new_unchecked(&self.waiter), cx.waker());
             }
-            this.registered = true;
+            self.registered = true;
             // Retry after registering: room freed meanwhile may have found no waiter to wake.
-            done = this.finish(this.chan.try_reserve());
+            done = Self::finish(chan.try_reserve());
         }
         match done {
             None => Poll::Pending,
             Some(result) => {
-                this.unregister();
+                self.unregister(chan);
                 if result.is_ok() {
                     coop.made_progress();
                 }
@@ -185,21 +223,21 @@ impl<'a, T> Future for Reserve<'a, T> {
             }
         }
     }
-}
 
-impl<T> Drop for Reserve<'_, T> {
-    fn drop(&mut self) {
-        if self.unregister() {
-            // Woken for room we will not take: pass the wake on.
-            self.chan.send_waiters.notify_one();
+    fn finish(result: Result<(), TrySendError<()>>) -> Option<Result<(), SendError<()>>> {
+        match result {
+            Ok(()) => Some(Ok(())),
+            Err(TrySendError::Closed(())) => Some(Err(SendError(()))),
+            Err(TrySendError::Full(())) => None,
         }
     }
-}
 
-impl<T> fmt::Debug for Reserve<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("mpmc::Reserve")
-            .field("waiting", &self.registered)
-            .finish_non_exhaustive()
+    /// Leaves the queue if still in it; a wake received but not acted on goes to the next
+    /// waiting sender.
+    pub(super) fn cancel<T>(&mut self, chan: &Chan<T>) {
+        if self.unregister(chan) {
+            // Woken for room we will not take: pass the wake on.
+            chan.send_waiters.notify_one();
+        }
     }
 }
