@@ -1,6 +1,7 @@
 //! `sync::RwLock` end to end: readers share and writers exclude under contention on the
 //! multi-thread runtime, a waiting writer holds back later readers (and is not starved),
-//! cancellation at every point of a wait, max readers, downgrade and blocking use.
+//! cancellation at every point of a wait, max readers, downgrade (borrowed and owned) and
+//! blocking use.
 
 mod common;
 
@@ -10,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc};
 use std::task::Context;
 
-use blitz_io::sync::{RwLock, RwLockWriteGuard};
+use blitz_io::sync::{OwnedRwLockWriteGuard, RwLock, RwLockWriteGuard};
 use common::{counting_waker, scaled, signal_when_pending};
 
 /// 4 readers and 2 writers hammer the lock: a writer is always alone, readers only ever see
@@ -180,6 +181,52 @@ fn downgrade_admits_readers() {
     assert_eq!(*lock.try_read().unwrap(), 2);
     drop(reader);
     assert!(lock.try_write().is_ok());
+}
+
+/// The owned `downgrade` wakes a reader parked behind the writer, keeps a parked writer out
+/// until the downgraded guard drops, and leaks no permit or `Arc`.
+#[test]
+fn owned_downgrade_wakes_parked_readers_and_keeps_writers_out() {
+    let lock = Arc::new(RwLock::new(1));
+    let mut writer = lock.clone().try_write_owned().unwrap();
+    *writer = 2;
+    let (reader_woken, reader_waker) = counting_waker();
+    let mut read = pin!(lock.read());
+    assert!(read
+        .as_mut()
+        .poll(&mut Context::from_waker(&reader_waker))
+        .is_pending());
+    let reader = OwnedRwLockWriteGuard::downgrade(writer);
+    assert_eq!(
+        reader_woken.load(SeqCst),
+        1,
+        "the parked reader may proceed"
+    );
+    let std::task::Poll::Ready(second) =
+        read.as_mut().poll(&mut Context::from_waker(&reader_waker))
+    else {
+        panic!("readers share the downgraded lock")
+    };
+    assert_eq!((*reader, *second), (2, 2));
+    let (writer_woken, writer_waker) = counting_waker();
+    let mut write = pin!(lock.write());
+    assert!(write
+        .as_mut()
+        .poll(&mut Context::from_waker(&writer_waker))
+        .is_pending());
+    drop(second);
+    assert_eq!(
+        writer_woken.load(SeqCst),
+        0,
+        "the downgraded guard still reads"
+    );
+    drop(reader);
+    assert_eq!(writer_woken.load(SeqCst), 1);
+    assert!(write
+        .as_mut()
+        .poll(&mut Context::from_waker(&writer_waker))
+        .is_ready());
+    assert_eq!(Arc::strong_count(&lock), 1);
 }
 
 /// Blocking reads and writes from plain threads, against a task holding the write lock.

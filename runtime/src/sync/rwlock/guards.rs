@@ -296,6 +296,31 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
     pub fn rwlock(&self) -> &Arc<RwLock<T>> {
         &self.lock
     }
+
+    /// Turns the write lock into a read lock without letting a writer in between (an
+    /// associated function, like [`RwLockWriteGuard::downgrade`]). Readers queued behind this
+    /// writer (and ahead of any other writer) may then proceed.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use blitz_io::sync::{OwnedRwLockWriteGuard, RwLock};
+    ///
+    /// let lock = Arc::new(RwLock::new(1));
+    /// let mut writer = lock.clone().try_write_owned().unwrap();
+    /// *writer = 2;
+    /// let reader = OwnedRwLockWriteGuard::downgrade(writer);
+    /// assert_eq!(*lock.try_read().unwrap(), *reader);
+    /// assert!(lock.try_write().is_err());
+    /// ```
+    pub fn downgrade(this: Self) -> OwnedRwLockReadGuard<T> {
+        let this = ManuallyDrop::new(this);
+        // SAFETY: `this` is never used or dropped again, so reading the `Arc` out moves its
+        // ownership (and the permits with it) rather than duplicating it.
+        let lock = unsafe { core::ptr::read(&this.lock) };
+        // Keep one permit: a reader's share.
+        lock.s.release(lock.max_readers as usize - 1);
+        OwnedRwLockReadGuard::new(lock)
+    }
 }
 
 impl<T: ?Sized> Deref for OwnedRwLockReadGuard<T> {
