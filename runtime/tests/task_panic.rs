@@ -259,3 +259,103 @@ fn cancelled_errors_have_no_payload() {
     let text = common::panic_text(caught.as_ref()).unwrap();
     assert!(text.contains("is_panic"), "{text}");
 }
+
+/// A panic payload whose drop panics again: `PayloadBomb(0)` panics with a plain message,
+/// `PayloadBomb(n)` with `PayloadBomb(n - 1)` as the new payload.
+struct PayloadBomb(u32);
+
+impl Drop for PayloadBomb {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        match self.0 {
+            0 => panic!("{EXPECTED}: dropping a panic payload"),
+            n => std::panic::panic_any(PayloadBomb(n - 1)),
+        }
+    }
+}
+
+/// Whichever side drops the payload of a task's panic (the completing worker for a detached
+/// task, the `JoinHandle` dropped after completion, shutdown for a task cancelled while its
+/// future's drop panics), a panic from that drop, and from the drop of that panic's own
+/// payload, stays inside the runtime: the worker keeps running tasks and the thread dropping
+/// the handle or the runtime does not unwind.
+#[test]
+fn a_panic_payload_that_panics_when_dropped_stays_contained() {
+    common::quiet_expected_panics();
+    for depth in [0, 1] {
+        for (name, rt) in flavours() {
+            let name = format!("{name}, depth {depth}");
+            let before = thread_running_tasks(&rt, &name);
+            // Detached before it panics: the completing worker drops the payload.
+            let handle = rt.spawn(async move {
+                task::yield_now().await;
+                std::panic::panic_any(PayloadBomb(depth));
+            });
+            let abort = handle.abort_handle();
+            drop(handle);
+            rt.block_on(common::yield_until("the detached task to finish", || {
+                abort.is_finished()
+            }));
+            assert_eq!(before, thread_running_tasks(&rt, &name), "{name}");
+            // Dropped after completion: the handle drops the payload.
+            let handle = rt.spawn(async move { std::panic::panic_any(PayloadBomb(depth)) });
+            rt.block_on(common::yield_until("the task to finish", || {
+                handle.is_finished()
+            }));
+            drop(handle);
+            assert_eq!(before, thread_running_tasks(&rt, &name), "{name}");
+            // Shutdown cancels a parked task whose future's drop panics with the bomb, and a
+            // finished one whose handle outlives the runtime.
+            let gate = Gate::new();
+            let (pending_tx, pending_rx) = mpsc::channel();
+            let bomb_in_drop = rt.spawn(common::signal_when_pending(
+                {
+                    let gate = gate.clone();
+                    let bomb = PanicWithPayloadOnDrop(depth);
+                    async move {
+                        let _bomb = bomb;
+                        gate.wait().await;
+                    }
+                },
+                pending_tx,
+            ));
+            let finished = rt.spawn(async move { std::panic::panic_any(PayloadBomb(depth)) });
+            let mut parked = false;
+            rt.block_on(common::yield_until("the tasks to settle", || {
+                parked = parked || pending_rx.try_recv().is_ok();
+                parked && finished.is_finished()
+            }));
+            drop(bomb_in_drop);
+            drop(rt);
+            drop(finished);
+        }
+    }
+}
+
+/// The thread a new task runs on, bounded: a runtime whose worker died runs no task, and this
+/// fails instead of hanging.
+fn thread_running_tasks(rt: &Runtime, name: &str) -> std::thread::ThreadId {
+    let (tx, rx) = mpsc::channel();
+    drop(rt.spawn(async move { tx.send(std::thread::current().id()).unwrap() }));
+    let mut thread = None;
+    let what = format!("{name}: a new task to run");
+    // A current-thread runtime runs its tasks inside `block_on` only.
+    rt.block_on(common::yield_until(&what, || {
+        thread = thread.or_else(|| rx.try_recv().ok());
+        thread.is_some()
+    }));
+    thread.unwrap()
+}
+
+/// A future part whose drop panics with a [`PayloadBomb`] as the payload.
+struct PanicWithPayloadOnDrop(u32);
+
+impl Drop for PanicWithPayloadOnDrop {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            std::panic::panic_any(PayloadBomb(self.0));
+        }
+    }
+}

@@ -3,7 +3,8 @@
 //! Each function here is instantiated per future type and reached through the task's
 //! [`Vtable`]. The rules they follow:
 //! - a panic in `poll` or in the future's `Drop` never escapes: it becomes
-//!   `JoinError::Panic` and the worker carries on;
+//!   `JoinError::Panic` and the worker carries on; nor does a panic from dropping an output or
+//!   a panic payload the runtime discards (see `contain`);
 //! - the output is written before `COMPLETE` is published, and read by the `JoinHandle` only
 //!   after it observes `COMPLETE` (the state word's AcqRel orders both);
 //! - the join waker slot is touched by whichever side the `JOIN_WAKER` bit names (see
@@ -126,11 +127,23 @@ fn store_result<F: Future>(cell: &Cell<F>, result: Result<F::Output, JoinError>)
     let result = match dropped {
         Ok(()) => result,
         Err(payload) => {
-            let _ = catch_unwind(AssertUnwindSafe(move || drop(result)));
+            contain(move || drop(result));
             Err(JoinError::panic(cell.header.id, payload))
         }
     };
     set_stage(cell, Stage::Finished(result));
+}
+
+/// Runs `f`, which drops values of the task (its future, its output, a `JoinError` holding a
+/// panic payload), so that no panic leaves it: neither one raised by `f` nor one raised while
+/// dropping that panic's own payload. A payload whose drop panics yet again is leaked instead:
+/// this runs on workers, and unwinding from here would take the worker down.
+fn contain(f: impl FnOnce()) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+        if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            std::mem::forget(again);
+        }
+    }
 }
 
 fn set_stage<F: Future>(cell: &Cell<F>, stage: Stage<F>) {
@@ -147,7 +160,7 @@ fn complete<F: Future>(ptr: NonNull<Header>) {
     let header = &cell.header;
     let snapshot = header.state.transition_to_complete();
     // A panicking output destructor or a foreign join waker must not unwind into the worker.
-    let _ = catch_unwind(AssertUnwindSafe(|| {
+    contain(|| {
         if !snapshot.is_join_interested() {
             set_stage(cell, Stage::Consumed);
         } else if snapshot.is_join_waker_set() {
@@ -162,7 +175,7 @@ fn complete<F: Future>(ptr: NonNull<Header>) {
                 header.join_waker.with_mut(|slot| unsafe { *slot = None });
             }
         }
-    }));
+    });
     let released = header.scheduler.release(RawTask::from_raw(ptr));
     let count = 1 + usize::from(released.is_some());
     std::mem::forget(released);
@@ -192,7 +205,7 @@ unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
     let cell = unsafe { Box::from_raw(ptr.cast::<Cell<F>>().as_ptr()) };
     // A panicking output or future destructor here would unwind through a waker drop or a
     // worker; contain it.
-    let _ = catch_unwind(AssertUnwindSafe(move || drop(cell)));
+    contain(move || drop(cell));
 }
 
 /// Reads the output into `dst` (a `*mut Poll<Result<F::Output, JoinError>>`) if complete,
@@ -263,7 +276,7 @@ unsafe fn drop_join_handle<F: Future>(ptr: NonNull<Header>) {
     let after = cell.header.state.drop_join_interest();
     if after.is_complete() {
         // The completer saw join interest and left the output for us.
-        let _ = catch_unwind(AssertUnwindSafe(|| set_stage(cell, Stage::Consumed)));
+        contain(|| set_stage(cell, Stage::Consumed));
     }
     if !after.is_join_waker_set() {
         // SAFETY: JOIN_WAKER is clear: the slot belongs to the handle.
