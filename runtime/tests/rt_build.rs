@@ -75,6 +75,21 @@ fn too_many_workers() {
     assert_eq!(rt.block_on(async { 64 }), 64);
 }
 
+/// As on Tokio, `worker_threads` only matters to the multi-thread scheduler: a current-thread
+/// builder accepts any count (more than a multi-thread runtime supports included) and runs on
+/// the thread that calls `block_on`.
+#[test]
+fn worker_threads_is_ignored_by_the_current_thread_builder() {
+    for workers in [0, 1, 65, usize::MAX] {
+        let rt = Builder::new_current_thread()
+            .worker_threads(workers)
+            .build()
+            .unwrap_or_else(|error| panic!("worker_threads({workers}): {error}"));
+        assert_eq!(rt.metrics().num_workers(), 1);
+        assert_eq!(rt.block_on(async { 7 }), 7);
+    }
+}
+
 #[test]
 fn zero_event_interval() {
     for (name, builder) in builders() {

@@ -275,7 +275,8 @@ impl Builder {
         self
     }
 
-    /// Worker threads of the multi-thread scheduler; `0` (the default) means one per CPU.
+    /// Worker threads of the multi-thread scheduler; `0` (the default) means one per CPU. A
+    /// current-thread builder ignores it.
     pub fn worker_threads(mut self, workers: usize) -> Builder {
         self.config.num_workers = workers;
         self
@@ -378,7 +379,9 @@ impl Builder {
         if config.max_blocking_threads == 0 {
             return Err(BuildError::ZeroBlockingThreads);
         }
-        if config.num_workers > MAX_WORKERS {
+        // Only the multi-thread scheduler has workers; the current-thread one ignores the
+        // count, as on Tokio.
+        if self.flavor == RuntimeFlavor::MultiThread && config.num_workers > MAX_WORKERS {
             return Err(BuildError::TooManyWorkers {
                 requested: config.num_workers,
                 max: MAX_WORKERS,
