@@ -354,3 +354,104 @@ fn hooks_run_inside_the_runtime() {
         );
     }
 }
+
+/// A `thread_name_fn` that panics while `build` starts the workers: the panic comes out of
+/// `build` with its payload, and the workers started before it have exited by then (each ran
+/// its stop hook), so nothing of the half-built runtime is left running.
+#[test]
+fn a_panicking_thread_name_fn_fails_build_and_leaves_no_thread() {
+    common::quiet_expected_panics();
+    let started = Arc::new(AtomicUsize::new(0));
+    let stopped = Arc::new(AtomicUsize::new(0));
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn({
+        let (started, stopped) = (started.clone(), stopped.clone());
+        move || {
+            let named = AtomicUsize::new(0);
+            let builder = Builder::new_multi_thread()
+                .worker_threads(4)
+                .thread_name_fn(move || {
+                    if named.fetch_add(1, SeqCst) == 2 {
+                        panic!("{}: naming the third worker", common::EXPECTED);
+                    }
+                    "named".to_owned()
+                })
+                .on_thread_start(move || {
+                    started.fetch_add(1, SeqCst);
+                })
+                .on_thread_stop(move || {
+                    stopped.fetch_add(1, SeqCst);
+                });
+            let outcome =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| builder.build()));
+            let _ = done.send(
+                outcome
+                    .map(drop)
+                    .map_err(|payload| common::panic_text(payload.as_ref()).map(str::to_owned)),
+            );
+        }
+    });
+    let outcome = finished
+        .recv_timeout(Duration::from_secs(10))
+        .expect("build hung after the name function panicked");
+    let message = outcome
+        .expect_err("build propagates the name function's panic")
+        .expect("with its message");
+    assert!(message.contains("naming the third worker"), "{message}");
+    assert_eq!(started.load(SeqCst), 2, "two workers were started");
+    assert_eq!(
+        stopped.load(SeqCst),
+        2,
+        "and both stopped before build returned"
+    );
+}
+
+/// A `thread_name_fn` that panics when the blocking pool starts a thread: the panic comes out
+/// of `spawn_blocking`, and the job it was spawning is gone with it. It does not hold a paused
+/// clock back, and it never runs later on a thread started for another job.
+#[test]
+fn a_panicking_thread_name_fn_fails_spawn_blocking_without_leaving_the_job() {
+    common::quiet_expected_panics();
+    let named = Arc::new(AtomicUsize::new(0));
+    let rt = Builder::new_current_thread()
+        .start_paused(true)
+        .thread_name_fn({
+            let named = named.clone();
+            move || {
+                if named.fetch_add(1, SeqCst) == 0 {
+                    panic!("{}: naming the first pool thread", common::EXPECTED);
+                }
+                "named".to_owned()
+            }
+        })
+        .build()
+        .unwrap();
+    let ran = common::Flag::new();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let ran = ran.clone();
+        rt.spawn_blocking(move || ran.set())
+    }));
+    let payload = outcome.expect_err("spawn_blocking propagates the name function's panic");
+    let message = common::panic_text(payload.as_ref()).unwrap_or_default();
+    assert!(
+        message.contains("naming the first pool thread"),
+        "{message}"
+    );
+    // Nothing left queued keeps the paused clock from jumping to the timer (bounded: a job
+    // left behind would hold it back for ever).
+    let (done, slept) = std::sync::mpsc::channel();
+    let rt = std::thread::spawn(move || {
+        rt.block_on(async { blitz_io::time::sleep(Duration::from_secs(3600)).await });
+        let _ = done.send(());
+        rt
+    });
+    slept
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the paused clock never reached the timer");
+    let rt = rt.join().unwrap();
+    // The next job starts a thread; the failed one must not ride along.
+    assert_eq!(rt.spawn_blocking(|| 5).blocking_join().unwrap(), 5);
+    assert_eq!(named.load(SeqCst), 2);
+    drop(rt);
+    assert!(!ran.get(), "the job whose spawn panicked ran anyway");
+}

@@ -308,6 +308,11 @@ impl Builder {
     }
 
     /// A function that names each thread the runtime starts.
+    ///
+    /// It runs on the thread that starts the new one: in [`build`](Self::build) for the
+    /// workers, in `spawn_blocking` for blocking-pool threads. If it panics, that call passes
+    /// the panic on and leaves nothing behind: `build` stops the workers it already started,
+    /// `spawn_blocking` does not spawn the job.
     pub fn thread_name_fn(mut self, name: impl Fn() -> String + Send + Sync + 'static) -> Builder {
         self.thread_name = Arc::new(name);
         self

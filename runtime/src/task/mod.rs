@@ -162,7 +162,9 @@ where
 /// finish on their own.
 ///
 /// # Panics
-/// When called outside a runtime (see [`spawn`]).
+/// When called outside a runtime (see [`spawn`]), or when the runtime's
+/// [`thread_name_fn`](crate::runtime::Builder::thread_name_fn) panics while a pool thread is
+/// started for this job (the job is then not spawned).
 #[track_caller]
 pub fn spawn_blocking<F, T>(function: F) -> JoinHandle<T>
 where

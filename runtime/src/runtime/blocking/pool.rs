@@ -1,7 +1,7 @@
 //! The blocking pool's queue, threads and shutdown.
 
 use std::collections::{HashMap, VecDeque};
-use std::panic::Location;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::sync::Arc;
 use std::thread::JoinHandle as ThreadHandle;
 use std::time::{Duration, Instant};
@@ -209,12 +209,25 @@ impl Spawner {
             // Every thread is busy; the job waits its turn.
             return Ok(());
         }
+        // The user's name function runs here. If it panics, the job is not spawned after all:
+        // take it back out (the lock kept anyone from popping it), cancel it, and let the
+        // panic reach the caller. Left queued, it would run later on a thread started for
+        // another job, or hold a paused clock until shutdown.
+        let builder = match catch_unwind(AssertUnwindSafe(|| inner.threads.builder())) {
+            Ok(builder) => builder,
+            Err(payload) => {
+                let job = shared.queue.pop_back().expect("the job just pushed");
+                drop(shared);
+                job.cancel();
+                resume_unwind(payload);
+            }
+        };
         let id = shared.next_thread_id;
         shared.next_thread_id += 1;
         let spawner = self.clone();
         let runtime = runtime.clone();
         let options = inner.threads.clone();
-        let spawned = inner.threads.builder().spawn(move || {
+        let spawned = builder.spawn(move || {
             options.run_hooked(&runtime.clone(), || spawner.run_thread(id, runtime))
         });
         match spawned {
