@@ -164,7 +164,9 @@ impl UringPoller {
             if pushed {
                 break;
             }
-            // Full: hand what is queued to the kernel and try again.
+            // Full: hand what is queued to the kernel and try again. If the kernel refuses
+            // (EBUSY: completions must be reaped first), give up rather than wait: the reaper
+            // may be this thread, or a turn waiting for `sq` to re-arm its polls.
             self.enter_submit()?;
         }
         drop(guard);
@@ -211,15 +213,19 @@ impl UringPoller {
         loop {
             self.enters.fetch_add(1, Relaxed);
             self.submit_enters.fetch_add(1, Relaxed);
+            // An injected fault goes through the same handling as the kernel's answer.
             #[cfg(all(test, not(blitz_loom)))]
-            if let Some(errno) = fault::take() {
-                return Err(io::Error::from_raw_os_error(errno));
-            }
-            match self.ring.submitter().submit() {
+            let entered = match fault::take() {
+                Some(errno) => Err(io::Error::from_raw_os_error(errno)),
+                None => self.ring.submitter().submit(),
+            };
+            #[cfg(not(all(test, not(blitz_loom))))]
+            let entered = self.ring.submitter().submit();
+            match entered {
                 Err(error) if error.raw_os_error() == Some(libc::EINTR) => continue,
-                // EBUSY: the completion queue is full; the turning thread will drain it and
-                // the entries stay queued until then.
-                Err(error) if error.raw_os_error() == Some(libc::EBUSY) => return Ok(0),
+                // Any other error, EBUSY included (the completion queue overflowed and the
+                // kernel takes nothing until a turn reaps), leaves the entries queued for the
+                // next enter; only a push into a full queue must know (see `submit`).
                 other => return other,
             }
         }

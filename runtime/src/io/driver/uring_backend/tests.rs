@@ -423,3 +423,61 @@ fn a_late_cancel_of_a_dropped_op_leaves_the_next_op_in_its_slot_alone() {
     );
     assert_eq!(&second.bytes[..1], b"b");
 }
+
+/// `EBUSY` from `io_uring_enter`: the completion queue overflowed and the kernel takes no
+/// entry until someone reaps. With the submission queue full too, `submit` must not wait for
+/// that reaper while holding the queue's lock: the reaper may be this very thread (the one
+/// driving a current-thread runtime, inside a task's poll), or a turn blocked on that lock to
+/// re-arm its polls. It fails at once and leaves the queue as it was; the queued entries go
+/// in with the next enter that succeeds.
+#[test]
+fn a_full_queue_that_the_kernel_refuses_busy_fails_the_push_at_once() {
+    let Some(poller) = poller("a_full_queue_that_the_kernel_refuses_busy_fails_the_push_at_once")
+    else {
+        return;
+    };
+    // A cancel of an op that does not exist: no buffer, completes at once with -ENOENT.
+    let cancel = |k: u64| {
+        io_uring::opcode::AsyncCancel::new(super::encode(super::KIND_OP, 1 << 40))
+            .build()
+            .user_data(super::encode(super::KIND_CANCEL, k))
+    };
+    let capacity = super::RING_ENTRIES as u64;
+    // Fill the queue: every submit's own enter fails, so the entries stay queued.
+    fault::fail_next_enters(capacity as u32, libc::EAGAIN);
+    for k in 0..capacity {
+        // SAFETY: the entry refers to no memory.
+        unsafe { poller.submit(&cancel(k)) }.expect("room in the queue");
+    }
+    assert_eq!(poller.unsubmitted(), capacity as usize);
+
+    fault::fail_next_enters(1000, libc::EBUSY);
+    let (_, before) = poller.enter_counts();
+    // SAFETY: as above.
+    let error = unsafe { poller.submit(&cancel(capacity)) }
+        .expect_err("nothing can be pushed while the kernel is busy");
+    fault::fail_next_enters(0, 0);
+    assert_eq!(error.raw_os_error(), Some(libc::EBUSY), "{error}");
+    assert_eq!(
+        poller.enter_counts().1,
+        before + 1,
+        "one enter, no spinning"
+    );
+    assert_eq!(
+        poller.unsubmitted(),
+        capacity as usize,
+        "the queue is untouched"
+    );
+
+    // Once the kernel takes entries again, every queued one goes in and completes.
+    poller.flush();
+    assert_eq!(poller.unsubmitted(), 0);
+    let mut reaped = 0;
+    let start = Instant::now();
+    while reaped < capacity && start.elapsed() < Duration::from_secs(10) {
+        let _cq = poller.cq.lock().unwrap();
+        // SAFETY: we hold `cq`, and nothing else reads completions in this test.
+        reaped += unsafe { poller.ring.completion_shared() }.count() as u64;
+    }
+    assert_eq!(reaped, capacity);
+}
