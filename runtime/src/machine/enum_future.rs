@@ -19,39 +19,54 @@ use crate::task::dump;
 #[must_use = "a state machine does nothing until it is awaited or spawned"]
 pub struct EnumMachine<M: StateEnum> {
     /// Structurally pinned: only handed to `poll_state` as `Pin<&mut Option<M>>`.
-    slot: Option<M>,
+    slot: Slot<M>,
+}
+
+/// The machine's slot. Dropped while it still holds a state (the machine never finished), it
+/// withdraws that state's step from the task dump; see `dump::withdraw_step`. Same layout as
+/// the `Option`.
+struct Slot<M: StateEnum>(Option<M>);
+
+impl<M: StateEnum> Drop for Slot<M> {
+    fn drop(&mut self) {
+        // Only reads the state: a pinned state is not moved.
+        if let Some(machine) = &self.0 {
+            dump::withdraw_step(M::step_name_ref(machine.tag()));
+        }
+    }
 }
 
 impl<M: StateEnum> EnumMachine<M> {
     /// Wraps `machine`, ready to run from its current variant.
     pub fn new(machine: M) -> EnumMachine<M> {
         EnumMachine {
-            slot: Some(machine),
+            slot: Slot(Some(machine)),
         }
     }
 
     /// The name of the step the next poll runs; `None` once the machine has finished.
     pub fn step_name(&self) -> Option<&'static str> {
         self.slot
+            .0
             .as_ref()
             .map(|machine| M::step_name(machine.tag()))
     }
 
     /// Whether the machine has returned its output.
     pub fn is_finished(&self) -> bool {
-        self.slot.is_none()
+        self.slot.0.is_none()
     }
 
     /// The current state; `None` once finished.
     pub fn get_ref(&self) -> Option<&M> {
-        self.slot.as_ref()
+        self.slot.0.as_ref()
     }
 
     fn slot(self: Pin<&mut Self>) -> Pin<&mut Option<M>> {
         // SAFETY: `slot` is structurally pinned: it is only ever used as `Pin<&mut Option<M>>`,
-        // `EnumMachine` has no `Drop` impl, is not `repr(packed)`, and is `Unpin` only when
-        // `M` is.
-        unsafe { self.map_unchecked_mut(|this| &mut this.slot) }
+        // `EnumMachine` has no `Drop` impl and `Slot`'s only reads the state, neither is
+        // `repr(packed)`, and `EnumMachine` is `Unpin` only when `M` is.
+        unsafe { self.map_unchecked_mut(|this| &mut this.slot.0) }
     }
 }
 

@@ -19,28 +19,40 @@ use crate::task::dump;
 #[must_use = "a state machine does nothing until it is awaited or spawned"]
 pub struct Machine<M: TaggedSteps> {
     /// The next step to run; `None` once the machine has finished or one of its steps panicked.
-    tag: Option<M::Tag>,
+    tag: StepTag<M>,
     /// Structurally pinned: `poll` hands out `Pin<&mut M>` only.
     machine: M,
+}
+
+/// The step tag. Dropped with the step still set (the machine never finished), it withdraws
+/// that step from the task dump; see `dump::withdraw_step`. Same layout as the `Option`.
+struct StepTag<M: TaggedSteps>(Option<M::Tag>);
+
+impl<M: TaggedSteps> Drop for StepTag<M> {
+    fn drop(&mut self) {
+        if let Some(tag) = self.0 {
+            dump::withdraw_step(M::step_name_ref(tag));
+        }
+    }
 }
 
 impl<M: TaggedSteps> Machine<M> {
     /// Wraps `machine`, ready to run from its start step.
     pub fn new(machine: M) -> Machine<M> {
         Machine {
-            tag: Some(machine.start_tag()),
+            tag: StepTag(Some(machine.start_tag())),
             machine,
         }
     }
 
     /// The name of the step the next poll runs; `None` once the machine has finished.
     pub fn step_name(&self) -> Option<&'static str> {
-        self.tag.map(M::step_name)
+        self.tag.0.map(M::step_name)
     }
 
     /// Whether the machine has returned its output.
     pub fn is_finished(&self) -> bool {
-        self.tag.is_none()
+        self.tag.0.is_none()
     }
 
     /// The machine's data.
@@ -76,7 +88,7 @@ impl<M: TaggedSteps> Machine<M> {
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above; `this.machine` stays where it is for as long as `self` is pinned.
         let machine = unsafe { Pin::new_unchecked(&mut this.machine) };
-        (&mut this.tag, machine)
+        (&mut this.tag.0, machine)
     }
 }
 
@@ -108,6 +120,11 @@ impl<M: TaggedSteps> Future for Machine<M> {
                 }
                 Transition::Pending => {
                     *tag = Some(step);
+                    // An inner machine this step dropped while it waited withdrew its step:
+                    // this machine waits in `step` again, so the dump shows that.
+                    if dump::published_step().is_none() {
+                        dump::publish_step(Some(M::step_name_ref(step)));
+                    }
                     return Poll::Pending;
                 }
                 Transition::Done(output) => {

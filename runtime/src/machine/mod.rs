@@ -23,7 +23,8 @@
 //!   in the task dump ([`Handle::dump`](crate::runtime::Handle::dump)): before each step the
 //!   wrapper stores a pointer to the step's `&'static str` in the running task's header (one
 //!   relaxed store, no lock), and a finished machine puts back whatever an enclosing machine
-//!   had published.
+//!   had published. A machine dropped before it finished withdraws its step, so a task that
+//!   moved on shows no step of a machine that is gone.
 //!
 //! A hand-written machine implements [`StateMachine`] directly; see the trait's example.
 

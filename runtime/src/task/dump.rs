@@ -9,7 +9,9 @@
 //! Step names travel through one slot in the task header: [`Machine`](crate::machine::Machine)
 //! stores a pointer to its step's `&'static str` there before each step (a relaxed store
 //! through this thread's current-task pointer), and the dump loads it. The pointee is
-//! `'static`, so a stale pointer is still a valid name.
+//! `'static`, so a stale pointer is still a valid name. A machine dropped before it finished
+//! withdraws its step (if it is still the one shown), so a task that moved on does not show a
+//! step of a machine that is gone.
 
 use std::fmt;
 use std::panic::Location;
@@ -145,6 +147,19 @@ pub(crate) fn publish_step(step: Option<&'static &'static str>) {
         std::ptr::from_ref::<&'static str>(name).cast_mut()
     });
     context::with_current_task(|header| header.step.store(ptr, Relaxed));
+}
+
+/// A machine that published `step` is going away before it finished: if the task being polled
+/// on this thread still shows that step, clear it, so the dump does not name a step of a machine
+/// that no longer exists. An enclosing machine that keeps waiting publishes its own step again.
+pub(crate) fn withdraw_step(step: &'static &'static str) {
+    let ptr = std::ptr::from_ref::<&'static str>(step).cast_mut();
+    context::with_current_task(|header| {
+        // Only the thread polling the task writes the slot, so a load and a store suffice.
+        if header.step.load(Relaxed) == ptr {
+            header.step.store(std::ptr::null_mut(), Relaxed);
+        }
+    });
 }
 
 /// The step currently published by the task being polled on this thread.
