@@ -20,6 +20,8 @@ pub(crate) mod park;
 pub(crate) mod scheduler;
 
 #[cfg(all(test, not(blitz_loom)))]
+mod shutdown_tests;
+#[cfg(all(test, not(blitz_loom)))]
 mod tests;
 
 use std::fmt;
