@@ -9,8 +9,9 @@
 //! No lost wake-up: a producer pushes, then reads the counters with a SeqCst RMW; a parking
 //! worker updates the counters with a SeqCst RMW, and the last searcher to park re-checks every
 //! queue afterwards. Either the producer sees nobody searching and wakes a sleeper, or a
-//! searcher's re-check sees the work. At most half the workers search at once, so a burst of
-//! wakes does not turn into a crowd of thieves.
+//! searcher's re-check sees the work. At most half the workers start searching on their own
+//! (a notified worker counts as searching too, but producers notify only when they see nobody
+//! searching), so a burst of wakes does not turn into a crowd of thieves.
 
 use crate::loom::sync::atomic::{fence, AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::Mutex;
@@ -99,14 +100,25 @@ impl Idle {
         *self.sleepers.lock() & (1u64 << index) != 0
     }
 
-    /// Starts searching unless half the workers already are.
+    /// Starts searching unless half the workers already are. The check and the increment are
+    /// one CAS, so workers starting at once cannot all slip under the bound. (Nothing depends
+    /// on the bound for correctness: it only keeps a burst of wakes from becoming a crowd of
+    /// thieves. A notified worker counts as searching without this check, but producers
+    /// notify only when they see nobody searching.)
     pub(crate) fn transition_worker_to_searching(&self) -> bool {
-        let word = self.counters.load(SeqCst);
-        if 2 * searching(word) >= self.num_workers {
-            return false;
+        let mut word = self.counters.load(SeqCst);
+        loop {
+            if 2 * searching(word) >= self.num_workers {
+                return false;
+            }
+            match self
+                .counters
+                .compare_exchange_weak(word, word + 1, SeqCst, SeqCst)
+            {
+                Ok(_) => return true,
+                Err(actual) => word = actual,
+            }
         }
-        self.counters.fetch_add(1, SeqCst);
-        true
     }
 
     /// Stops searching (it found work). True if it was the last searcher: the caller should

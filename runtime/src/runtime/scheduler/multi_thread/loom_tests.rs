@@ -91,6 +91,29 @@ fn a_sleeper_is_claimed_once() {
     });
 }
 
+/// Two workers start searching at once while a third already searches: at most half of the
+/// four workers may search, so exactly one of the two gets in.
+#[test]
+fn at_most_half_the_workers_search() {
+    loom::model(|| {
+        let idle = Arc::new(Idle::new(4));
+        assert!(idle.transition_worker_to_searching());
+        let searchers: Vec<_> = (0..2)
+            .map(|_| {
+                let idle = idle.clone();
+                thread::spawn(move || idle.transition_worker_to_searching())
+            })
+            .collect();
+        let admitted = searchers
+            .into_iter()
+            .map(|searcher| searcher.join().unwrap())
+            .filter(|&admitted| admitted)
+            .count();
+        assert_eq!(admitted, 1);
+        assert_eq!(idle.num_searching(), 2);
+    });
+}
+
 /// An unpark before, during or after a park is never lost.
 #[test]
 fn unpark_is_never_lost() {
