@@ -185,6 +185,26 @@ impl Drop for DrivingGuard {
     }
 }
 
+/// What `Runtime::block_on` and `Handle::block_on` hold while they run: the thread marked as
+/// driving, and the runtime entered. Fields drop in order: the runtime is left first.
+pub(crate) struct BlockOnGuard {
+    _current: SetCurrentGuard,
+    _driving: DrivingGuard,
+}
+
+/// Enters `handle`'s runtime for a `block_on` on this thread.
+///
+/// # Panics
+/// When this thread already drives a runtime (see [`enter_driving`]); nothing is entered then.
+#[track_caller]
+pub(crate) fn enter_block_on(handle: &scheduler::Handle) -> BlockOnGuard {
+    let driving = enter_driving();
+    BlockOnGuard {
+        _current: set_current(handle),
+        _driving: driving,
+    }
+}
+
 pub(crate) fn is_driving() -> bool {
     HOT.try_with(|cx| cx.driving.get()).unwrap_or(false)
 }

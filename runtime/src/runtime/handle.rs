@@ -109,8 +109,7 @@ impl Handle {
     #[track_caller]
     pub fn block_on<F: IntoFuture>(&self, future: F) -> F::Output {
         let future = future.into_future();
-        let _driving = context::enter_driving();
-        let _current = context::set_current(&self.inner);
+        let _entered = context::enter_block_on(&self.inner);
         super::park::block_on_thread(future)
     }
 

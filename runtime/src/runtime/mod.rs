@@ -145,8 +145,7 @@ impl Runtime {
     #[track_caller]
     pub fn block_on<F: IntoFuture>(&self, future: F) -> F::Output {
         let future = future.into_future();
-        let _driving = context::enter_driving();
-        let _current = context::set_current(&self.handle.inner);
+        let _entered = context::enter_block_on(&self.handle.inner);
         match &self.flavor {
             Flavor::MultiThread(_) => park::block_on_thread(future),
             Flavor::CurrentThread(scheduler) => scheduler.block_on(future),
