@@ -20,6 +20,7 @@ use super::raw::{Cell, Header, PollOutcome, RawTask, Stage, Vtable};
 use super::state::{ToIdle, ToRunning};
 use super::{waker, JoinError};
 use crate::runtime::context::YieldRequest;
+use crate::util::panic::contain;
 
 pub(super) fn vtable<F>() -> &'static Vtable
 where
@@ -132,18 +133,6 @@ fn store_result<F: Future>(cell: &Cell<F>, result: Result<F::Output, JoinError>)
         }
     };
     set_stage(cell, Stage::Finished(result));
-}
-
-/// Runs `f`, which drops values of the task (its future, its output, a `JoinError` holding a
-/// panic payload), so that no panic leaves it: neither one raised by `f` nor one raised while
-/// dropping that panic's own payload. A payload whose drop panics yet again is leaked instead:
-/// this runs on workers, and unwinding from here would take the worker down.
-fn contain(f: impl FnOnce()) {
-    if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
-        if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
-            std::mem::forget(again);
-        }
-    }
 }
 
 fn set_stage<F: Future>(cell: &Cell<F>, stage: Stage<F>) {

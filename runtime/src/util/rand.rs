@@ -6,7 +6,6 @@
 //! [`seed`] gives every caller a different starting point without an OS randomness dependency.
 
 /// A xorshift64* generator. Owned by a single thread; cheap to copy around.
-#[allow(dead_code)] // Used by the work-stealing scheduler, which is being built.
 #[derive(Debug, Clone)]
 pub(crate) struct FastRand {
     /// Never zero: zero is the one fixed point of the xorshift step.
@@ -16,7 +15,6 @@ pub(crate) struct FastRand {
 /// Stand-in state used when mixing the seed happens to produce zero.
 const NONZERO_FALLBACK: u64 = 0x9E37_79B9_7F4A_7C15;
 
-#[allow(dead_code)]
 impl FastRand {
     /// A generator whose stream is determined by `seed`. Any seed works, including zero.
     pub(crate) fn new(seed: u64) -> Self {
@@ -64,7 +62,6 @@ fn mix64(mut z: u64) -> u64 {
 /// It hashes a process-wide call counter together with the calling thread's id. The hasher is
 /// `std`'s randomly keyed one, so streams also differ from one process to the next.
 #[cfg(not(blitz_loom))]
-#[allow(dead_code)]
 pub(crate) fn seed() -> u64 {
     use std::hash::{BuildHasher, Hash, Hasher};
     // This counter is deliberately a plain `std` atomic rather than one from `crate::loom`: it
@@ -82,7 +79,6 @@ pub(crate) fn seed() -> u64 {
 
 /// Under loom every execution of a model must make the same choices, so the seed is fixed.
 #[cfg(blitz_loom)]
-#[allow(dead_code)]
 pub(crate) fn seed() -> u64 {
     NONZERO_FALLBACK
 }

@@ -15,22 +15,18 @@ use core::task::Waker;
 
 /// How many wakers a [`WakeBatch`] holds. Small under loom to exercise the "full" path cheaply.
 #[cfg(not(blitz_loom))]
-#[allow(dead_code)] // Not used yet: the waiter queues are being built on it.
 pub(crate) const WAKE_BATCH_CAPACITY: usize = 32;
 /// How many wakers a [`WakeBatch`] holds. Small under loom to exercise the "full" path cheaply.
 #[cfg(blitz_loom)]
-#[allow(dead_code)] // Not used yet: the waiter queues are being built on it.
 pub(crate) const WAKE_BATCH_CAPACITY: usize = 4;
 
 /// A fixed-capacity batch of wakers collected while a lock is held and fired after it is released.
-#[allow(dead_code)] // Not used yet: the waiter queues are being built on it.
 pub(crate) struct WakeBatch {
     /// `wakers[..len]` are initialised and owned by the batch; the rest are not.
     wakers: [MaybeUninit<Waker>; WAKE_BATCH_CAPACITY],
     len: usize,
 }
 
-#[allow(dead_code)] // Not used yet: the waiter queues are being built on it.
 impl WakeBatch {
     /// An empty batch.
     pub(crate) const fn new() -> Self {
@@ -58,11 +54,13 @@ impl WakeBatch {
     }
 
     /// How many wakers are waiting to be fired.
+    #[cfg(all(test, not(blitz_loom)))]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
 
     /// Whether no waker is waiting to be fired.
+    #[cfg(all(test, not(blitz_loom)))]
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -107,9 +105,10 @@ impl Pending<'_> {
 impl Drop for Pending<'_> {
     fn drop(&mut self) {
         // Only reached with wakers left when a `wake` panicked: wake the others anyway, and keep
-        // a second panic from escaping a destructor during unwinding (that would abort).
+        // a second panic (or its payload's drop) from escaping a destructor during unwinding
+        // (that would abort).
         while let Some(waker) = self.take_next() {
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
+            crate::util::panic::contain(|| waker.wake());
         }
     }
 }
@@ -145,7 +144,6 @@ impl core::fmt::Debug for WakeBatch {
 
 /// Store `new` in `slot` unless the stored waker already wakes the same task (then nothing is
 /// cloned and the stored one is kept).
-#[allow(dead_code)] // Not used yet: the waiter queues are being built on it.
 pub(crate) fn register_waker(slot: &mut Option<Waker>, new: &Waker) {
     match slot {
         Some(stored) if stored.will_wake(new) => {}
@@ -289,6 +287,39 @@ mod tests {
         assert!(outcome.is_err());
         assert_eq!(woken(&record), [0, 1, 2, 3]);
         assert_eq!(record.dropped.load(Ordering::SeqCst), 4);
+    }
+
+    /// A panic payload whose own drop panics.
+    struct PanicsWhenDropped;
+
+    impl Drop for PanicsWhenDropped {
+        fn drop(&mut self) {
+            panic!("the payload panics when dropped");
+        }
+    }
+
+    /// A waker that panics with a [`PanicsWhenDropped`] payload.
+    struct NastyProbe(Arc<Record>);
+
+    impl Wake for NastyProbe {
+        fn wake(self: Arc<Self>) {
+            self.0.woken.lock().unwrap().push(99);
+            std::panic::panic_any(PanicsWhenDropped);
+        }
+    }
+
+    #[test]
+    fn a_later_waker_whose_panic_payload_panics_when_dropped_does_not_abort() {
+        // The first panic unwinds out of `wake_all`; the nasty one is woken while that unwind
+        // runs, where dropping its payload would panic inside a destructor and abort.
+        let record = Arc::new(Record::default());
+        let mut batch = WakeBatch::new();
+        batch.push(probe(&record, 0, true));
+        batch.push(Waker::from(Arc::new(NastyProbe(record.clone()))));
+        batch.push(probe(&record, 1, false));
+        let outcome = catch_unwind(AssertUnwindSafe(|| batch.wake_all()));
+        assert!(outcome.is_err(), "the first waker's panic propagates");
+        assert_eq!(woken(&record), [0, 99, 1]);
     }
 
     #[test]
