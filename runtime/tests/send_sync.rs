@@ -270,11 +270,12 @@ assert_type!(watch::Ref<'static, u32>: !Send, Sync);
 // like the primitive they borrow.
 use blitz_io::sync::{
     Barrier, BarrierWait, BarrierWaitResult, CancellationToken, DropGuard as CancelDropGuard,
-    Notified, Notify, OnceCell, SetError, WaitForCancellationFuture,
+    Notified, Notify, OnceCell, OwnedNotified, SetError, WaitForCancellationFuture,
     WaitForCancellationFutureOwned,
 };
 assert_type!(Notify: Send, Sync, Unpin);
 assert_type!(Notified<'static>: Send, Sync, !Unpin);
+assert_type!(OwnedNotified: Send, Sync, !Unpin);
 assert_type!(Barrier: Send, Sync, Unpin);
 assert_type!(BarrierWait<'static>: Send, Sync, !Unpin);
 assert_type!(BarrierWaitResult: Send, Sync, Unpin);

@@ -1,5 +1,5 @@
-//! `Notify` end to end on the multi-thread runtime: no lost `notify_one` under contention,
-//! `notify_waiters` reaching every registered task, ping-pong between tasks.
+//! `Notify` end to end on the multi-thread runtime: no lost `notify_one`/`notify_last` under
+//! contention, `notify_waiters` reaching every registered task, ping-pong between tasks.
 
 mod common;
 
@@ -16,6 +16,17 @@ use common::scaled;
 /// producers that `notify_one` per item: every item is consumed, none twice, no consumer hangs.
 #[test]
 fn notify_one_is_never_lost_between_producers_and_consumers() {
+    single_notifications_are_never_lost(Notify::notify_one);
+}
+
+/// The same with `notify_last`, which picks the newest waiter and passes a dropped
+/// notification on newest-first.
+#[test]
+fn notify_last_is_never_lost_between_producers_and_consumers() {
+    single_notifications_are_never_lost(Notify::notify_last);
+}
+
+fn single_notifications_are_never_lost(notify_single: fn(&Notify)) {
     let rt = common::multi(4);
     let items = scaled(20_000);
     rt.block_on(async move {
@@ -36,7 +47,7 @@ fn notify_one_is_never_lost_between_producers_and_consumers() {
                                 sum += value;
                                 consumed.fetch_add(1, SeqCst);
                                 // Pass the baton: the permit we may hold is someone else's.
-                                queue.1.notify_one();
+                                notify_single(&queue.1);
                             }
                             None => notified.await,
                         }
@@ -50,7 +61,7 @@ fn notify_one_is_never_lost_between_producers_and_consumers() {
                 task::spawn(async move {
                     for i in 0..items / 2 {
                         queue.0.lock().unwrap().push_back(Some(p * items + i));
-                        queue.1.notify_one();
+                        notify_single(&queue.1);
                         if i % 64 == 0 {
                             task::yield_now().await;
                         }
@@ -63,7 +74,7 @@ fn notify_one_is_never_lost_between_producers_and_consumers() {
         }
         for _ in 0..4 {
             queue.0.lock().unwrap().push_back(None);
-            queue.1.notify_one();
+            notify_single(&queue.1);
         }
         let mut total = 0;
         for consumer in consumers {

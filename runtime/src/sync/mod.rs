@@ -9,7 +9,8 @@
 //!
 //! - [`Semaphore`], [`Mutex`] and [`RwLock`] share one FIFO batch-semaphore core (`semaphore`),
 //!   so all three are fair: waiters are served in arrival order.
-//! - [`Notify`]: wake one waiter (or store one permit), or every current waiter.
+//! - [`Notify`]: wake the oldest or the newest waiter (or store one permit), or every current
+//!   waiter.
 //! - [`Barrier`]: wait until `n` tasks have arrived; reusable, one leader per generation.
 //! - [`OnceCell`]: a value initialised once, asynchronously, by exactly one initialiser.
 //! - [`CancellationToken`]: a tree of cancellation signals.
@@ -39,7 +40,7 @@ pub use mutex::{
     Lock, LockOwned, MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard,
     TryLockError,
 };
-pub use notify::{Notified, Notify};
+pub use notify::{Notified, Notify, OwnedNotified};
 pub use once_cell::{OnceCell, SetError};
 pub use rwlock::{
     OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard, RwLockRead,

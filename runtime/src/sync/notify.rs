@@ -6,11 +6,12 @@
 //!   counter of `notify_waiters` calls (the *generation*). `notify_one` stores the permit and a
 //!   `Notified` takes it with one compare-exchange each, without the lock; `WAITING` is only
 //!   entered or left under the lock, so while it holds, nothing changes the word without it.
-//! - Waiters are intrusive nodes embedded in the pinned `Notified` futures, queued FIFO in
-//!   [`LinkedList`] behind a mutex. A notifier pops a node, takes its waker, marks the node
-//!   with what it was handed (`ONE`: a `notify_one`, `ALL`: a `notify_waiters`) and wakes after
-//!   unlocking (through a [`WakeBatch`]). A node's waker slot is only touched under the lock; its
-//!   mark is an atomic the owner may read without it.
+//! - Waiters are intrusive nodes embedded in the pinned `Notified`/`OwnedNotified` futures
+//!   (`futures`), queued in arrival order in [`LinkedList`] behind a mutex. A notifier pops a
+//!   node (`notify_one` the front, `notify_last` the back), takes its waker, marks the node
+//!   with what it was handed (`ONE`: a `notify_one`, `LAST`: a `notify_last`, `ALL`: a
+//!   `notify_waiters`) and wakes after unlocking (through a [`WakeBatch`]). A node's waker slot
+//!   is only touched under the lock; its mark is an atomic the owner may read without it.
 //! - Every node records the generation it registered in. `notify_waiters` bumps the generation
 //!   and then pops every node of an older one; when its wake batch is full it unlocks, wakes,
 //!   relocks and goes on, so nodes of an older generation may still be queued for a moment. Any
@@ -19,22 +20,25 @@
 //!   woken. A `Notified` compares the generation it was created in with the current one, which
 //!   is how a future created before a `notify_waiters` call completes even if it was never
 //!   polled.
-//! - A dropped `Notified` that was handed a `notify_one` but never returned `Ready` passes it on
-//!   to the next waiter (or stores it as the permit): a `notify_one` is never lost.
+//! - A dropped `Notified` that was handed a `notify_one` (`notify_last`) but never returned
+//!   `Ready` passes it on to the then-oldest (newest) waiter, or stores it as the permit: a
+//!   single notification is never lost, and its mark keeps which end it was meant for.
 //!
 //! The waiting half (`Wait`, `Notify::poll_wait`, `Notify::cancel_wait`) is crate-visible so
 //! that other futures (the cancellation token's) can embed a registration without borrowing a
 //! `Notify` for their whole life.
 
+mod futures;
+
 use core::fmt;
-use core::future::Future;
 use core::pin::Pin;
-use core::task::{Context, Poll, Waker};
+use core::task::{Poll, Waker};
+
+pub use futures::{Notified, OwnedNotified};
 
 use super::waiter::{Waiter, WaiterList, WAITING as UNMARKED};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::sync::{Mutex, MutexGuard};
-use crate::task::coop;
 use crate::util::linked_list::LinkedList;
 use crate::util::wake_batch::WakeBatch;
 
@@ -57,15 +61,38 @@ fn with_mode(state: usize, mode: usize) -> usize {
     (state & !MODE) | mode
 }
 
-/// What a popped node was handed (its mark). Handed a `notify_one`: passed on if the owner never consumes it.
+/// What a popped node was handed (its mark). Handed a `notify_one`: passed on (to the oldest
+/// waiter) if the owner never consumes it.
 const MARKED_ONE: u8 = 1;
 /// Woken by a `notify_waiters`.
 const MARKED_ALL: u8 = 2;
+/// Handed a `notify_last`: passed on (to the newest waiter) if the owner never consumes it.
+const MARKED_LAST: u8 = 3;
+
+/// Which waiter a single notification goes to. A node records it in its mark, so that a
+/// notification its owner drops unconsumed is passed on by the same rule.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pick {
+    /// The longest-waiting task (`notify_one`): the front of the queue.
+    Oldest,
+    /// The most recently queued task (`notify_last`): the back of the queue.
+    Newest,
+}
+
+impl Pick {
+    fn mark(self) -> u8 {
+        match self {
+            Pick::Oldest => MARKED_ONE,
+            Pick::Newest => MARKED_LAST,
+        }
+    }
+}
 
 /// Notifies a single task, or every waiting task, to wake up.
 ///
-/// `notify_one` wakes the longest-waiting task, or, when none waits, stores a single permit that
-/// the next [`notified()`](Notify::notified) future consumes at once (permits never add up
+/// `notify_one` wakes the longest-waiting task (`notify_last` the most recent one), or, when
+/// none waits, stores a single permit that the next [`notified()`](Notify::notified) (or
+/// [`notified_owned()`](Notify::notified_owned)) future consumes at once (permits never add up
 /// beyond one). [`notify_waiters`](Notify::notify_waiters) wakes every task waiting at that
 /// moment and stores nothing. `new` is `const` and nothing allocates: each waiting future holds
 /// its own queue node.
@@ -90,18 +117,6 @@ const MARKED_ALL: u8 = 2;
 pub struct Notify {
     state: AtomicUsize,
     waiters: Mutex<WaiterList>,
-}
-
-/// Future returned by [`Notify::notified`]: completes when this future is notified.
-///
-/// It belongs to the generation of `notify_waiters` calls in which it was created: a call made
-/// after that completes it, even if it has not been polled yet. Dropping it while queued
-/// unlinks it; if it had already been handed a `notify_one`, the notification goes to the next
-/// waiter (or back into the stored permit).
-#[must_use = "futures do nothing unless polled"]
-pub struct Notified<'a> {
-    notify: &'a Notify,
-    wait: Wait,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,23 +173,6 @@ impl Notify {
         }
     }
 
-    /// A future that completes when it is notified.
-    ///
-    /// The future takes part in `notify_waiters` calls made from now on, even before its first
-    /// poll; it joins the `notify_one` queue only when first polled (or
-    /// [enabled](Notified::enable)).
-    ///
-    /// Cancel safety: dropping the future before it completes loses nothing — a `notify_one` it
-    /// had been handed goes to the next waiter or becomes the stored permit. Recreating it does
-    /// lose its place in the FIFO queue and its claim on a `notify_waiters` call made in
-    /// between.
-    pub fn notified(&self) -> Notified<'_> {
-        Notified {
-            notify: self,
-            wait: Wait::new(self),
-        }
-    }
-
     /// Wakes the task that has waited longest, or stores one permit if no task waits.
     ///
     /// A stored permit is consumed by the next `notified()` future; storing a permit while one
@@ -189,6 +187,38 @@ impl Notify {
     /// # });
     /// ```
     pub fn notify_one(&self) {
+        self.notify(Pick::Oldest);
+    }
+
+    /// Wakes the task that started waiting most recently, or stores one permit if no task
+    /// waits.
+    ///
+    /// The same as [`notify_one`](Notify::notify_one) except for which waiter is chosen: the
+    /// newest instead of the oldest. If the chosen future is dropped without consuming the
+    /// notification, it goes to the then-newest waiter (or into the stored permit).
+    ///
+    /// ```
+    /// use std::pin::pin;
+    /// use blitz_io::sync::Notify;
+    ///
+    /// # blitz_io::run(async {
+    /// let notify = Notify::new();
+    /// let mut older = pin!(notify.notified());
+    /// let mut newer = pin!(notify.notified());
+    /// older.as_mut().enable(); // queued first
+    /// newer.as_mut().enable();
+    /// notify.notify_last();
+    /// assert!(newer.as_mut().enable(), "the newest waiter was notified");
+    /// assert!(!older.as_mut().enable());
+    /// # });
+    /// ```
+    pub fn notify_last(&self) {
+        self.notify(Pick::Newest);
+    }
+
+    /// One notification: stores the permit without the lock when nobody waits, else hands it
+    /// to the waiter `pick` names.
+    fn notify(&self, pick: Pick) {
         let mut state = self.state.load(SeqCst);
         while state & MODE != WAITING {
             match self
@@ -199,7 +229,7 @@ impl Notify {
                 Err(actual) => state = actual,
             }
         }
-        self.hand_one(self.waiters.lock());
+        self.hand_one(self.waiters.lock(), pick);
     }
 
     /// Wakes every task waiting right now, and every `notified()` future created before this
@@ -233,7 +263,7 @@ impl Notify {
                 waiters = self.waiters.lock();
                 continue;
             }
-            if let Some(waker) = self.pop_front(&mut waiters, state, MARKED_ALL) {
+            if let Some(waker) = self.pop(&mut waiters, state, MARKED_ALL, Pick::Oldest) {
                 batch.push(waker);
             }
         }
@@ -249,10 +279,15 @@ impl Notify {
             .is_some_and(|node| unsafe { Waiter::generation_of(node) } != generation(state))
     }
 
-    /// Pops the front node (there is one: the mode is `WAITING`), marks it and returns its
-    /// waker. Leaves the mode `EMPTY` if the queue is now empty. Lock held.
-    fn pop_front(&self, waiters: &mut WaiterList, state: usize, mark: u8) -> Option<Waker> {
-        let node = waiters.pop_front().expect("WAITING with an empty queue");
+    /// Pops the front (`Oldest`) or back (`Newest`) node (there is one: the mode is
+    /// `WAITING`), marks it and returns its waker. Leaves the mode `EMPTY` if the queue is now
+    /// empty. Lock held.
+    fn pop(&self, waiters: &mut WaiterList, state: usize, mark: u8, end: Pick) -> Option<Waker> {
+        let node = match end {
+            Pick::Oldest => waiters.pop_front(),
+            Pick::Newest => waiters.pop_back(),
+        };
+        let node = node.expect("WAITING with an empty queue");
         if waiters.is_empty() {
             // While WAITING, nothing changes the word without the lock: a plain store is exact.
             self.state.store(with_mode(state, EMPTY), SeqCst);
@@ -261,9 +296,15 @@ impl Notify {
         unsafe { Waiter::release(node, mark) }
     }
 
-    /// Hands one `notify_one` to the first waiter of the current generation (finishing the job
-    /// of an in-flight `notify_waiters` on stale ones first), or stores the permit; then wakes.
-    fn hand_one<'a>(&'a self, mut waiters: MutexGuard<'a, WaiterList>) {
+    /// Hands one notification to the oldest or newest waiter (per `pick`) of the current
+    /// generation, finishing the job of an in-flight `notify_waiters` on stale ones first, or
+    /// stores the permit; then wakes.
+    ///
+    /// Nodes are queued under the lock with the generation current at that moment, and the
+    /// generation only grows under the lock, so the queue is sorted by generation: stale nodes
+    /// are all at the front. Once the front is not stale, neither is any other node, and the
+    /// back node is as good a pick as the front one.
+    fn hand_one<'a>(&'a self, mut waiters: MutexGuard<'a, WaiterList>, pick: Pick) {
         let mut batch = WakeBatch::new();
         loop {
             let state = self.state.load(SeqCst);
@@ -285,8 +326,12 @@ impl Notify {
                 continue;
             }
             let stale = self.front_is_stale(&waiters, state);
-            let mark = if stale { MARKED_ALL } else { MARKED_ONE };
-            if let Some(waker) = self.pop_front(&mut waiters, state, mark) {
+            let (mark, end) = if stale {
+                (MARKED_ALL, Pick::Oldest)
+            } else {
+                (pick.mark(), pick)
+            };
+            if let Some(waker) = self.pop(&mut waiters, state, mark, end) {
                 batch.push(waker);
             }
             if !stale {
@@ -397,7 +442,8 @@ impl Notify {
         let mut waiters = self.waiters.lock();
         match wait.waiter.mark() {
             UNMARKED => self.unlink(&mut waiters, &wait.waiter),
-            MARKED_ONE => self.hand_one(waiters),
+            MARKED_ONE => self.hand_one(waiters, Pick::Oldest),
+            MARKED_LAST => self.hand_one(waiters, Pick::Newest),
             _ => {}
         }
     }
@@ -427,79 +473,6 @@ impl fmt::Debug for Notify {
 impl fmt::Debug for Wait {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Wait").field("phase", &self.phase).finish()
-    }
-}
-
-impl Notified<'_> {
-    /// Joins the waiter queue now, without a waker, so that a `notify_one` sent from here on
-    /// reaches this future even before it is polled. Returns `true` if the future is already
-    /// notified (its next poll returns `Ready`).
-    ///
-    /// Use it to register interest *before* checking a condition, so a notification sent in
-    /// between is not missed:
-    ///
-    /// ```
-    /// use std::pin::pin;
-    /// use std::sync::atomic::{AtomicBool, Ordering};
-    /// use blitz_io::sync::Notify;
-    ///
-    /// # blitz_io::run(async {
-    /// let notify = Notify::new();
-    /// let ready = AtomicBool::new(false);
-    /// // (another task sets `ready` and then calls `notify.notify_one()`.)
-    /// # ready.store(true, Ordering::SeqCst);
-    /// # notify.notify_one();
-    /// loop {
-    ///     let mut notified = pin!(notify.notified());
-    ///     notified.as_mut().enable();
-    ///     if ready.load(Ordering::SeqCst) {
-    ///         break;
-    ///     }
-    ///     notified.await;
-    /// }
-    /// # });
-    /// ```
-    pub fn enable(self: Pin<&mut Self>) -> bool {
-        // SAFETY: structural pinning of `wait`; `notify` is a plain reference.
-        let this = unsafe { self.get_unchecked_mut() };
-        // SAFETY: `wait` lives, pinned, inside the pinned `Notified`.
-        let wait = unsafe { Pin::new_unchecked(&mut this.wait) };
-        this.notify.poll_wait(wait, None).is_ready()
-    }
-}
-
-impl Future for Notified<'_> {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let coop = core::task::ready!(coop::poll_proceed(cx));
-        // SAFETY: structural pinning of `wait`; `notify` is a plain reference.
-        let this = unsafe { self.get_unchecked_mut() };
-        // SAFETY: `wait` lives, pinned, inside the pinned `Notified`.
-        let wait = unsafe { Pin::new_unchecked(&mut this.wait) };
-        let poll = this.notify.poll_wait(wait, Some(cx.waker()));
-        if poll.is_ready() {
-            coop.made_progress();
-        }
-        poll
-    }
-}
-
-impl Drop for Notified<'_> {
-    fn drop(&mut self) {
-        // SAFETY: `self` is being dropped, so `wait` is pinned until the end of this call,
-        // and `cancel_wait` unlinks it before that.
-        let wait = unsafe { Pin::new_unchecked(&mut self.wait) };
-        self.notify.cancel_wait(wait);
-    }
-}
-
-impl fmt::Debug for Notified<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Notified")
-            .field("notify", self.notify)
-            .field("phase", &self.wait.phase)
-            .finish()
     }
 }
 

@@ -1,5 +1,5 @@
-//! loom models of `Notify`: a `notify_one` racing the drop of the waiter it picks, and
-//! `notify_waiters` racing a registration.
+//! loom models of `Notify`: a `notify_one` or `notify_last` racing the drop of the waiter it
+//! picks, and `notify_waiters` racing a registration or a `notify_one`/`notify_last`.
 
 use std::future::Future;
 use std::pin::pin;
@@ -58,6 +58,34 @@ fn notify_one_is_never_lost_to_a_dropped_waiter() {
     });
 }
 
+/// Three queued waiters; `notify_last` on one thread while the newest is dropped on another.
+/// Whichever happens first, the middle waiter ends up notified: either `notify_last` picks it
+/// after the drop, or the dropped waiter passes the notification on by the same newest-first
+/// rule. The oldest is not notified and no permit is left stored.
+#[test]
+fn notify_last_vs_drop_of_the_chosen_waiter() {
+    loom::model(|| {
+        let notify = Arc::new(Notify::new());
+        let mut oldest = Box::pin(notify.notified());
+        let mut middle = Box::pin(notify.notified());
+        let mut newest = Box::pin(notify.notified());
+        assert!(poll_noop(oldest.as_mut()).is_pending());
+        assert!(poll_noop(middle.as_mut()).is_pending());
+        assert!(poll_noop(newest.as_mut()).is_pending());
+
+        let notifier = {
+            let notify = notify.clone();
+            thread::spawn(move || notify.notify_last())
+        };
+        drop(newest);
+        notifier.join().unwrap();
+
+        assert!(poll_noop(middle.as_mut()).is_ready());
+        assert!(poll_noop(oldest.as_mut()).is_pending());
+        assert!(poll_noop(pin!(notify.notified())).is_pending());
+    });
+}
+
 /// `notify_waiters` on one thread while another registers a future created before the call
 /// and blocks on it: it must complete (no lost wakeup, which loom reports as a deadlock). A
 /// future created after both is not completed by the call.
@@ -83,7 +111,18 @@ fn notify_waiters_vs_registration() {
 /// waiter the `notify_waiters` call already owed a wake.
 #[test]
 fn notify_one_during_a_batched_notify_waiters() {
-    loom::model(|| {
+    single_notification_during_a_batched_notify_waiters(Notify::notify_one, super::MARKED_ONE);
+}
+
+/// The same for `notify_last`: it must not spend its notification on the newest node once a
+/// `notify_waiters` call owes that node a wake.
+#[test]
+fn notify_last_during_a_batched_notify_waiters() {
+    single_notification_during_a_batched_notify_waiters(Notify::notify_last, super::MARKED_LAST);
+}
+
+fn single_notification_during_a_batched_notify_waiters(notify_single: fn(&Notify), mark: u8) {
+    loom::model(move || {
         let notify = Arc::new(Notify::new());
         let mut waiters: Vec<_> = (0..crate::util::wake_batch::WAKE_BATCH_CAPACITY + 1)
             .map(|_| Box::pin(notify.notified()))
@@ -93,19 +132,19 @@ fn notify_one_during_a_batched_notify_waiters() {
         }
         let one = {
             let notify = notify.clone();
-            thread::spawn(move || notify.notify_one())
+            thread::spawn(move || notify_single(&notify))
         };
         notify.notify_waiters();
         one.join().unwrap();
         let handed_one = waiters
             .iter()
-            .filter(|waiter| waiter.wait.waiter.mark() == super::MARKED_ONE)
+            .filter(|waiter| waiter.wait.waiter.mark() == mark)
             .count();
         for waiter in &mut waiters {
             assert!(poll_noop(waiter.as_mut()).is_ready());
         }
-        // The `notify_one` went to a waiter (only possible before `notify_waiters` began) or
-        // into the store, exactly one of the two.
+        // The single notification went to a waiter (only possible before `notify_waiters`
+        // began) or into the store, exactly one of the two.
         let stored = poll_noop(pin!(notify.notified())).is_ready();
         assert_eq!(handed_one + usize::from(stored), 1);
     });
