@@ -392,6 +392,11 @@ mod channels {
     assert_type!(mpmc::Permit<'static, u32>: Send, Sync, Unpin);
     assert_type!(mpmc::Permit<'static, Cell<u32>>: Send, Sync, Unpin);
     assert_type!(mpmc::Permit<'static, Rc<u32>>: !Send, !Sync, Unpin);
+    assert_type!(mpmc::ReserveMany<'static, u32>: Send, Sync, !Unpin);
+    assert_type!(mpmc::ReserveMany<'static, Rc<u32>>: !Send, !Sync, !Unpin);
+    assert_type!(mpmc::PermitIterator<'static, u32>: Send, Sync, Unpin);
+    assert_type!(mpmc::PermitIterator<'static, Cell<u32>>: Send, Sync, Unpin);
+    assert_type!(mpmc::PermitIterator<'static, Rc<u32>>: !Send, !Sync, Unpin);
     assert_type!(mpmc::OwnedPermit<u32>: Send, Sync, Unpin);
     assert_type!(mpmc::OwnedPermit<Cell<u32>>: Send, Sync, Unpin);
     assert_type!(mpmc::OwnedPermit<Rc<u32>>: !Send, !Sync, Unpin);

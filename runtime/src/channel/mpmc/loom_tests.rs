@@ -1,6 +1,7 @@
 //! loom models of the bounded channel: the slot hand-off through a full ring, close against
 //! waiting senders and receivers, wake forwarding from a dropped, notified receiver, and
-//! permits (against a close and a receiver; a dropped permit waking a sender), and a
+//! permits (against a close and a receiver; a dropped permit waking a sender), batches of
+//! permits (a waiting batch woken unit by unit; a dropped batch waking two senders), and a
 //! `Selector` waiting on two channels.
 
 use std::future::Future;
@@ -155,6 +156,52 @@ fn last_permit_dropped_after_close_ends_a_waiting_recv() {
         let receiver = thread::spawn(move || block_on(rx.recv()));
         drop(permit);
         assert_eq!(receiver.join().unwrap(), Err(RecvError));
+    });
+}
+
+/// A batch of two waits on a full two-slot ring while a receiver on another thread frees the
+/// slots one at a time: the batch is woken (possibly more than once) and gets both units; it
+/// is never left asleep with both free.
+#[test]
+fn waiting_batch_vs_slots_freed_one_at_a_time() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(2);
+        tx.try_send(1).unwrap();
+        tx.try_send(2).unwrap();
+        let receiver = thread::spawn(move || {
+            assert_eq!(rx.try_recv(), Ok(1));
+            assert_eq!(rx.try_recv(), Ok(2));
+            rx
+        });
+        let mut permits = block_on(tx.reserve_many(2)).unwrap();
+        permits.next().unwrap().send(3);
+        permits.next().unwrap().send(4);
+        let rx = receiver.join().unwrap();
+        assert_eq!(rx.try_recv(), Ok(3));
+        assert_eq!(rx.try_recv(), Ok(4));
+    });
+}
+
+/// Two senders wait on a ring whose two slots one batch of permits holds; dropping the batch
+/// unused wakes both.
+#[test]
+fn dropped_batch_wakes_two_waiting_senders() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(2);
+        let permits = tx.try_reserve_many(2).unwrap();
+        let senders: Vec<_> = (0..2)
+            .map(|i| {
+                let tx = tx.clone();
+                thread::spawn(move || block_on(tx.send(i)).unwrap())
+            })
+            .collect();
+        drop(permits);
+        for sender in senders {
+            sender.join().unwrap();
+        }
+        let mut got = [rx.try_recv().unwrap(), rx.try_recv().unwrap()];
+        got.sort_unstable();
+        assert_eq!(got, [0, 1]);
     });
 }
 

@@ -33,7 +33,8 @@
 //!   wakes a waiting sender. A permit taken before a close still sends, and receivers see the
 //!   end only once every permit is used or dropped (as with Tokio's `Permit`).
 //!   [`reserve_owned`](Sender::reserve_owned) does the same with a `'static`
-//!   [`OwnedPermit`] that carries its sender.
+//!   [`OwnedPermit`] that carries its sender, and [`reserve_many`](Sender::reserve_many)
+//!   reserves room for several values at once, all or none (`permit_many.rs`).
 //!
 //! ```
 //! use blitz_io::channel::mpmc;
@@ -59,6 +60,7 @@
 
 mod error;
 mod permit;
+mod permit_many;
 mod permit_owned;
 mod queue;
 mod receiver;
@@ -77,6 +79,7 @@ mod tests;
 
 pub use error::{RecvError, SendError, SendTimeoutError, TryRecvError, TrySendError};
 pub use permit::{Permit, Reserve};
+pub use permit_many::{PermitIterator, ReserveMany};
 pub use permit_owned::{OwnedPermit, ReserveOwned};
 pub use receiver::{Receiver, Recv, RecvMany};
 pub use selector::{SelectRecv, Selector};
@@ -174,9 +177,10 @@ impl<T> Chan<T> {
         }
     }
 
+    /// Reserves room for `n` values at once (`n` at most `queue.max_reservation()`).
     #[inline]
-    fn try_reserve(&self) -> Result<(), TrySendError<()>> {
-        match self.queue.reserve() {
+    fn try_reserve(&self, n: usize) -> Result<(), TrySendError<()>> {
+        match self.queue.reserve(n) {
             Reservation::Done => Ok(()),
             Reservation::Full => Err(TrySendError::Full(())),
             Reservation::Closed => Err(TrySendError::Closed(())),
@@ -202,11 +206,11 @@ impl<T> Chan<T> {
         }
     }
 
-    /// Returns an unused permit's room.
-    fn release(&self) {
-        let last = self.queue.release();
+    /// Returns the room of `n` unused permits.
+    fn release(&self, n: usize) {
+        let last = self.queue.release(n);
         if let Queue::Bounded(_) = self.queue {
-            self.send_waiters.notify_one();
+            self.send_waiters.notify_many(n);
         }
         if last {
             self.recv_waiters.notify_all();

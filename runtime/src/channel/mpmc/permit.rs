@@ -30,8 +30,8 @@ impl<T> Sender<T> {
     /// assert_eq!(rx.try_recv(), Ok(2));
     /// ```
     pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
-        self.chan.try_reserve()?;
-        Ok(Permit { chan: &self.chan })
+        self.chan.try_reserve(1)?;
+        Ok(Permit::new(&self.chan))
     }
 
     /// Waits for room for one value and reserves it: the returned [`Permit`] sends without
@@ -87,7 +87,12 @@ pub struct Permit<'a, T> {
     chan: &'a Chan<T>,
 }
 
-impl<T> Permit<'_, T> {
+impl<'a, T> Permit<'a, T> {
+    /// A permit for one unit of room the caller reserved in `chan`.
+    pub(super) fn new(chan: &'a Chan<T>) -> Permit<'a, T> {
+        Permit { chan }
+    }
+
     /// Sends `value` in the reserved room. Never waits and never fails, even if the channel
     /// was closed after the permit was taken.
     ///
@@ -108,7 +113,7 @@ impl<T> Permit<'_, T> {
 
 impl<T> Drop for Permit<'_, T> {
     fn drop(&mut self) {
-        self.chan.release();
+        self.chan.release(1);
     }
 }
 
@@ -133,7 +138,7 @@ impl<'a, T> Future for Reserve<'a, T> {
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: `room` is pinned in this future, always used with `this.chan`, and this
         // future's `Drop` cancels it.
-        let reserved = ready!(unsafe { this.room.poll_reserve(this.chan, cx) });
+        let reserved = ready!(unsafe { this.room.poll_reserve(this.chan, 1, cx) });
         Poll::Ready(reserved.map(|()| Permit { chan: this.chan }))
     }
 }
@@ -187,8 +192,16 @@ impl RoomWaiter {
         }
     }
 
-    /// Reserves room in `chan`, waiting for it: `Ok(())` holds one unit of room for the
-    /// caller to wrap in a permit.
+    /// Reserves room for `n` values in `chan` (all at once, `n` at most the queue's
+    /// `max_reservation`), waiting for it: `Ok(())` holds `n` units of room for the caller to
+    /// wrap in permits.
+    ///
+    /// A wait for `n > 1` units is woken, like any other, when one unit comes free; if that
+    /// is not enough it re-links at the front of the queue (keeping its place), so the units
+    /// that came free meanwhile wait for it rather than for whoever queued behind it. Once it
+    /// has its units it passes one wake on, in case room beyond its `n` came free while the
+    /// wakes for it were going to this waiter; at worst that wake is spurious (the woken
+    /// waiter re-checks and re-links at the front).
     ///
     /// # Safety
     ///
@@ -197,10 +210,12 @@ impl RoomWaiter {
     pub(super) unsafe fn poll_reserve<T>(
         &mut self,
         chan: &Chan<T>,
+        n: usize,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), SendError<()>>> {
         let coop = ready!(crate::task::poll_proceed(cx));
-        let mut done = Self::finish(chan.try_reserve());
+        let waited = self.registered;
+        let mut done = Self::finish(chan.try_reserve(n));
         if done.is_none() {
             // SAFETY: the waiter is pinned (caller), and unregistered by `cancel` before it
             // goes.
@@ -210,7 +225,7 @@ impl RoomWaiter {
             }
             self.registered = true;
             // Retry after registering: room freed meanwhile may have found no waiter to wake.
-            done = Self::finish(chan.try_reserve());
+            done = Self::finish(chan.try_reserve(n));
         }
         match done {
             None => Poll::Pending,
@@ -218,6 +233,9 @@ impl RoomWaiter {
                 self.unregister(chan);
                 if result.is_ok() {
                     coop.made_progress();
+                    if n > 1 && waited {
+                        chan.send_waiters.notify_one();
+                    }
                 }
                 Poll::Ready(result)
             }

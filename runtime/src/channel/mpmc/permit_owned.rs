@@ -30,7 +30,7 @@ impl<T> Sender<T> {
     /// assert!(tx.try_reserve_owned().is_ok());
     /// ```
     pub fn try_reserve_owned(self) -> Result<OwnedPermit<T>, TrySendError<Sender<T>>> {
-        match self.chan.try_reserve() {
+        match self.chan.try_reserve(1) {
             Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
             Err(TrySendError::Full(())) => Err(TrySendError::Full(self)),
             Err(TrySendError::Closed(())) => Err(TrySendError::Closed(self)),
@@ -97,7 +97,7 @@ impl<T> OwnedPermit<T> {
             .sender
             .take()
             .expect("an unused permit holds its sender");
-        sender.chan.release();
+        sender.chan.release(1);
         sender
     }
 }
@@ -107,7 +107,7 @@ impl<T> Drop for OwnedPermit<T> {
         if let Some(sender) = self.sender.take() {
             // Room first, then the sender: if it is the last one, its drop closes the
             // channel after the room is back.
-            sender.chan.release();
+            sender.chan.release(1);
         }
     }
 }
@@ -139,7 +139,7 @@ impl<T> Future for ReserveOwned<T> {
         // SAFETY: `room` is pinned in this future and always used with this sender's channel
         // (the sender only leaves when the future completes, after `room` is unregistered);
         // this future's `Drop` cancels it.
-        let reserved = ready!(unsafe { this.room.poll_reserve(&sender.chan, cx) });
+        let reserved = ready!(unsafe { this.room.poll_reserve(&sender.chan, 1, cx) });
         let sender = this.sender.take();
         Poll::Ready(reserved.map(|()| OwnedPermit { sender }))
     }

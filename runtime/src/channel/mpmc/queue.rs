@@ -56,11 +56,29 @@ impl<T> Queue<T> {
         }
     }
 
+    /// Reserves room for `n` values, all or none (`n` at most [`Queue::max_reservation`]).
+    /// Zero values need no room: only a closed queue refuses them.
     #[inline]
-    pub(super) fn reserve(&self) -> Reservation {
+    pub(super) fn reserve(&self, n: usize) -> Reservation {
+        if n == 0 {
+            return if self.is_closed() {
+                Reservation::Closed
+            } else {
+                Reservation::Done
+            };
+        }
         match self {
-            Queue::Bounded(ring) => ring.reserve(),
-            Queue::Unbounded(segments) => segments.reserve(),
+            Queue::Bounded(ring) => ring.reserve(n),
+            Queue::Unbounded(segments) => segments.reserve(n),
+        }
+    }
+
+    /// The most values one reservation may ask for: a bounded ring can never have more permits
+    /// out than its capacity or its permit counter's width allows.
+    pub(super) fn max_reservation(&self) -> usize {
+        match self {
+            Queue::Bounded(ring) => ring.max_reservation(),
+            Queue::Unbounded(_) => usize::MAX,
         }
     }
 
@@ -74,12 +92,12 @@ impl<T> Queue<T> {
         }
     }
 
-    /// Gives an unused permit back; returns whether the queue is closed and that was the last
-    /// permit out.
-    pub(super) fn release(&self) -> bool {
+    /// Gives `n` unused permits back; returns whether the queue is closed and those were the
+    /// last permits out.
+    pub(super) fn release(&self, n: usize) -> bool {
         match self {
-            Queue::Bounded(ring) => ring.release(),
-            Queue::Unbounded(segments) => segments.release(),
+            Queue::Bounded(ring) => ring.release(n),
+            Queue::Unbounded(segments) => segments.release(n),
         }
     }
 

@@ -318,16 +318,20 @@ impl<T> Ring<T> {
         }
     }
 
-    /// Reserves room for one value, counted against the capacity until [`Ring::send_reserved`]
-    /// uses it or [`Ring::release`] gives it back.
-    pub(super) fn reserve(&self) -> Reservation {
+    /// Reserves room for `n` values (`1..=MAX_PERMITS.min(cap)`), all or none, counted
+    /// against the capacity until [`Ring::send_reserved`] uses each unit or [`Ring::release`]
+    /// gives them back.
+    #[inline]
+    pub(super) fn reserve(&self, n: usize) -> Reservation {
+        debug_assert!((1..=MAX_PERMITS.min(self.cap)).contains(&n));
         let mut tail = self.tail.load(Ordering::Relaxed);
         loop {
             if tail & CLOSED != 0 {
                 return Reservation::Closed;
             }
             let permits = (tail & LOW) >> 1;
-            if permits == MAX_PERMITS || !self.has_room(tail & !LOW, permits) {
+            // Room for `n` more is room for one more next to `permits + n - 1`.
+            if permits + n > MAX_PERMITS || !self.has_room(tail & !LOW, permits + n - 1) {
                 let now = self.tail.load(Ordering::Relaxed);
                 if now == tail {
                     return Reservation::Full;
@@ -337,7 +341,7 @@ impl<T> Ring<T> {
             }
             match self.tail.compare_exchange_weak(
                 tail,
-                tail + PERMIT,
+                tail + n * PERMIT,
                 Ordering::SeqCst,
                 Ordering::Relaxed,
             ) {
@@ -380,12 +384,17 @@ impl<T> Ring<T> {
         }
     }
 
-    /// Gives an unused permit back. Returns whether the ring is closed and that was the last
-    /// permit out.
-    pub(super) fn release(&self) -> bool {
-        let before = self.tail.fetch_sub(PERMIT, Ordering::SeqCst);
-        debug_assert!(before & LOW >= PERMIT, "a permit is out");
-        (before & LOW) - PERMIT == CLOSED
+    /// Gives `n` unused permits back. Returns whether the ring is closed and those were the
+    /// last permits out.
+    pub(super) fn release(&self, n: usize) -> bool {
+        let before = self.tail.fetch_sub(n * PERMIT, Ordering::SeqCst);
+        debug_assert!(before & LOW >= n * PERMIT, "{n} permits are out");
+        (before & LOW) - n * PERMIT == CLOSED
+    }
+
+    /// The most permits one reservation can ask for: it can never get more.
+    pub(super) fn max_reservation(&self) -> usize {
+        MAX_PERMITS.min(self.cap)
     }
 
     #[inline]

@@ -71,13 +71,17 @@ impl<T> Segments<T> {
         Push::Done
     }
 
-    /// Reserves a push: never full, only closed.
-    pub(super) fn reserve(&self) -> Reservation {
+    /// Reserves `n` pushes: only closed, never full (short of a permit count past
+    /// `usize::MAX`, which is reported as full rather than wrapped).
+    pub(super) fn reserve(&self, n: usize) -> Reservation {
         let mut inner = self.inner.lock();
         if self.closed.load(Ordering::Relaxed) {
             return Reservation::Closed;
         }
-        inner.permits += 1;
+        match inner.permits.checked_add(n) {
+            Some(permits) => inner.permits = permits,
+            None => return Reservation::Full,
+        }
         Reservation::Done
     }
 
@@ -89,10 +93,11 @@ impl<T> Segments<T> {
         inner.permits == 0 && self.closed.load(Ordering::Relaxed)
     }
 
-    /// Gives a permit back; returns whether the queue is closed and that was the last permit.
-    pub(super) fn release(&self) -> bool {
+    /// Gives `n` permits back; returns whether the queue is closed and those were the last
+    /// permits out.
+    pub(super) fn release(&self, n: usize) -> bool {
         let mut inner = self.inner.lock();
-        inner.permits -= 1;
+        inner.permits -= n;
         inner.permits == 0 && self.closed.load(Ordering::Relaxed)
     }
 

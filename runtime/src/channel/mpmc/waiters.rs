@@ -174,6 +174,17 @@ impl Waiters {
         self.notify_one_slow();
     }
 
+    /// Wakes up to `n` of the longest-waiting waiters, one per unit of room that came free at
+    /// once (a released batch of permits). Stops as soon as nobody waits.
+    pub(super) fn notify_many(&self, n: usize) {
+        for _ in 0..n {
+            if self.load_count() == 0 {
+                return;
+            }
+            self.notify_one_slow();
+        }
+    }
+
     /// The waker side's `SeqCst` load of `count`. loom regards `SeqCst` loads as `Acquire`
     /// (its README lists this as unsupported and a source of false alarms) but models
     /// `SeqCst` fences, so under loom the load is preceded by a fence, which orders at least
