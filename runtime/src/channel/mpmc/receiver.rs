@@ -1,4 +1,10 @@
-//! The receiving handle, its `Recv` and `RecvMany` futures and its `Stream` impl.
+//! The receiving handle, its `Recv` and `RecvMany` futures, its `poll_recv`/`poll_recv_many`
+//! methods and its `Stream` impl.
+//!
+//! The futures embed their own waiter node. The poll methods and the `Stream` impl have no
+//! pinned future to keep one in, so they share a node the handle boxes the first time one of
+//! them has to wait (one allocation per receiver, not per wait); that is why they take
+//! `&mut self`, and why only the waker of the latest of those calls is woken.
 
 use core::fmt;
 use core::future::Future;
@@ -16,14 +22,15 @@ use super::{common_methods, Chan, RecvError, TryRecvError};
 /// goes to one of them); the channel closes when the last clone is dropped.
 ///
 /// It is also a [`Stream`] of values that ends when the channel is closed and drained. The
-/// stream keeps its waiter node in a box allocated the first time it has to wait (once per
-/// receiver, not per wait).
+/// stream (and [`poll_recv`](Self::poll_recv)) keeps its waiter node in a box allocated the
+/// first time it has to wait (once per receiver, not per wait).
 pub struct Receiver<T> {
     pub(super) chan: Arc<Chan<T>>,
-    /// The `Stream` impl's waiter; `Some` once `poll_next` has had to wait.
-    stream: Option<Pin<Box<Waiter>>>,
-    /// Whether `stream` may be linked or notified.
-    stream_registered: bool,
+    /// The waiter of `poll_recv`, `poll_recv_many` and `poll_next`; `Some` once one of them
+    /// has had to wait.
+    waiter: Option<Pin<Box<Waiter>>>,
+    /// Whether `waiter` may be linked or notified.
+    registered: bool,
     /// `poll_next` returned `None`.
     stream_done: bool,
 }
@@ -32,8 +39,8 @@ impl<T> Receiver<T> {
     pub(super) fn new(chan: Arc<Chan<T>>) -> Receiver<T> {
         Receiver {
             chan,
-            stream: None,
-            stream_registered: false,
+            waiter: None,
+            registered: false,
             stream_done: false,
         }
     }
@@ -121,17 +128,109 @@ impl<T> Receiver<T> {
         Arc::ptr_eq(&self.chan, &other.chan)
     }
 
+    /// Polls for a value: `Ready(Ok(value))`, `Ready(Err(RecvError))` once the channel is
+    /// closed and drained, or `Pending` with the task registered to be woken by a send or the
+    /// close. For hand-written futures and poll-based adapters; in async code use
+    /// [`recv`](Self::recv).
+    ///
+    /// The wait uses a node the receiver keeps (boxed on the first wait), shared with
+    /// [`poll_recv_many`](Self::poll_recv_many) and the `Stream` impl: only the waker of the
+    /// latest of those calls is woken. A wake it received but did not act on goes to another
+    /// receiver when this one is dropped.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    ///
+    /// blitz_io::run(async {
+    ///     let (tx, mut rx) = blitz_io::channel::mpmc::bounded::<u32>(2);
+    ///     blitz_io::task::spawn(async move { tx.send(5).await });
+    ///     assert_eq!(poll_fn(|cx| rx.poll_recv(cx)).await, Ok(5));
+    ///     assert!(poll_fn(|cx| rx.poll_recv(cx)).await.is_err()); // the sender is gone
+    /// });
+    /// ```
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+        let coop = ready!(crate::task::poll_proceed(cx));
+        let result = match self.chan.try_recv() {
+            Err(TryRecvError::Empty) => {
+                let waiter = self.waiter.get_or_insert_with(|| Box::pin(Waiter::new()));
+                // SAFETY: the waiter is boxed and pinned; `Drop` (or the next ready poll)
+                // unregisters it.
+                unsafe { self.chan.recv_waiters.register(waiter.as_ref(), cx.waker()) };
+                self.registered = true;
+                // Retry after registering: a value sent meanwhile may have found no waiter.
+                match self.chan.try_recv() {
+                    Err(TryRecvError::Empty) => return Poll::Pending,
+                    other => other,
+                }
+            }
+            other => other,
+        };
+        self.unregister();
+        coop.made_progress();
+        Poll::Ready(result.map_err(|_| RecvError))
+    }
+
+    /// Polls for values: once at least one is buffered, moves up to `limit` of them into
+    /// `buffer` and returns `Ready(count)`; `Ready(0)` when `limit` is 0 or the channel is
+    /// closed and drained. The poll-based form of [`recv_many`](Self::recv_many), waiting
+    /// like [`poll_recv`](Self::poll_recv).
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    ///
+    /// blitz_io::run(async {
+    ///     let (tx, mut rx) = blitz_io::channel::mpmc::unbounded();
+    ///     for i in 0..5 {
+    ///         tx.try_send(i).unwrap();
+    ///     }
+    ///     let mut batch = Vec::new();
+    ///     assert_eq!(poll_fn(|cx| rx.poll_recv_many(cx, &mut batch, 4)).await, 4);
+    ///     assert_eq!(batch, [0, 1, 2, 3]);
+    /// });
+    /// ```
+    pub fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        if limit == 0 {
+            return Poll::Ready(0);
+        }
+        match ready!(self.poll_recv(cx)) {
+            Ok(first) => Poll::Ready(take_more(&self.chan, first, buffer, limit)),
+            Err(RecvError) => Poll::Ready(0),
+        }
+    }
+
     common_methods!();
 
-    fn unregister_stream(&mut self) -> bool {
-        if !self.stream_registered {
+    fn unregister(&mut self) -> bool {
+        if !self.registered {
             return false;
         }
-        self.stream_registered = false;
-        let waiter = self.stream.as_ref().expect("registered implies allocated");
+        self.registered = false;
+        let waiter = self.waiter.as_ref().expect("registered implies allocated");
         // SAFETY: the boxed waiter is pinned and alive, registered with this queue only.
         unsafe { self.chan.recv_waiters.unregister(waiter.as_ref()) }
     }
+}
+
+/// Pushes `first` and then up to `limit - 1` more buffered values into `buffer` without
+/// waiting; returns how many were added.
+fn take_more<T>(chan: &Chan<T>, first: T, buffer: &mut Vec<T>, limit: usize) -> usize {
+    buffer.push(first);
+    let mut added = 1;
+    while added < limit {
+        match chan.try_recv() {
+            Ok(value) => {
+                buffer.push(value);
+                added += 1;
+            }
+            Err(_) => break,
+        }
+    }
+    added
 }
 
 impl<T> Clone for Receiver<T> {
@@ -143,7 +242,7 @@ impl<T> Clone for Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        if self.unregister_stream() {
+        if self.unregister() {
             self.chan.recv_waiters.notify_one();
         }
         self.chan.drop_handle(&self.chan.receivers);
@@ -168,26 +267,9 @@ impl<T> Stream for Receiver<T> {
         if this.stream_done {
             return Poll::Ready(None);
         }
-        let coop = ready!(crate::task::poll_proceed(cx));
-        let result = match this.chan.try_recv() {
-            Err(TryRecvError::Empty) => {
-                let waiter = this.stream.get_or_insert_with(|| Box::pin(Waiter::new()));
-                // SAFETY: the waiter is boxed and pinned; `Drop` (or the next ready poll)
-                // unregisters it.
-                unsafe { this.chan.recv_waiters.register(waiter.as_ref(), cx.waker()) };
-                this.stream_registered = true;
-                match this.chan.try_recv() {
-                    Err(TryRecvError::Empty) => return Poll::Pending,
-                    other => other,
-                }
-            }
-            other => other,
-        };
-        this.unregister_stream();
-        coop.made_progress();
-        match result {
+        match ready!(this.poll_recv(cx)) {
             Ok(value) => Poll::Ready(Some(value)),
-            Err(_) => {
+            Err(RecvError) => {
                 this.stream_done = true;
                 Poll::Ready(None)
             }
@@ -301,18 +383,7 @@ impl<T> Future for RecvMany<'_, T> {
         let Ok(first) = ready!(this.recv.poll_recv(cx)) else {
             return Poll::Ready(0);
         };
-        this.buffer.push(first);
-        let mut added = 1;
-        while added < this.limit {
-            match this.recv.chan.try_recv() {
-                Ok(value) => {
-                    this.buffer.push(value);
-                    added += 1;
-                }
-                Err(_) => break,
-            }
-        }
-        Poll::Ready(added)
+        Poll::Ready(take_more(this.recv.chan, first, this.buffer, this.limit))
     }
 }
 
