@@ -1,7 +1,7 @@
 //! `mpmc::Sender::closed`, `WeakSender` and `send_timeout`: `closed()` completes on every kind
 //! of close (and at once after one), a dropped `closed()` future is unlinked, a weak sender
 //! neither keeps the channel open nor can revive it, and a timed-out send gives its value back
-//! and leaves no waiter behind.
+//! and leaves no waiter behind; the strong/weak sender counts and `max_capacity`.
 
 mod common;
 
@@ -227,4 +227,40 @@ async fn a_kept_timed_out_send_holds_up_no_one() {
     assert_eq!(other_wakes.load(SeqCst), 1);
     assert_eq!(other.as_mut().poll(&mut other_cx), Poll::Ready(Ok(())));
     assert_eq!(rx.try_recv(), Ok(2));
+}
+
+#[test]
+fn strong_and_weak_counts_follow_every_handle() {
+    let (tx, rx) = mpmc::bounded::<u32>(1);
+    let counts = |tx: &mpmc::Sender<u32>| (tx.strong_count(), tx.weak_count());
+    assert_eq!(counts(&tx), (1, 0));
+    let weak = tx.downgrade();
+    let weak2 = weak.clone();
+    let tx2 = tx.clone();
+    assert_eq!(counts(&tx), (2, 2));
+    assert_eq!((weak.strong_count(), weak.weak_count()), (2, 2));
+    assert_eq!((rx.sender_strong_count(), rx.sender_weak_count()), (2, 2));
+    let upgraded = weak.upgrade().unwrap();
+    assert_eq!(counts(&tx), (3, 2));
+    drop((upgraded, tx2, weak2));
+    assert_eq!(counts(&tx), (1, 1));
+    drop(tx);
+    assert_eq!((weak.strong_count(), weak.weak_count()), (0, 1));
+    assert!(weak.upgrade().is_none());
+    assert_eq!((rx.sender_strong_count(), rx.sender_weak_count()), (0, 1));
+    drop(weak);
+    assert_eq!(rx.sender_weak_count(), 0);
+}
+
+#[test]
+fn max_capacity_is_the_fixed_bound() {
+    let (tx, rx) = mpmc::bounded::<u32>(3);
+    tx.try_send(1).unwrap();
+    let _permit = tx.try_reserve().unwrap();
+    assert_eq!(tx.max_capacity(), Some(3));
+    assert_eq!(rx.max_capacity(), Some(3));
+    assert_eq!(tx.max_capacity(), tx.capacity());
+    let (tx, rx) = mpmc::unbounded::<u32>();
+    tx.try_send(1).unwrap();
+    assert_eq!((tx.max_capacity(), rx.max_capacity()), (None, None));
 }

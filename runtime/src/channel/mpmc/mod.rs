@@ -141,6 +141,7 @@ fn new<T>(queue: Queue<T>) -> (Sender<T>, Receiver<T>) {
     let chan = Arc::new(Chan {
         queue,
         senders: AtomicUsize::new(1),
+        weak_senders: AtomicUsize::new(0),
         receivers: AtomicUsize::new(1),
         send_waiters: Waiters::new(),
         recv_waiters: Waiters::new(),
@@ -153,6 +154,8 @@ fn new<T>(queue: Queue<T>) -> (Sender<T>, Receiver<T>) {
 pub(crate) struct Chan<T> {
     queue: Queue<T>,
     senders: AtomicUsize,
+    /// `WeakSender`s alive: only counted, for `weak_count` (they keep nothing open).
+    weak_senders: AtomicUsize,
     receivers: AtomicUsize,
     /// Senders (and reservations) waiting for a free slot (bounded only).
     send_waiters: Waiters,
@@ -244,6 +247,16 @@ impl<T> Chan<T> {
         }
     }
 
+    /// How many `Sender`s there are (a snapshot).
+    fn sender_count(&self) -> usize {
+        self.senders.load(Ordering::Relaxed)
+    }
+
+    /// How many `WeakSender`s there are (a snapshot).
+    fn weak_sender_count(&self) -> usize {
+        self.weak_senders.load(Ordering::Relaxed)
+    }
+
     fn add_handle(count: &AtomicUsize) {
         count.fetch_add(1, Ordering::Relaxed);
     }
@@ -283,6 +296,24 @@ macro_rules! common_methods {
 
         /// The bounded channel's capacity; `None` for an unbounded channel.
         pub fn capacity(&self) -> Option<usize> {
+            self.chan.queue.capacity()
+        }
+
+        /// The bound the channel was created with (`None` for an unbounded channel): the
+        /// most values it can buffer, whatever it holds now. The same number as
+        /// [`capacity`](Self::capacity), under Tokio's name for it. (Tokio's `capacity()` is
+        /// different: the room free right now.)
+        ///
+        /// ```
+        /// use blitz_io::channel::mpmc;
+        ///
+        /// let (tx, rx) = mpmc::bounded::<u8>(4);
+        /// tx.try_send(1).unwrap();
+        /// assert_eq!(tx.max_capacity(), Some(4)); // unchanged by what is buffered
+        /// assert_eq!(rx.max_capacity(), Some(4));
+        /// assert_eq!(mpmc::unbounded::<u8>().0.max_capacity(), None);
+        /// ```
+        pub fn max_capacity(&self) -> Option<usize> {
             self.chan.queue.capacity()
         }
     };

@@ -76,7 +76,7 @@ impl<T> Sender<T> {
     ///
     /// If `n` is more than a bounded channel can ever reserve at once (its capacity, or the
     /// permit limit described at [`reserve`](Self::reserve)): such a call could only wait
-    /// forever. Ask for at most the [`capacity`](Self::capacity) (and the permit limit), or use
+    /// forever. Ask for at most [`max_capacity`](Self::max_capacity) (and the permit limit), or use
     /// [`try_reserve_many`](Self::try_reserve_many), which reports `Full` instead. (Tokio
     /// returns `Err(SendError)` here, which in this crate means "closed".)
     ///

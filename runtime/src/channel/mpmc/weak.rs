@@ -4,14 +4,15 @@
 //! handle does) but not its sender count, which is all that keeps the channel open from the
 //! sending side. [`WeakSender::upgrade`] raises that count with a compare-and-swap that never
 //! moves it off zero: once the last real sender has gone and closed the channel, no weak
-//! handle can bring a sender back.
+//! handle can bring a sender back. Weak handles are counted too, in a counter of their own
+//! that only `weak_count` reads, so that count costs the strong handles nothing.
 
 use core::fmt;
 
 use crate::loom::sync::atomic::Ordering;
 use crate::loom::sync::Arc;
 
-use super::{Chan, Sender};
+use super::{Chan, Receiver, Sender};
 
 /// A sender that does not keep the channel open; [`upgrade`](Self::upgrade) it to send.
 ///
@@ -37,13 +38,67 @@ pub struct WeakSender<T> {
 impl<T> Sender<T> {
     /// A [`WeakSender`] for this channel, which does not keep it open.
     pub fn downgrade(&self) -> WeakSender<T> {
-        WeakSender {
-            chan: self.chan.clone(),
-        }
+        WeakSender::new(self.chan.clone())
+    }
+
+    /// How many [`Sender`]s this channel has right now, this one included.
+    ///
+    /// ```
+    /// let (tx, _rx) = blitz_io::channel::mpmc::unbounded::<u8>();
+    /// let weak = tx.downgrade();
+    /// let tx2 = tx.clone();
+    /// assert_eq!((tx.strong_count(), tx.weak_count()), (2, 1));
+    /// drop(tx2);
+    /// assert_eq!((weak.strong_count(), weak.weak_count()), (1, 1));
+    /// ```
+    pub fn strong_count(&self) -> usize {
+        self.chan.sender_count()
+    }
+
+    /// How many [`WeakSender`]s this channel has right now.
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_sender_count()
+    }
+}
+
+impl<T> Receiver<T> {
+    /// How many [`Sender`]s the channel has right now (0 once they are all gone).
+    ///
+    /// ```
+    /// let (tx, rx) = blitz_io::channel::mpmc::bounded::<u8>(1);
+    /// let weak = tx.downgrade();
+    /// assert_eq!((rx.sender_strong_count(), rx.sender_weak_count()), (1, 1));
+    /// drop(tx);
+    /// assert_eq!((rx.sender_strong_count(), rx.sender_weak_count()), (0, 1));
+    /// # drop(weak);
+    /// ```
+    pub fn sender_strong_count(&self) -> usize {
+        self.chan.sender_count()
+    }
+
+    /// How many [`WeakSender`]s the channel has right now.
+    pub fn sender_weak_count(&self) -> usize {
+        self.chan.weak_sender_count()
     }
 }
 
 impl<T> WeakSender<T> {
+    fn new(chan: Arc<Chan<T>>) -> WeakSender<T> {
+        chan.weak_senders.fetch_add(1, Ordering::Relaxed);
+        WeakSender { chan }
+    }
+
+    /// How many [`Sender`]s the channel has right now (0 once [`upgrade`](Self::upgrade)
+    /// can no longer succeed).
+    pub fn strong_count(&self) -> usize {
+        self.chan.sender_count()
+    }
+
+    /// How many [`WeakSender`]s the channel has right now, this one included.
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_sender_count()
+    }
+
     /// A sender for the channel, or `None` once every sender has been dropped. (A channel
     /// closed by its receivers or by `close()` while senders remain still upgrades; sending on
     /// it fails, as on any sender.)
@@ -66,9 +121,13 @@ impl<T> WeakSender<T> {
 
 impl<T> Clone for WeakSender<T> {
     fn clone(&self) -> Self {
-        WeakSender {
-            chan: self.chan.clone(),
-        }
+        WeakSender::new(self.chan.clone())
+    }
+}
+
+impl<T> Drop for WeakSender<T> {
+    fn drop(&mut self) {
+        self.chan.weak_senders.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
