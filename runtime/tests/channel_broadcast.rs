@@ -1,6 +1,7 @@
 //! `channel::broadcast`: every receiver sees every value, exact lag counts, close semantics,
 //! cancel safety of `recv()`, no leaked values, a multi-thread run with exact accounting, and
-//! the sender's view: `len` (values some receiver has yet to read), `closed()`, counts.
+//! the sender's view: `len` (values some receiver has yet to read), `closed()`, counts, and
+//! weak senders.
 
 mod common;
 
@@ -318,4 +319,56 @@ fn a_dropped_closed_future_is_not_woken() {
         "only the live future is woken"
     );
     assert!(closed.as_mut().poll(&mut cx).is_ready());
+}
+
+#[test]
+fn a_weak_sender_does_not_keep_the_channel_open() {
+    let (tx, mut rx) = broadcast::channel::<u32>(4);
+    let weak = tx.downgrade();
+    let weak2 = weak.clone();
+    assert!(weak.same_channel(&weak2));
+    let upgraded = weak.upgrade().expect("a sender is alive");
+    upgraded.send(1).unwrap();
+    drop(tx);
+    assert!(!rx.is_closed(), "the upgraded sender keeps it open");
+    drop(upgraded);
+    assert!(rx.is_closed(), "weak handles alone do not");
+    assert!(weak.upgrade().is_none(), "and cannot reopen it");
+    assert!(weak2.upgrade().is_none());
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+}
+
+#[test]
+fn a_weak_sender_upgrades_while_nobody_listens() {
+    let tx = broadcast::Sender::<u32>::new(2);
+    let weak = tx.downgrade();
+    let upgraded = weak.upgrade().expect("a sender is alive");
+    assert!(upgraded.send(1).is_err(), "no receiver yet");
+    let mut rx = upgraded.subscribe();
+    upgraded.send(2).unwrap();
+    assert_eq!(rx.try_recv(), Ok(2));
+}
+
+#[test]
+fn strong_and_weak_counts_follow_every_handle() {
+    let (tx, rx) = broadcast::channel::<u32>(1);
+    let counts = |tx: &broadcast::Sender<u32>| (tx.strong_count(), tx.weak_count());
+    assert_eq!(counts(&tx), (1, 0));
+    let weak = tx.downgrade();
+    let weak2 = weak.clone();
+    let tx2 = tx.clone();
+    assert_eq!(counts(&tx), (2, 2));
+    assert_eq!(tx.strong_count(), tx.sender_count());
+    assert_eq!((weak.strong_count(), weak.weak_count()), (2, 2));
+    assert_eq!((rx.sender_strong_count(), rx.sender_weak_count()), (2, 2));
+    let upgraded = weak.upgrade().unwrap();
+    assert_eq!(counts(&tx), (3, 2));
+    drop((upgraded, tx2, weak2));
+    assert_eq!(counts(&tx), (1, 1));
+    drop(tx);
+    assert_eq!((weak.strong_count(), weak.weak_count()), (0, 1));
+    assert_eq!((rx.sender_strong_count(), rx.sender_weak_count()), (0, 1));
+    drop(weak);
+    assert_eq!(rx.sender_weak_count(), 0);
 }

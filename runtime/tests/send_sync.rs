@@ -255,6 +255,8 @@ assert_type!(broadcast::Recv<'static, u32>: Send, Sync, !Unpin);
 assert_type!(broadcast::Closed<'static, u32>: Send, Sync, !Unpin);
 assert_type!(broadcast::Closed<'static, Rc<u32>>: !Send, !Sync, !Unpin);
 assert_type!(broadcast::Sender<Rc<u32>>: !Send, !Sync);
+assert_type!(broadcast::WeakSender<u32>: Send, Sync, Unpin);
+assert_type!(broadcast::WeakSender<Rc<u32>>: !Send, !Sync);
 assert_type!(broadcast::RecvError: Send, Sync, Unpin);
 assert_type!(broadcast::TryRecvError: Send, Sync, Unpin);
 assert_type!(watch::Sender<u32>: Send, Sync, Unpin);

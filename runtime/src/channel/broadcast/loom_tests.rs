@@ -39,3 +39,24 @@ fn closed_wakes_when_the_last_receiver_drops() {
         receiver.join().unwrap();
     });
 }
+
+/// A weak sender upgrading while the last sender drops on another thread: either the upgrade
+/// fails and the receiver sees the close, or it succeeds, its send arrives, and the close
+/// comes only when the upgraded sender goes.
+#[test]
+fn upgrade_races_the_last_sender_drop() {
+    loom::model(|| {
+        let (tx, mut rx) = channel::<u32>(2);
+        let weak = tx.downgrade();
+        let dropper = thread::spawn(move || drop(tx));
+        if let Some(sender) = weak.upgrade() {
+            sender.send(1).unwrap();
+            assert!(!rx.is_closed(), "an upgraded sender keeps it open");
+            drop(sender);
+            assert_eq!(rx.try_recv(), Ok(1));
+        }
+        dropper.join().unwrap();
+        assert!(weak.upgrade().is_none());
+        assert_eq!(loom::future::block_on(rx.recv()), Err(RecvError::Closed));
+    });
+}

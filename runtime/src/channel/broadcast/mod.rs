@@ -13,7 +13,7 @@
 //! Each slot also counts the receivers that have yet to read its value (set to the receiver
 //! count by the send, decremented by each read, and by a receiver's drop for every value it
 //! left unread), which is what [`Sender::len`] reports. The waiting futures are in
-//! `futures.rs`.
+//! `futures.rs`, the [`WeakSender`] in `weak.rs`.
 
 use std::fmt;
 use std::marker::PhantomPinned;
@@ -26,8 +26,10 @@ use crate::util::wake_batch::WakeBatch;
 mod futures;
 #[cfg(all(test, blitz_loom))]
 mod loom_tests;
+mod weak;
 
 pub use futures::{Closed, Recv};
+pub use weak::WeakSender;
 
 /// Creates a broadcast channel that holds the last `capacity` values for slow receivers.
 ///
@@ -63,6 +65,8 @@ struct Shared<T> {
     capacity: u64,
     tail: Mutex<Tail>,
     senders: AtomicUsize,
+    /// `WeakSender`s alive: only counted, for `weak_count` (they keep nothing open).
+    weak_senders: AtomicUsize,
 }
 
 struct Slot<T> {
@@ -106,6 +110,7 @@ impl<T> Shared<T> {
                 closed_waiters: WaiterList::new(),
             }),
             senders: AtomicUsize::new(1),
+            weak_senders: AtomicUsize::new(0),
         })
     }
 
