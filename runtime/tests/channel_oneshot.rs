@@ -1,5 +1,6 @@
 //! `channel::oneshot`: delivery across threads, the sender's `closed()`, close and drop in
-//! every order, and the value dropped exactly once whoever ends up owning it.
+//! every order, the value dropped exactly once whoever ends up owning it, and the receiver's
+//! `is_empty`/`is_terminated`.
 
 mod common;
 
@@ -226,4 +227,62 @@ fn every_ending_drops_the_value_and_the_wakers_once() {
         assert_eq!(Arc::strong_count(&rx_count), 1, "ending {ending}");
         assert_eq!(Arc::strong_count(&tx_count), 1, "ending {ending}");
     }
+}
+
+#[test]
+fn is_empty_is_false_exactly_while_a_sent_value_waits() {
+    let (tx, mut rx) = oneshot::channel::<u32>();
+    assert!(rx.is_empty());
+    tx.send(1).unwrap();
+    assert!(!rx.is_empty());
+    rx.close();
+    assert!(
+        !rx.is_empty(),
+        "a value sent before the close is still receivable"
+    );
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert!(rx.is_empty());
+
+    let (tx, mut rx) = oneshot::channel::<u32>();
+    drop(tx);
+    assert!(rx.is_empty(), "the sender left without sending");
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    assert!(rx.is_empty());
+}
+
+#[test]
+fn is_terminated_once_the_result_was_produced() {
+    use futures_core::future::FusedFuture;
+
+    let mut cx = Context::from_waker(Waker::noop());
+
+    // By a poll that returned the value.
+    let (tx, mut rx) = oneshot::channel::<u32>();
+    assert!(std::pin::Pin::new(&mut rx).poll(&mut cx).is_pending());
+    assert!(!rx.is_terminated());
+    tx.send(2).unwrap();
+    assert!(!rx.is_terminated(), "sent, not yet received");
+    assert_eq!(
+        std::pin::Pin::new(&mut rx).poll(&mut cx),
+        Poll::Ready(Ok(2))
+    );
+    assert!(rx.is_terminated());
+    assert!(FusedFuture::is_terminated(&rx));
+
+    // By a poll that returned the error.
+    let (tx, mut rx) = oneshot::channel::<u32>();
+    drop(tx);
+    assert!(!rx.is_terminated());
+    assert!(std::pin::Pin::new(&mut rx).poll(&mut cx).is_ready());
+    assert!(rx.is_terminated());
+
+    // By `try_recv`: `Empty` does not terminate, the value does; `close` alone does not.
+    let (tx, mut rx) = oneshot::channel::<u32>();
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    rx.close();
+    assert!(!rx.is_terminated());
+    assert_eq!(tx.send(3), Err(3));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    assert!(rx.is_terminated());
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed), "and stays closed");
 }

@@ -40,6 +40,8 @@ use core::pin::Pin;
 use core::ptr::NonNull;
 use core::task::{ready, Context, Poll};
 
+use futures_core::future::FusedFuture;
+
 use crate::loom::sync::atomic::Ordering::{AcqRel, Acquire};
 
 mod cell;
@@ -260,6 +262,45 @@ impl<T> Receiver<T> {
         self.finish(state).ok_or(TryRecvError::Closed)
     }
 
+    /// Whether the receiver has nothing to give: no value has been sent, or it was already
+    /// taken (also `true` once the receiver is [terminated](Self::is_terminated)). `false`
+    /// exactly when a sent value is waiting, even after [`close`](Self::close) or once the
+    /// sender is gone, since that value can still be received. Never waits.
+    ///
+    /// ```
+    /// let (tx, mut rx) = blitz_io::channel::oneshot::channel();
+    /// assert!(rx.is_empty());
+    /// tx.send(7).unwrap();
+    /// assert!(!rx.is_empty());
+    /// assert_eq!(rx.try_recv(), Ok(7));
+    /// assert!(rx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.cell()
+            .is_none_or(|cell| cell.state.load(Acquire) & SENT == 0)
+    }
+
+    /// Whether the receiver has already produced its result: it returned `Ready` when
+    /// awaited, or `try_recv` returned the value or `Closed` for good. A terminated receiver
+    /// must not be polled again (that panics); `try_recv` keeps returning `Closed`. The same
+    /// as its [`FusedFuture::is_terminated`].
+    ///
+    /// ```
+    /// use std::future::Future;
+    /// use std::pin::Pin;
+    /// use std::task::{Context, Poll, Waker};
+    ///
+    /// let (tx, mut rx) = blitz_io::channel::oneshot::channel();
+    /// tx.send("done").unwrap();
+    /// assert!(!rx.is_terminated(), "the value is still to be received");
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert_eq!(Pin::new(&mut rx).poll(&mut cx), Poll::Ready(Ok("done")));
+    /// assert!(rx.is_terminated()); // polling again would panic
+    /// ```
+    pub fn is_terminated(&self) -> bool {
+        self.cell.is_none()
+    }
+
     /// Closes the channel without dropping the receiver: a later `send` fails, a value sent
     /// before this call can still be received.
     ///
@@ -345,6 +386,12 @@ impl<T> Future for Receiver<T> {
     }
 }
 
+impl<T> FusedFuture for Receiver<T> {
+    fn is_terminated(&self) -> bool {
+        Receiver::is_terminated(self)
+    }
+}
+
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         self.close();
@@ -357,7 +404,9 @@ impl<T> Drop for Receiver<T> {
 
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("oneshot::Receiver").finish_non_exhaustive()
+        f.debug_struct("oneshot::Receiver")
+            .field("terminated", &self.is_terminated())
+            .finish_non_exhaustive()
     }
 }
 
