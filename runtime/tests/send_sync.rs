@@ -24,10 +24,10 @@ use blitz_io::runtime::{
 };
 use blitz_io::sync::{
     Acquire, AcquireError, AcquireOwned, Lock, LockOwned, MappedMutexGuard, Mutex, MutexGuard,
-    OwnedMappedMutexGuard, OwnedMutexGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard,
-    OwnedSemaphorePermit, RwLock, RwLockMappedWriteGuard, RwLockRead, RwLockReadGuard,
-    RwLockReadOwned, RwLockWrite, RwLockWriteGuard, RwLockWriteOwned, Semaphore, SemaphorePermit,
-    TryAcquireError, TryLockError,
+    OwnedMappedMutexGuard, OwnedMutexGuard, OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard,
+    OwnedRwLockWriteGuard, OwnedSemaphorePermit, RwLock, RwLockMappedWriteGuard, RwLockRead,
+    RwLockReadGuard, RwLockReadOwned, RwLockWrite, RwLockWriteGuard, RwLockWriteOwned, Semaphore,
+    SemaphorePermit, TryAcquireError, TryLockError,
 };
 use blitz_io::task::{
     self, AbortHandle, Dump, Id, JoinAll, JoinError, JoinHandle, JoinSet, TaskDump, TaskState,
@@ -341,6 +341,12 @@ assert_type!(OwnedRwLockReadGuard<u32>: Send, Sync, Unpin);
 assert_type!(OwnedRwLockReadGuard<Cell<u32>>: !Send, !Sync, Unpin);
 assert_type!(OwnedRwLockWriteGuard<u32>: Send, Sync, Unpin);
 assert_type!(OwnedRwLockWriteGuard<Cell<u32>>: !Send, !Sync, Unpin);
+// Owned mapped guards: `T` as for the unmapped ones (the `Arc`); the `U` they expose must be
+// `Sync` (read) or `Send` and `Sync` (write, to move and to share).
+assert_type!(OwnedRwLockReadGuard<(u32, u8), u8>: Send, Sync, Unpin);
+assert_type!(OwnedRwLockMappedWriteGuard<u32>: Send, Sync, Unpin);
+assert_type!(OwnedRwLockMappedWriteGuard<(u32, u8), u8>: Send, Sync, Unpin);
+assert_type!(OwnedRwLockMappedWriteGuard<Cell<u32>>: !Send, !Sync, Unpin);
 assert_type!(RwLockRead<'static, u32>: Send, Sync, !Unpin);
 assert_type!(RwLockWrite<'static, u32>: Send, Sync, !Unpin);
 assert_type!(RwLockReadOwned<u32>: Send, Sync, !Unpin);

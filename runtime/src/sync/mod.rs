@@ -43,8 +43,9 @@ pub use mutex::{
 pub use notify::{Notified, Notify, OwnedNotified};
 pub use once_cell::{OnceCell, SetError};
 pub use rwlock::{
-    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard, RwLockRead,
-    RwLockReadGuard, RwLockReadOwned, RwLockWrite, RwLockWriteGuard, RwLockWriteOwned,
+    OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock,
+    RwLockMappedWriteGuard, RwLockRead, RwLockReadGuard, RwLockReadOwned, RwLockWrite,
+    RwLockWriteGuard, RwLockWriteOwned,
 };
 pub use semaphore::{
     Acquire, AcquireError, AcquireOwned, OwnedSemaphorePermit, Semaphore, SemaphorePermit,

@@ -8,6 +8,7 @@
 //! semaphore's: one compare-and-swap for an uncontended read or write lock and for its release.
 
 mod guards;
+mod owned_guards;
 
 use core::cell::UnsafeCell;
 use core::fmt;
@@ -16,10 +17,8 @@ use core::pin::Pin;
 use core::task::{ready, Context, Poll};
 use std::sync::Arc;
 
-pub use guards::{
-    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLockMappedWriteGuard, RwLockReadGuard,
-    RwLockWriteGuard,
-};
+pub use guards::{RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard};
+pub use owned_guards::{OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard};
 
 use super::mutex::TryLockError;
 use super::semaphore::batch::{self, const_unless_loom, Batch};

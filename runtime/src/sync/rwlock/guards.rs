@@ -1,12 +1,19 @@
-//! The RAII guards of [`RwLock`]: a read guard gives one permit back, a write guard all of its
-//! permits; mapped guards keep the permits and narrow the data they expose.
+//! The RAII guards of a borrowed [`RwLock`]: a read guard gives one permit
+//! back, a write guard all of its permits; mapped guards keep the permits and narrow the data
+//! they expose. The `Arc` guards are in `owned_guards.rs`.
+//!
+//! Mapping takes the old guard apart without releasing anything (it goes into a
+//! `ManuallyDrop` after the closure ran, so a panic in the closure still unlocks), and a
+//! `try_` variant whose closure declines hands the old guard back untouched. Downgrading keeps
+//! one of a writer's permits, a reader's share, and releases the rest, so no writer can get in
+//! between. All of these are associated functions (`RwLockWriteGuard::map(guard, ..)`) so they
+//! never shadow a method of the data.
 
 use core::fmt;
-use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::ops::{Deref, DerefMut};
-use std::sync::Arc;
 
+#[cfg(doc)]
 use super::RwLock;
 use crate::sync::semaphore::batch::Batch;
 
@@ -46,6 +53,28 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
         let this = ManuallyDrop::new(this);
         RwLockReadGuard { s: this.s, data }
     }
+
+    /// Like [`map`](Self::map), but `f` may decline (return `None`), and then the original
+    /// guard comes back unchanged.
+    ///
+    /// ```
+    /// use blitz_io::sync::{RwLock, RwLockReadGuard};
+    /// let lock = RwLock::new(vec![1, 2]);
+    /// let guard = RwLockReadGuard::try_map(lock.try_read().unwrap(), |v| v.get(5)).unwrap_err();
+    /// assert_eq!(*RwLockReadGuard::try_map(guard, |v| v.last()).ok().unwrap(), 2);
+    /// ```
+    pub fn try_map<U: ?Sized, F>(this: Self, f: F) -> Result<RwLockReadGuard<'a, U>, Self>
+    where
+        F: FnOnce(&T) -> Option<&U>,
+    {
+        match f(this.data) {
+            Some(data) => {
+                let this = ManuallyDrop::new(this);
+                Ok(RwLockReadGuard { s: this.s, data })
+            }
+            None => Err(this),
+        }
+    }
 }
 
 impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
@@ -83,18 +112,14 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         RwLockWriteGuard { s, permits, data }
     }
 
-    /// Applies `f` to the data while the guard still owns its permits (a panic in `f`
-    /// unlocks as it unwinds), then takes the guard apart without releasing them.
-    fn map_parts<U: ?Sized>(
-        this: Self,
-        f: impl FnOnce(&mut T) -> &mut U,
-    ) -> (&'a Batch, u32, &'a mut U) {
-        let data: *mut T = &mut *this.data;
-        // SAFETY: `data` comes from the guard's own exclusive borrow, which is not used again
-        // (the guard is forgotten below), so the result may live as long as that borrow.
-        let data = f(unsafe { &mut *data });
+    /// Takes the guard apart without releasing its permits: they move into the [`Held`],
+    /// which releases them if it is dropped (say, by a panicking closure's unwinding).
+    fn into_parts(this: Self) -> (Held<'a>, &'a mut T) {
         let this = ManuallyDrop::new(this);
-        (this.s, this.permits, data)
+        // SAFETY: `this` is forgotten and never used again, so this moves the borrow out
+        // rather than duplicating it.
+        let data = unsafe { core::ptr::read(&this.data) };
+        (Held::new(this.s, this.permits), data)
     }
 
     /// Narrows the guard to a part of the data; the write lock is held until the new guard
@@ -112,8 +137,52 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     where
         F: FnOnce(&mut T) -> &mut U,
     {
-        let (s, permits, data) = Self::map_parts(this, f);
-        RwLockMappedWriteGuard { s, permits, data }
+        let (held, data) = Self::into_parts(this);
+        let data = f(data);
+        held.into_mapped(data)
+    }
+
+    /// Like [`map`](Self::map), but `f` may decline (return `None`), and then the original
+    /// guard comes back unchanged.
+    ///
+    /// ```
+    /// use blitz_io::sync::{RwLock, RwLockWriteGuard};
+    /// let lock = RwLock::new(vec![1]);
+    /// let writer = RwLockWriteGuard::try_map(lock.try_write().unwrap(), |v| v.get_mut(3));
+    /// let writer = writer.unwrap_err();
+    /// *RwLockWriteGuard::try_map(writer, |v| v.first_mut()).ok().unwrap() = 7;
+    /// assert_eq!(*lock.try_read().unwrap(), [7]);
+    /// ```
+    pub fn try_map<U: ?Sized, F>(this: Self, f: F) -> Result<RwLockMappedWriteGuard<'a, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let (held, data) = Self::into_parts(this);
+        let raw: *mut T = data;
+        // SAFETY: `raw` is the guard's whole borrow. `f` gets it for the call only (its
+        // signature cannot keep it past the call unless it returns it); on `None` nothing
+        // derived from it is left, and the borrow goes back into a guard.
+        match f(unsafe { &mut *raw }) {
+            Some(data) => Ok(held.into_mapped(data)),
+            // SAFETY: as above: the only other reference made from `raw` is gone.
+            None => Err(held.into_write(unsafe { &mut *raw })),
+        }
+    }
+
+    /// The same lock as a mapped guard over the whole data (so code that takes mapped guards
+    /// can take this one too).
+    ///
+    /// ```
+    /// use blitz_io::sync::{RwLock, RwLockMappedWriteGuard, RwLockWriteGuard};
+    /// let lock = RwLock::new(1);
+    /// let mut all: RwLockMappedWriteGuard<'_, i32> =
+    ///     RwLockWriteGuard::into_mapped(lock.try_write().unwrap());
+    /// *all += 1;
+    /// assert_eq!(*all, 2);
+    /// ```
+    pub fn into_mapped(this: Self) -> RwLockMappedWriteGuard<'a, T> {
+        let (held, data) = Self::into_parts(this);
+        held.into_mapped(data)
     }
 
     /// Turns the write lock into a read lock without letting another writer in between.
@@ -128,9 +197,99 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// assert_eq!(*lock.try_read().unwrap(), *reader);
     /// ```
     pub fn downgrade(this: Self) -> RwLockReadGuard<'a, T> {
-        let (s, permits, data) = Self::map_parts(this, |data| data);
+        let (held, data) = Self::into_parts(this);
+        held.into_read(data)
+    }
+
+    /// Downgrades to a read lock (as [`downgrade`](Self::downgrade)) narrowed to a part of
+    /// the data. `f` runs while the write lock is still held.
+    ///
+    /// ```
+    /// use blitz_io::sync::{RwLock, RwLockWriteGuard};
+    /// let lock = RwLock::new((0, "name"));
+    /// let mut writer = lock.try_write().unwrap();
+    /// writer.0 = 9;
+    /// let count = RwLockWriteGuard::downgrade_map(writer, |p| &p.0);
+    /// assert_eq!(*count, 9);
+    /// assert!(lock.try_read().is_ok(), "readers may join");
+    /// assert!(lock.try_write().is_err());
+    /// ```
+    pub fn downgrade_map<U: ?Sized, F>(this: Self, f: F) -> RwLockReadGuard<'a, U>
+    where
+        F: FnOnce(&T) -> &U,
+    {
+        let (held, data) = Self::into_parts(this);
+        let data = f(data);
+        held.into_read(data)
+    }
+
+    /// Like [`downgrade_map`](Self::downgrade_map), but `f` may decline (return `None`), and
+    /// then the write guard comes back unchanged, still write-locked.
+    ///
+    /// ```
+    /// use blitz_io::sync::{RwLock, RwLockWriteGuard};
+    /// let lock = RwLock::new(vec![1]);
+    /// let writer = lock.try_write().unwrap();
+    /// let mut writer = RwLockWriteGuard::try_downgrade_map(writer, |v| v.get(5)).unwrap_err();
+    /// writer.push(2);
+    /// let last = RwLockWriteGuard::try_downgrade_map(writer, |v| v.last()).ok().unwrap();
+    /// assert_eq!(*last, 2);
+    /// ```
+    pub fn try_downgrade_map<U: ?Sized, F>(this: Self, f: F) -> Result<RwLockReadGuard<'a, U>, Self>
+    where
+        F: FnOnce(&T) -> Option<&U>,
+    {
+        let (held, data) = Self::into_parts(this);
+        let raw: *mut T = data;
+        // SAFETY: as in `try_map`, with a shared borrow for `f`.
+        match f(unsafe { &*raw }) {
+            Some(data) => Ok(held.into_read(data)),
+            // SAFETY: as in `try_map`.
+            None => Err(held.into_write(unsafe { &mut *raw })),
+        }
+    }
+}
+
+/// A write lock's permits between two guards: while a guard is rebuilt (and the closure that
+/// narrows it runs), this owns them, and releases them if dropped instead of handed on.
+struct Held<'a> {
+    s: &'a Batch,
+    permits: u32,
+}
+
+impl<'a> Held<'a> {
+    fn new(s: &'a Batch, permits: u32) -> Held<'a> {
+        Held { s, permits }
+    }
+
+    /// Hands the permits on (nothing is released).
+    fn keep(self) -> (&'a Batch, u32) {
+        let this = ManuallyDrop::new(self);
+        (this.s, this.permits)
+    }
+
+    fn into_write<T: ?Sized>(self, data: &'a mut T) -> RwLockWriteGuard<'a, T> {
+        let (s, permits) = self.keep();
+        RwLockWriteGuard { s, permits, data }
+    }
+
+    fn into_mapped<U: ?Sized>(self, data: &'a mut U) -> RwLockMappedWriteGuard<'a, U> {
+        let (s, permits) = self.keep();
+        RwLockMappedWriteGuard { s, permits, data }
+    }
+
+    /// Keeps one permit, a reader's share, and releases the rest: no writer can get in
+    /// between.
+    fn into_read<U: ?Sized>(self, data: &'a U) -> RwLockReadGuard<'a, U> {
+        let (s, permits) = self.keep();
         s.release(permits as usize - 1);
         RwLockReadGuard { s, data }
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.s.release(self.permits as usize);
     }
 }
 
@@ -172,6 +331,15 @@ pub struct RwLockMappedWriteGuard<'a, T: ?Sized> {
 }
 
 impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {
+    /// Takes the guard apart without releasing its permits (see `RwLockWriteGuard`'s).
+    fn into_parts(this: Self) -> (Held<'a>, &'a mut T) {
+        let this = ManuallyDrop::new(this);
+        // SAFETY: `this` is forgotten and never used again, so this moves the borrow out
+        // rather than duplicating it.
+        let data = unsafe { core::ptr::read(&this.data) };
+        (Held::new(this.s, this.permits), data)
+    }
+
     /// Narrows the guard further.
     ///
     /// ```
@@ -184,15 +352,32 @@ impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {
     where
         F: FnOnce(&mut T) -> &mut U,
     {
-        let data: *mut T = &mut *this.data;
-        // SAFETY: as in `RwLockWriteGuard::map_parts`: the guard's own exclusive borrow, not
-        // used again; `f` runs while the guard still owns the permits.
-        let data = f(unsafe { &mut *data });
-        let this = ManuallyDrop::new(this);
-        RwLockMappedWriteGuard {
-            s: this.s,
-            permits: this.permits,
-            data,
+        let (held, data) = Self::into_parts(this);
+        let data = f(data);
+        held.into_mapped(data)
+    }
+
+    /// Like [`map`](Self::map), but `f` may decline (return `None`), and then the guard comes
+    /// back unchanged.
+    ///
+    /// ```
+    /// use blitz_io::sync::{RwLock, RwLockMappedWriteGuard, RwLockWriteGuard};
+    /// let lock = RwLock::new((vec![4, 5], 6));
+    /// let list = RwLockWriteGuard::map(lock.try_write().unwrap(), |t| &mut t.0);
+    /// let list = RwLockMappedWriteGuard::try_map(list, |v| v.get_mut(9)).unwrap_err();
+    /// assert_eq!(*RwLockMappedWriteGuard::try_map(list, |v| v.last_mut()).ok().unwrap(), 5);
+    /// ```
+    pub fn try_map<U: ?Sized, F>(this: Self, f: F) -> Result<RwLockMappedWriteGuard<'a, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let (held, data) = Self::into_parts(this);
+        let raw: *mut T = data;
+        // SAFETY: as in `RwLockWriteGuard::try_map`.
+        match f(unsafe { &mut *raw }) {
+            Some(data) => Ok(held.into_mapped(data)),
+            // SAFETY: as in `RwLockWriteGuard::try_map`.
+            None => Err(held.into_mapped(unsafe { &mut *raw })),
         }
     }
 }
@@ -217,148 +402,6 @@ impl<T: ?Sized> Drop for RwLockMappedWriteGuard<'_, T> {
     }
 }
 
-/// A read guard for an `Arc<RwLock<T>>` ([`RwLock::read_owned`]): `'static`.
-///
-/// ```
-/// use std::sync::Arc;
-/// let lock = Arc::new(blitz_io::sync::RwLock::new(1));
-/// let guard = lock.clone().try_read_owned().unwrap();
-/// assert!(Arc::ptr_eq(guard.rwlock(), &lock));
-/// ```
-#[must_use = "dropping the guard unlocks at once"]
-pub struct OwnedRwLockReadGuard<T: ?Sized> {
-    lock: Arc<RwLock<T>>,
-    _marker: PhantomData<*const T>,
-}
-
-/// A write guard for an `Arc<RwLock<T>>` ([`RwLock::write_owned`]): `'static`.
-///
-/// ```
-/// use std::sync::Arc;
-/// let lock = Arc::new(blitz_io::sync::RwLock::new(1));
-/// let mut guard = lock.clone().try_write_owned().unwrap();
-/// *guard = 2;
-/// assert!(Arc::ptr_eq(guard.rwlock(), &lock));
-/// ```
-#[must_use = "dropping the guard unlocks at once"]
-pub struct OwnedRwLockWriteGuard<T: ?Sized> {
-    lock: Arc<RwLock<T>>,
-    _marker: PhantomData<*mut T>,
-}
-
-// SAFETY: the owned guards hold an `Arc<RwLock<T>>` and give `&T` (and, for the write guard,
-// `&mut T`) on whichever thread holds them; like the `Arc`, they need `T: Send + Sync`.
-unsafe impl<T: ?Sized + Send + Sync> Send for OwnedRwLockReadGuard<T> {}
-// SAFETY: as above.
-unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedRwLockReadGuard<T> {}
-// SAFETY: as above.
-unsafe impl<T: ?Sized + Send + Sync> Send for OwnedRwLockWriteGuard<T> {}
-// SAFETY: as above.
-unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedRwLockWriteGuard<T> {}
-
-impl<T: ?Sized> OwnedRwLockReadGuard<T> {
-    pub(super) fn new(lock: Arc<RwLock<T>>) -> Self {
-        OwnedRwLockReadGuard {
-            lock,
-            _marker: PhantomData,
-        }
-    }
-
-    /// The lock this guard holds.
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// let lock = Arc::new(blitz_io::sync::RwLock::new(()));
-    /// let guard = lock.clone().try_read_owned().unwrap();
-    /// assert_eq!(Arc::strong_count(guard.rwlock()), 2);
-    /// ```
-    pub fn rwlock(&self) -> &Arc<RwLock<T>> {
-        &self.lock
-    }
-}
-
-impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
-    pub(super) fn new(lock: Arc<RwLock<T>>) -> Self {
-        OwnedRwLockWriteGuard {
-            lock,
-            _marker: PhantomData,
-        }
-    }
-
-    /// The lock this guard holds.
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// let lock = Arc::new(blitz_io::sync::RwLock::new(()));
-    /// let guard = lock.clone().try_write_owned().unwrap();
-    /// assert_eq!(Arc::strong_count(guard.rwlock()), 2);
-    /// ```
-    pub fn rwlock(&self) -> &Arc<RwLock<T>> {
-        &self.lock
-    }
-
-    /// Turns the write lock into a read lock without letting a writer in between (an
-    /// associated function, like [`RwLockWriteGuard::downgrade`]). Readers queued behind this
-    /// writer (and ahead of any other writer) may then proceed.
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use blitz_io::sync::{OwnedRwLockWriteGuard, RwLock};
-    ///
-    /// let lock = Arc::new(RwLock::new(1));
-    /// let mut writer = lock.clone().try_write_owned().unwrap();
-    /// *writer = 2;
-    /// let reader = OwnedRwLockWriteGuard::downgrade(writer);
-    /// assert_eq!(*lock.try_read().unwrap(), *reader);
-    /// assert!(lock.try_write().is_err());
-    /// ```
-    pub fn downgrade(this: Self) -> OwnedRwLockReadGuard<T> {
-        let this = ManuallyDrop::new(this);
-        // SAFETY: `this` is never used or dropped again, so reading the `Arc` out moves its
-        // ownership (and the permits with it) rather than duplicating it.
-        let lock = unsafe { core::ptr::read(&this.lock) };
-        // Keep one permit: a reader's share.
-        lock.s.release(lock.max_readers as usize - 1);
-        OwnedRwLockReadGuard::new(lock)
-    }
-}
-
-impl<T: ?Sized> Deref for OwnedRwLockReadGuard<T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        self.lock.data()
-    }
-}
-
-impl<T: ?Sized> Deref for OwnedRwLockWriteGuard<T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        // SAFETY: the guard holds every permit, so no `&mut T` exists elsewhere.
-        unsafe { &*self.lock.c.get() }
-    }
-}
-
-impl<T: ?Sized> DerefMut for OwnedRwLockWriteGuard<T> {
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: the guard holds every permit, and `&mut self` makes this the only access.
-        unsafe { &mut *self.lock.c.get() }
-    }
-}
-
-impl<T: ?Sized> Drop for OwnedRwLockReadGuard<T> {
-    fn drop(&mut self) {
-        self.lock.s.release(1);
-    }
-}
-
-impl<T: ?Sized> Drop for OwnedRwLockWriteGuard<T> {
-    fn drop(&mut self) {
-        self.lock.s.release(self.lock.max_readers as usize);
-    }
-}
-
 macro_rules! debug_guard {
     ($($name:ident$(<$lt:lifetime>)?),*) => {$(
         impl<T: ?Sized + fmt::Debug> fmt::Debug for $name<$($lt,)? T> {
@@ -371,7 +414,5 @@ macro_rules! debug_guard {
 debug_guard!(
     RwLockReadGuard<'_>,
     RwLockWriteGuard<'_>,
-    RwLockMappedWriteGuard<'_>,
-    OwnedRwLockReadGuard,
-    OwnedRwLockWriteGuard
+    RwLockMappedWriteGuard<'_>
 );
