@@ -294,7 +294,12 @@ macro_rules! common_methods {
             self.len() == 0
         }
 
-        /// The bounded channel's capacity; `None` for an unbounded channel.
+        /// The bounded channel's capacity, fixed at creation (as crossbeam's `capacity`);
+        /// `None` for an unbounded channel.
+        ///
+        /// Porting from Tokio: Tokio's `capacity()` is the room free *right now*; here that
+        /// is `capacity() - len()` (less any permits out). The fixed bound is also available
+        /// under Tokio's name for it, [`max_capacity`](Self::max_capacity).
         pub fn capacity(&self) -> Option<usize> {
             self.chan.queue.capacity()
         }
