@@ -455,3 +455,33 @@ fn a_panicking_thread_name_fn_fails_spawn_blocking_without_leaving_the_job() {
     drop(rt);
     assert!(!ran.get(), "the job whose spawn panicked ran anyway");
 }
+
+/// Tokio's `enable_*` calls are accepted and change nothing: whichever one a builder chain
+/// names, the runtime has both drivers (a timer fires and a socket connects).
+#[test]
+fn tokio_enable_calls_leave_both_drivers_on() {
+    type Enable = fn(Builder) -> Builder;
+    let enables: [(&str, Enable); 3] = [
+        ("enable_all", Builder::enable_all),
+        ("enable_io", Builder::enable_io),
+        ("enable_time", Builder::enable_time),
+    ];
+    for (name, builder) in builders() {
+        for (enable, call) in enables {
+            let rt = call(builder())
+                .build()
+                .unwrap_or_else(|e| panic!("{name}, {enable}: {e}"));
+            rt.block_on(async {
+                blitz_io::time::sleep(Duration::from_millis(1)).await;
+                let listener = blitz_io::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .unwrap();
+                let addr = listener.local_addr().unwrap();
+                let (client, accepted) =
+                    futures_util::join!(blitz_io::net::TcpStream::connect(addr), listener.accept());
+                client.unwrap();
+                accepted.unwrap();
+            });
+        }
+    }
+}

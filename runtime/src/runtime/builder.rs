@@ -294,6 +294,35 @@ impl Builder {
         self
     }
 
+    /// Kept for code written against Tokio's builder: does nothing, because every blitz-io
+    /// runtime already has its I/O and time drivers (a runtime without them saves nothing
+    /// worth a mode: the drivers cost no thread and no syscall until a socket or timer
+    /// exists). The same holds for [`enable_io`](Self::enable_io) and
+    /// [`enable_time`](Self::enable_time).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = blitz_io::runtime::Builder::new_multi_thread()
+    ///     .enable_all()
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(blitz_io::time::sleep(Duration::from_millis(1)));
+    /// ```
+    pub fn enable_all(self) -> Builder {
+        self
+    }
+
+    /// Does nothing: the I/O driver is always on (see [`enable_all`](Self::enable_all)).
+    pub fn enable_io(self) -> Builder {
+        self
+    }
+
+    /// Does nothing: the time driver is always on (see [`enable_all`](Self::enable_all)).
+    pub fn enable_time(self) -> Builder {
+        self
+    }
+
     /// The I/O backend (default [`Backend::Auto`]).
     pub fn backend(mut self, backend: Backend) -> Builder {
         self.config.backend = backend;
