@@ -535,3 +535,23 @@ mod review_gaps {
     }
     assert_value!(blitz_io::io::copy_bidirectional(stream_mut(), stream_mut()) => Send, !Unpin);
 }
+
+// Added with the Tokio API audit: new public types and futures.
+#[cfg(unix)]
+mod unix_additions {
+    use blitz_io::net::unix::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
+    use blitz_io::net::UnixStream;
+
+    assert_type!(ReadHalf<'static>: Send, Sync, Unpin);
+    assert_type!(WriteHalf<'static>: Send, Sync, Unpin);
+    assert_type!(OwnedReadHalf: Send, Sync, Unpin);
+    assert_type!(OwnedWriteHalf: Send, Sync, Unpin);
+    assert_type!(ReuniteError: Send, Sync, Unpin);
+    #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
+    assert_type!(blitz_io::net::unix::UCred: Send, Sync, Unpin);
+
+    fn addr() -> &'static std::os::unix::net::SocketAddr {
+        unimplemented!()
+    }
+    assert_value!(UnixStream::connect_addr(addr()) => Send, !Unpin);
+}

@@ -45,6 +45,7 @@
 // Platform support: TCP and UDP everywhere mio runs (epoll, kqueue, IOCP); Unix-domain
 // sockets on Unix only.
 mod addr;
+mod split;
 pub mod tcp;
 mod udp;
 #[cfg(unix)]

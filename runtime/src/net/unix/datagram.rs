@@ -37,6 +37,16 @@ impl UnixDatagram {
         UnixDatagram::new(mio::net::UnixDatagram::bind(path)?)
     }
 
+    /// Binds to `addr`, which on Linux and Android may be abstract (see
+    /// [`UnixStream::connect_addr`](super::UnixStream::connect_addr) for an example).
+    ///
+    /// # Panics
+    /// Outside a runtime (naming the fix).
+    #[track_caller]
+    pub fn bind_addr(addr: &SocketAddr) -> io::Result<UnixDatagram> {
+        UnixDatagram::new(mio::net::UnixDatagram::bind_addr(addr)?)
+    }
+
     /// A socket bound to no path (it can send, and receive replies only once connected).
     ///
     /// # Panics
@@ -71,6 +81,11 @@ impl UnixDatagram {
     pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
         socket.set_nonblocking(true)?;
         UnixDatagram::new(mio::net::UnixDatagram::from_std(socket))
+    }
+
+    /// Hands the socket back to the standard library, in non-blocking mode.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixDatagram> {
+        Ok(self.io.into_inner().into())
     }
 
     /// Sets the default peer.
@@ -109,10 +124,26 @@ impl UnixDatagram {
             .await
     }
 
+    /// As [`send_to`](Self::send_to), without waiting.
+    pub fn try_send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        let path = path.as_ref();
+        self.try_io(Interest::WRITABLE, || self.io.get_ref().send_to(buf, path))
+    }
+
     /// Receives a datagram and its sender's address. Cancel-safe.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.async_io(Interest::READABLE, || self.io.get_ref().recv_from(buf))
             .await
+    }
+
+    /// As [`recv_from`](Self::recv_from), without waiting.
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.try_io(Interest::READABLE, || self.io.get_ref().recv_from(buf))
+    }
+
+    /// Shuts down the read side, the write side or both (`shutdown(2)`).
+    pub fn shutdown(&self, how: std::net::Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
     }
 
     /// The local address.
@@ -138,3 +169,5 @@ impl fmt::Debug for UnixDatagram {
             .finish_non_exhaustive()
     }
 }
+
+super::fd_impls!(UnixDatagram);

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::io;
 use std::path::Path;
+use std::task::{Context, Poll};
 
 use super::UnixStream;
 use crate::io::poll_evented::PollEvented;
@@ -43,6 +44,19 @@ impl UnixListener {
         })
     }
 
+    /// Binds to `addr`, which on Linux and Android may be abstract (see
+    /// [`UnixStream::connect_addr`] for an example).
+    ///
+    /// # Panics
+    /// Outside a runtime (naming the fix).
+    #[track_caller]
+    pub fn bind_addr(addr: &std::os::unix::net::SocketAddr) -> io::Result<UnixListener> {
+        let listener = mio::net::UnixListener::bind_addr(addr)?;
+        Ok(UnixListener {
+            io: PollEvented::new(listener)?,
+        })
+    }
+
     /// Adopts a listener from the standard library (it is made non-blocking).
     ///
     /// # Panics
@@ -65,6 +79,25 @@ impl UnixListener {
         Ok((UnixStream::new(stream)?, addr))
     }
 
+    /// Polls for a connection (the building block of `accept` for hand-written futures);
+    /// `Pending` keeps `cx`'s waker until a connection may be waiting.
+    pub fn poll_accept(
+        &self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(UnixStream, std::os::unix::net::SocketAddr)>> {
+        let (stream, addr) = std::task::ready!(self.io.registration().poll_io(
+            cx,
+            crate::io::driver::Direction::Read,
+            || self.io.get_ref().accept()
+        ))?;
+        Poll::Ready(Ok((UnixStream::new(stream)?, addr)))
+    }
+
+    /// Hands the listener back to the standard library, in non-blocking mode.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
+        Ok(self.io.into_inner().into())
+    }
+
     /// The bound address.
     pub fn local_addr(&self) -> io::Result<std::os::unix::net::SocketAddr> {
         self.io.get_ref().local_addr()
@@ -83,3 +116,5 @@ impl fmt::Debug for UnixListener {
             .finish_non_exhaustive()
     }
 }
+
+super::fd_impls!(UnixListener);

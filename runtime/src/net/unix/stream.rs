@@ -1,7 +1,7 @@
 //! A connected Unix-domain stream socket.
 
 use std::fmt;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::Shutdown;
 use std::path::Path;
 use std::pin::Pin;
@@ -13,7 +13,8 @@ use crate::io::poll_evented::PollEvented;
 use crate::io::Interest;
 
 /// A Unix-domain stream: `futures-io` [`AsyncRead`]/[`AsyncWrite`] (on the stream and on
-/// `&UnixStream`), try-ops and readiness.
+/// `&UnixStream`), try-ops, readiness, and halves that read and write concurrently
+/// ([`split_mut`](Self::split_mut), [`into_split`](Self::into_split)).
 ///
 /// Available on Unix only.
 ///
@@ -37,11 +38,42 @@ impl UnixStream {
     /// Connects to the socket at `path` (asynchronously).
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let stream = UnixStream::new(mio::net::UnixStream::connect(path)?)?;
-        stream.writable().await?;
-        if let Some(error) = stream.take_error()? {
-            return Err(error);
-        }
+        stream.wait_connected().await?;
         Ok(stream)
+    }
+
+    /// Connects to the socket at `addr`, which on Linux and Android may be abstract.
+    ///
+    /// ```
+    /// # #[cfg(any(target_os = "linux", target_os = "android"))] {
+    /// #[cfg(target_os = "linux")]
+    /// use std::os::linux::net::SocketAddrExt;
+    /// #[cfg(target_os = "android")]
+    /// use std::os::android::net::SocketAddrExt;
+    /// use std::os::unix::net::SocketAddr;
+    /// use blitz_io::net::{UnixListener, UnixStream};
+    ///
+    /// blitz_io::run(async {
+    ///     let name = format!("blitz-io-doc-{}", std::process::id());
+    ///     let addr = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+    ///     let listener = UnixListener::bind_addr(&addr).unwrap(); // no file is created
+    ///     let _client = UnixStream::connect_addr(&addr).await.unwrap();
+    ///     let (_server, _) = listener.accept().await.unwrap();
+    /// });
+    /// # }
+    /// ```
+    pub async fn connect_addr(addr: &std::os::unix::net::SocketAddr) -> io::Result<UnixStream> {
+        let stream = UnixStream::new(mio::net::UnixStream::connect_addr(addr)?)?;
+        stream.wait_connected().await?;
+        Ok(stream)
+    }
+
+    async fn wait_connected(&self) -> io::Result<()> {
+        self.writable().await?;
+        match self.take_error()? {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
     }
 
     /// Two connected streams.
@@ -71,6 +103,11 @@ impl UnixStream {
         UnixStream::new(mio::net::UnixStream::from_std(stream))
     }
 
+    /// Hands the stream back to the standard library, in non-blocking mode.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
+        Ok(self.io.into_inner().into())
+    }
+
     crate::net::readiness_methods!();
     crate::net::owned_buffer_methods!();
 
@@ -82,11 +119,27 @@ impl UnixStream {
         })
     }
 
+    /// As [`try_read`](Self::try_read), into several buffers.
+    pub fn try_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        self.try_io(Interest::READABLE, || {
+            let mut io = self.io.get_ref();
+            io.read_vectored(bufs)
+        })
+    }
+
     /// Writes what fits now, without waiting.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         self.try_io(Interest::WRITABLE, || {
             let mut io = self.io.get_ref();
             io.write(buf)
+        })
+    }
+
+    /// As [`try_write`](Self::try_write), from several buffers.
+    pub fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.try_io(Interest::WRITABLE, || {
+            let mut io = self.io.get_ref();
+            io.write_vectored(bufs)
         })
     }
 
@@ -110,15 +163,55 @@ impl UnixStream {
         self.io.get_ref().take_error()
     }
 
-    fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    /// The credentials of the peer process, as the kernel recorded them when the connection
+    /// was made: uid and gid everywhere this exists, and the pid on Linux and Android.
+    ///
+    /// Available on Linux, Android, macOS and iOS, and the BSDs.
+    ///
+    /// ```
+    /// use blitz_io::net::UnixStream;
+    ///
+    /// blitz_io::run(async {
+    ///     let (a, b) = UnixStream::pair().unwrap();
+    ///     let cred = a.peer_cred().unwrap();
+    ///     // Both ends belong to this process, so each sees the same peer.
+    ///     assert_eq!(cred, b.peer_cred().unwrap());
+    ///     if cfg!(target_os = "linux") {
+    ///         assert_eq!(cred.pid(), Some(std::process::id() as i32));
+    ///     }
+    /// });
+    /// ```
+    #[cfg(any(
+        target_os = "linux",
+        target_os = "android",
+        target_vendor = "apple",
+        target_os = "freebsd",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "dragonfly"
+    ))]
+    pub fn peer_cred(&self) -> io::Result<super::UCred> {
+        use std::os::fd::AsFd;
+        super::ucred::peer_cred(self.as_fd())
+    }
+
+    pub(crate) fn poll_read_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         self.io.poll_read(cx, buf)
     }
 
-    fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    pub(crate) fn poll_write_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         self.io.poll_write(cx, buf)
     }
 
-    fn poll_write_vectored_priv(
+    pub(crate) fn poll_write_vectored_priv(
         &self,
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
@@ -126,7 +219,7 @@ impl UnixStream {
         self.io.poll_write_vectored(cx, bufs)
     }
 
-    fn shutdown_write(&self) -> Poll<io::Result<()>> {
+    pub(crate) fn shutdown_write(&self) -> Poll<io::Result<()>> {
         Poll::Ready(match self.shutdown(Shutdown::Write) {
             Err(error) if error.kind() == io::ErrorKind::NotConnected => Ok(()),
             other => other,
@@ -144,3 +237,5 @@ impl fmt::Debug for UnixStream {
             .finish_non_exhaustive()
     }
 }
+
+super::fd_impls!(UnixStream);
