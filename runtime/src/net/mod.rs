@@ -112,6 +112,39 @@ macro_rules! readiness_methods {
 }
 pub(crate) use readiness_methods;
 
+/// `poll_*_ready` for hand-written futures over a socket with a `PollEvented` field `io`,
+/// named as Tokio names them for the type (`poll_read_ready` for streams, `poll_recv_ready`
+/// for datagram sockets).
+macro_rules! poll_ready_methods {
+    ($read:ident, $write:ident) => {
+        /// Polls for read readiness: `Ready(Ok(()))` once the driver reports the socket
+        /// readable (or closed, or failed), `Pending` otherwise, with `cx`'s waker kept until
+        /// it is. Follow it with a try-op, which clears a stale readiness on `WouldBlock`.
+        /// Several tasks may poll at once; each is woken.
+        pub fn $read(
+            &self,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            self.io
+                .registration()
+                .poll_ready(cx, $crate::io::driver::Direction::Read)
+                .map_ok(drop)
+        }
+
+        /// Polls for write readiness, as the read form does for reading.
+        pub fn $write(
+            &self,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            self.io
+                .registration()
+                .poll_ready(cx, $crate::io::driver::Direction::Write)
+                .map_ok(drop)
+        }
+    };
+}
+pub(crate) use poll_ready_methods;
+
 /// Owned-buffer reads and writes for a stream type with a `PollEvented` field `io`.
 macro_rules! owned_buffer_methods {
     () => {

@@ -3,7 +3,9 @@
 use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::task::{Context, Poll};
 
+use crate::io::driver::Direction;
 use crate::io::poll_evented::PollEvented;
 use crate::io::Interest;
 use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
@@ -61,6 +63,11 @@ impl UdpSocket {
         UdpSocket::new(mio::net::UdpSocket::from_std(socket))
     }
 
+    /// Hands the socket back to the standard library, in non-blocking mode.
+    pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
+        Ok(self.io.into_inner().into())
+    }
+
     /// Sets the default peer (the first address of `addr` that works): `send`/`recv` use it
     /// and datagrams from other peers are dropped by the kernel.
     pub async fn connect<A: ToSocketAddrs>(&self, addr: A) -> io::Result<()> {
@@ -75,6 +82,7 @@ impl UdpSocket {
     }
 
     crate::net::readiness_methods!();
+    crate::net::poll_ready_methods!(poll_recv_ready, poll_send_ready);
 
     /// Sends to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
@@ -140,6 +148,83 @@ impl UdpSocket {
             .await
     }
 
+    /// As [`peek`](Self::peek), without waiting.
+    pub fn try_peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.try_io(Interest::READABLE, || self.io.get_ref().peek(buf))
+    }
+
+    /// As [`peek_from`](Self::peek_from), without waiting.
+    pub fn try_peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.try_io(Interest::READABLE, || self.io.get_ref().peek_from(buf))
+    }
+
+    /// Polls a [`recv`](Self::recv) (for hand-written futures): `Pending` keeps `cx`'s waker
+    /// until a datagram may have arrived. The poll forms take a plain slice and return the
+    /// count, where Tokio's fill a `ReadBuf`.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use blitz_io::net::UdpSocket;
+    ///
+    /// blitz_io::run(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     a.connect(b.local_addr().unwrap()).await.unwrap();
+    ///     b.connect(a.local_addr().unwrap()).await.unwrap();
+    ///     poll_fn(|cx| a.poll_send(cx, b"hi")).await.unwrap();
+    ///     let mut buf = [0u8; 8];
+    ///     let n = poll_fn(|cx| b.poll_recv(cx, &mut buf)).await.unwrap();
+    ///     assert_eq!(&buf[..n], b"hi");
+    /// });
+    /// ```
+    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.io
+            .registration()
+            .poll_io(cx, Direction::Read, || self.io.get_ref().recv(buf))
+    }
+
+    /// Polls a [`recv_from`](Self::recv_from), as [`poll_recv`](Self::poll_recv).
+    pub fn poll_recv_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        self.io
+            .registration()
+            .poll_io(cx, Direction::Read, || self.io.get_ref().recv_from(buf))
+    }
+
+    /// Polls a [`peek_from`](Self::peek_from), as [`poll_recv`](Self::poll_recv).
+    pub fn poll_peek_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        self.io
+            .registration()
+            .poll_io(cx, Direction::Read, || self.io.get_ref().peek_from(buf))
+    }
+
+    /// Polls a [`send`](Self::send): `Pending` keeps `cx`'s waker until the socket may take
+    /// the datagram.
+    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io
+            .registration()
+            .poll_io(cx, Direction::Write, || self.io.get_ref().send(buf))
+    }
+
+    /// Polls a [`send_to`](Self::send_to) to an address already resolved.
+    pub fn poll_send_to(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        target: SocketAddr,
+    ) -> Poll<io::Result<usize>> {
+        self.io.registration().poll_io(cx, Direction::Write, || {
+            self.io.get_ref().send_to(buf, target)
+        })
+    }
+
     /// The local address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
@@ -193,6 +278,48 @@ impl UdpSocket {
     /// Sets `IPV6_MULTICAST_LOOP`.
     pub fn set_multicast_loop_v6(&self, on: bool) -> io::Result<()> {
         self.io.get_ref().set_multicast_loop_v6(on)
+    }
+
+    /// `IPV6_MULTICAST_LOOP`.
+    pub fn multicast_loop_v6(&self) -> io::Result<bool> {
+        self.io.get_ref().multicast_loop_v6()
+    }
+
+    /// Sets `IP_TOS`, the type-of-service byte of every IPv4 datagram sent. Not on Fuchsia,
+    /// Redox, Solaris or Haiku.
+    #[cfg(not(any(
+        target_os = "fuchsia",
+        target_os = "redox",
+        target_os = "solaris",
+        target_os = "haiku"
+    )))]
+    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
+        socket2::SockRef::from(self.io.get_ref()).set_tos_v4(tos)
+    }
+
+    /// `IP_TOS`. Not on Fuchsia, Redox, Solaris or Haiku.
+    #[cfg(not(any(
+        target_os = "fuchsia",
+        target_os = "redox",
+        target_os = "solaris",
+        target_os = "haiku"
+    )))]
+    pub fn tos(&self) -> io::Result<u32> {
+        socket2::SockRef::from(self.io.get_ref()).tos_v4()
+    }
+
+    /// Binds the socket to a network interface by name (`SO_BINDTODEVICE`; `None` removes
+    /// the binding). Usually needs `CAP_NET_RAW`. Linux and Android only.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub fn bind_device(&self, interface: Option<&[u8]>) -> io::Result<()> {
+        socket2::SockRef::from(self.io.get_ref()).bind_device(interface)
+    }
+
+    /// The interface set by [`bind_device`](Self::bind_device), if any. Linux and Android
+    /// only.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub fn device(&self) -> io::Result<Option<Vec<u8>>> {
+        socket2::SockRef::from(self.io.get_ref()).device()
     }
 
     /// Joins an IPv4 multicast group on `interface`.

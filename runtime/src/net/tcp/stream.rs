@@ -88,6 +88,7 @@ impl TcpStream {
     }
 
     crate::net::readiness_methods!();
+    crate::net::poll_ready_methods!(poll_read_ready, poll_write_ready);
     crate::net::owned_buffer_methods!();
 
     /// Reads what is available now, without waiting; `WouldBlock` if nothing is.
@@ -126,6 +127,32 @@ impl TcpStream {
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.async_io(Interest::READABLE, || self.io.get_ref().peek(buf))
             .await
+    }
+
+    /// Polls a [`peek`](Self::peek) (for hand-written futures): `Pending` keeps `cx`'s waker
+    /// until data may have arrived.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use blitz_io::io::AsyncWriteExt;
+    /// use blitz_io::net::{TcpListener, TcpStream};
+    ///
+    /// blitz_io::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (server, _) = listener.accept().await.unwrap();
+    ///     client.write_all(b"GET").await.unwrap();
+    ///     let mut head = [0u8; 3];
+    ///     let n = poll_fn(|cx| server.poll_peek(cx, &mut head)).await.unwrap();
+    ///     assert_eq!(&head[..n], &b"GET"[..n]);
+    /// });
+    /// ```
+    pub fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.io
+            .registration()
+            .poll_io(cx, crate::io::driver::Direction::Read, || {
+                self.io.get_ref().peek(buf)
+            })
     }
 
     /// As [`peek`](Self::peek), without waiting.

@@ -94,6 +94,7 @@ impl UnixDatagram {
     }
 
     crate::net::readiness_methods!();
+    crate::net::poll_ready_methods!(poll_recv_ready, poll_send_ready);
 
     /// Sends to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {

@@ -109,6 +109,7 @@ impl UnixStream {
     }
 
     crate::net::readiness_methods!();
+    crate::net::poll_ready_methods!(poll_read_ready, poll_write_ready);
     crate::net::owned_buffer_methods!();
 
     /// Reads what is available now, without waiting.
