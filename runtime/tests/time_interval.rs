@@ -88,6 +88,38 @@ fn reset_restarts_from_now() {
     });
 }
 
+/// `reset_immediately`, `reset_after` and `reset_at` move the next tick and keep the period
+/// after it; a `reset_at` in the past is a late tick, caught up by the missed-tick behaviour.
+#[test]
+fn reset_variants_move_the_next_tick() {
+    paused().block_on(async {
+        let start = Instant::now();
+        let mut interval = time::interval(10 * MS);
+        interval.tick().await;
+        time::advance(4 * MS).await;
+        interval.reset_immediately();
+        assert_eq!(interval.tick().await, start + 4 * MS);
+        assert_eq!(Instant::now(), start + 4 * MS, "no wait");
+        assert_eq!(interval.tick().await, start + 14 * MS);
+
+        interval.reset_after(3 * MS);
+        assert_eq!(interval.tick().await, start + 17 * MS);
+        assert_eq!(interval.tick().await, start + 27 * MS);
+
+        interval.reset_at(start + 40 * MS);
+        assert_eq!(interval.tick().await, start + 40 * MS);
+        assert_eq!(interval.tick().await, start + 50 * MS);
+
+        // 25 ms in the past, taken at 50: late by two periods and more, so `Skip` takes it
+        // now and moves on to the schedule's next tick after now (5, 15, 25, ... -> 55).
+        interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        interval.reset_at(start + 25 * MS);
+        assert_eq!(interval.tick().await, start + 25 * MS);
+        assert_eq!(Instant::now(), start + 50 * MS);
+        assert_eq!(interval.tick().await, start + 55 * MS);
+    });
+}
+
 #[test]
 #[should_panic(expected = "period greater than zero")]
 fn a_zero_period_is_a_clear_panic() {

@@ -143,8 +143,40 @@ impl Interval {
 
     /// Restarts the schedule: the next tick is one period from now.
     pub fn reset(&mut self) {
-        let next = Instant::now() + self.period;
-        self.delay.as_mut().reset(next);
+        self.reset_at(Instant::now() + self.period);
+    }
+
+    /// Restarts the schedule with a tick due now: the next `tick` completes at once, the one
+    /// after a period later.
+    pub fn reset_immediately(&mut self) {
+        self.reset_at(Instant::now());
+    }
+
+    /// Restarts the schedule with the next tick `after` from now (then every period).
+    pub fn reset_after(&mut self, after: Duration) {
+        self.reset_at(Instant::now() + after);
+    }
+
+    /// Restarts the schedule with the next tick at `deadline` (then every period). A deadline
+    /// in the past is a late tick: it completes at once and the missed-tick behaviour
+    /// applies to the ones after it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use blitz_io::time::{self, Instant};
+    ///
+    /// let rt = blitz_io::runtime::Builder::new_current_thread().start_paused(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let mut interval = time::interval(Duration::from_secs(10));
+    ///     interval.tick().await;
+    ///     let soon = Instant::now() + Duration::from_secs(1);
+    ///     interval.reset_at(soon);
+    ///     assert_eq!(interval.tick().await, soon);
+    ///     assert_eq!(interval.tick().await, soon + Duration::from_secs(10));
+    /// });
+    /// ```
+    pub fn reset_at(&mut self, deadline: Instant) {
+        self.delay.as_mut().reset(deadline);
     }
 
     /// The period.
