@@ -537,6 +537,17 @@ mod review_gaps {
 }
 
 // Added with the Tokio API audit: new public types and futures.
+mod task_additions {
+    use super::*;
+
+    fn set<T>() -> &'static mut JoinSet<T> {
+        unimplemented!()
+    }
+    assert_value!(set::<u32>().join_next_with_id() => Send, Sync, !Unpin);
+    assert_value!(set::<Rc<u32>>().join_next_with_id() => !Send, !Sync, !Unpin);
+    assert_value!(set::<u32>().shutdown() => Send, Sync, !Unpin);
+}
+
 #[cfg(unix)]
 mod unix_additions {
     use blitz_io::net::unix::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};

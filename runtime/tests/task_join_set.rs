@@ -250,3 +250,125 @@ fn join_all_collects_outputs() {
     outputs.sort();
     assert_eq!(outputs, (0..1000).collect::<Vec<_>>());
 }
+
+/// `join_next_with_id` pairs each output with the id its `AbortHandle` reported; a failed
+/// task's id is in its error; `try_join_next_with_id` does the same without waiting.
+#[test]
+fn join_next_with_id_names_the_task() {
+    for (name, rt) in flavours() {
+        rt.block_on(async {
+            let mut set = JoinSet::new();
+            let gate = Gate::new();
+            let handles: Vec<_> = (0..4u32)
+                .map(|i| {
+                    let gate = gate.clone();
+                    set.spawn(async move {
+                        gate.wait().await;
+                        i
+                    })
+                })
+                .collect();
+            let stuck = set.spawn(std::future::pending::<u32>());
+            gate.open();
+            let mut seen = Vec::new();
+            for _ in 0..4 {
+                let (id, i) = set.join_next_with_id().await.unwrap().unwrap();
+                assert_eq!(id, handles[i as usize].id(), "{name}");
+                seen.push(i);
+            }
+            seen.sort();
+            assert_eq!(seen, [0, 1, 2, 3], "{name}");
+            assert!(set.try_join_next_with_id().is_none(), "{name}");
+            stuck.abort();
+            let error = set.join_next_with_id().await.unwrap().unwrap_err();
+            assert!(error.is_cancelled(), "{name}");
+            assert_eq!(error.id(), stuck.id(), "{name}");
+
+            let quick = set.spawn(async { 9 });
+            let got = loop {
+                if let Some(result) = set.try_join_next_with_id() {
+                    break result.unwrap();
+                }
+                task::yield_now().await;
+            };
+            assert_eq!(got, (quick.id(), 9), "{name}");
+        });
+    }
+}
+
+/// `shutdown` returns only when every task has stopped and its future has been dropped (no
+/// waiting afterwards, unlike dropping the set), including a task that was in the middle of
+/// a poll when it was aborted; the set can be used again afterwards.
+#[test]
+fn shutdown_waits_for_every_task_to_stop() {
+    for (name, rt) in flavours() {
+        let drops = DropCounter::new();
+        rt.block_on(async {
+            let mut set = JoinSet::new();
+            for _ in 0..5 {
+                let guard = drops.guard();
+                set.spawn(async move {
+                    let _guard = guard;
+                    std::future::pending::<()>().await;
+                });
+            }
+            task::yield_now().await;
+            set.shutdown().await;
+            assert!(set.is_empty(), "{name}");
+            assert_eq!(drops.get(), 5, "{name}");
+            set.spawn(async {});
+            assert!(set.join_next().await.unwrap().is_ok(), "{name}");
+        });
+    }
+
+    // Multi-thread: one member holds its worker inside a poll while `shutdown` aborts it; the
+    // poll is let go only once `shutdown` has started waiting.
+    let rt = common::multi(2);
+    let drops = DropCounter::new();
+    rt.block_on(async {
+        let mut set = JoinSet::new();
+        let release = common::Flag::new();
+        let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+        let guard = drops.guard();
+        set.spawn({
+            let release = release.clone();
+            async move {
+                let _guard = guard;
+                entered_tx.send(()).unwrap();
+                common::hold_until(&release);
+                std::future::pending::<()>().await;
+            }
+        });
+        entered_rx.recv().unwrap();
+        let (pending_tx, pending_rx) = std::sync::mpsc::channel();
+        let releaser = std::thread::spawn(move || {
+            pending_rx.recv().unwrap();
+            release.set();
+        });
+        common::signal_when_pending(set.shutdown(), pending_tx).await;
+        assert_eq!(
+            drops.get(),
+            1,
+            "the held task's future was dropped before shutdown returned"
+        );
+        releaser.join().unwrap();
+    });
+}
+
+/// `collect` and `extend` spawn each future into the set; `spawn_blocking_on` runs on the
+/// given runtime's pool.
+#[test]
+fn collect_extend_and_spawn_blocking_on() {
+    for (name, rt) in flavours() {
+        let handle = rt.handle().clone();
+        rt.block_on(async move {
+            let mut set: JoinSet<u32> = (0..3u32).map(|i| async move { i }).collect();
+            assert_eq!(set.len(), 3, "{name}");
+            set.extend((3..5u32).map(|i| async move { i }));
+            set.spawn_blocking_on(|| 5, &handle);
+            let mut all = set.join_all().await;
+            all.sort();
+            assert_eq!(all, [0, 1, 2, 3, 4, 5], "{name}");
+        });
+    }
+}

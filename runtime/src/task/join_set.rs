@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicBool, Ordering::AcqRel, Ordering::Release};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 
-use super::{coop, AbortHandle, JoinError, JoinHandle};
+use super::{coop, AbortHandle, Id, JoinError, JoinHandle};
 use crate::runtime::Handle;
 
 /// A set of tasks spawned on the runtime, whose results are taken in the order they finish.
@@ -188,8 +188,9 @@ impl<T> JoinSet<T> {
     }
 
     /// Polls the entry in `slot` (if there still is one) with its own waker.
-    fn poll_slot(&mut self, slot: usize) -> Option<Result<T, JoinError>> {
+    fn poll_slot(&mut self, slot: usize) -> Option<(Id, Result<T, JoinError>)> {
         let entry = self.entries.get_mut(slot)?.as_mut()?;
+        let id = entry.handle.id();
         // Clear before polling, so a completion racing with this poll queues the slot again.
         entry.slot_waker.queued.store(false, Release);
         let mut cx = Context::from_waker(&entry.waker);
@@ -199,7 +200,7 @@ impl<T> JoinSet<T> {
                 self.entries[slot] = None;
                 self.free.push(slot);
                 self.len -= 1;
-                Some(result)
+                Some((id, result))
             }
             Poll::Pending => None,
         }
@@ -209,13 +210,20 @@ impl<T> JoinSet<T> {
     ///
     /// Returns `None` when no task has finished yet, as well as when the set is empty.
     pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
+        self.try_join_next_with_id()
+            .map(|result| result.map(|(_, output)| output))
+    }
+
+    /// As [`try_join_next`](Self::try_join_next), with the finished task's [`Id`] beside its
+    /// output (a failed task's id is in its [`JoinError::id`]).
+    pub fn try_join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
         let queued = self.shared.lock().ready.len();
         for _ in 0..queued {
             let Some(slot) = self.shared.lock().ready.pop_front() else {
                 break;
             };
-            if let Some(result) = self.poll_slot(slot) {
-                return Some(result);
+            if let Some((id, result)) = self.poll_slot(slot) {
+                return Some(result.map(|output| (id, output)));
             }
         }
         None
@@ -225,6 +233,15 @@ impl<T> JoinSet<T> {
     /// `Ready(Some(result))` when a task has finished, `Pending` otherwise (the waker in `cx`
     /// is woken when one finishes).
     pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+        self.poll_join_next_with_id(cx)
+            .map(|next| next.map(|result| result.map(|(_, output)| output)))
+    }
+
+    /// As [`poll_join_next`](Self::poll_join_next), with the finished task's [`Id`].
+    pub fn poll_join_next_with_id(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<(Id, T), JoinError>>> {
         let coop = std::task::ready!(coop::poll_proceed(cx));
         if self.is_empty() {
             coop.made_progress();
@@ -239,7 +256,7 @@ impl<T> JoinSet<T> {
         }
         // Only the slots queued now: a handle woken again while we poll waits for the next call,
         // so one call does bounded work.
-        if let Some(result) = self.try_join_next() {
+        if let Some(result) = self.try_join_next_with_id() {
             coop.made_progress();
             return Poll::Ready(Some(result));
         }
@@ -253,6 +270,49 @@ impl<T> JoinSet<T> {
     /// future before it completes loses no result.
     pub async fn join_next(&mut self) -> Option<Result<T, JoinError>> {
         poll_fn(|cx| self.poll_join_next(cx)).await
+    }
+
+    /// As [`join_next`](Self::join_next), with the finished task's [`Id`] beside its output
+    /// (a failed task's id is in its [`JoinError::id`]): which of several tasks finished,
+    /// matched against the ids of the [`AbortHandle`]s that `spawn` returned.
+    ///
+    /// ```
+    /// # blitz_io::run(async {
+    /// use blitz_io::task::JoinSet;
+    ///
+    /// let mut set = JoinSet::new();
+    /// let slow = set.spawn(std::future::pending::<&str>());
+    /// let fast = set.spawn(async { "done" });
+    /// let (id, output) = set.join_next_with_id().await.unwrap().unwrap();
+    /// assert_eq!((id, output), (fast.id(), "done"));
+    /// slow.abort();
+    /// let error = set.join_next_with_id().await.unwrap().unwrap_err();
+    /// assert_eq!(error.id(), slow.id());
+    /// # });
+    /// ```
+    pub async fn join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
+        poll_fn(|cx| self.poll_join_next_with_id(cx)).await
+    }
+
+    /// Aborts every task and waits until all of them have stopped, dropping their outputs
+    /// and errors; the set is then empty. A task that is in the middle of a poll when it is
+    /// aborted stops when that poll returns: this waits for it (dropping the set does not).
+    ///
+    /// ```
+    /// # blitz_io::run(async {
+    /// use blitz_io::task::JoinSet;
+    ///
+    /// let mut set = JoinSet::new();
+    /// for _ in 0..3 {
+    ///     set.spawn(std::future::pending::<()>());
+    /// }
+    /// set.shutdown().await;
+    /// assert!(set.is_empty());
+    /// # });
+    /// ```
+    pub async fn shutdown(&mut self) {
+        self.abort_all();
+        while self.join_next().await.is_some() {}
     }
 
     /// Waits for every task and returns their outputs in completion order.
@@ -311,6 +371,63 @@ impl<T: Send + 'static> JoinSet<T> {
         F: FnOnce() -> T + Send + 'static,
     {
         self.insert(super::spawn_blocking(function))
+    }
+
+    /// Runs `function` on the blocking pool of the runtime behind `handle` and adds it to the
+    /// set.
+    #[track_caller]
+    pub fn spawn_blocking_on<F>(&mut self, function: F, handle: &Handle) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.insert(handle.spawn_blocking(function))
+    }
+}
+
+/// Spawns each future (with [`JoinSet::spawn`]) into a new set.
+///
+/// ```
+/// # blitz_io::run(async {
+/// use blitz_io::task::JoinSet;
+///
+/// let set: JoinSet<u32> = (1..=3u32).map(|i| async move { i * 10 }).collect();
+/// let mut outputs = set.join_all().await;
+/// outputs.sort();
+/// assert_eq!(outputs, [10, 20, 30]);
+/// # });
+/// ```
+///
+/// # Panics
+/// Outside a runtime (see [`task::spawn`](super::spawn)).
+impl<T, F> FromIterator<F> for JoinSet<T>
+where
+    T: Send + 'static,
+    F: IntoFuture<Output = T>,
+    F::IntoFuture: Send + 'static,
+{
+    #[track_caller]
+    fn from_iter<I: IntoIterator<Item = F>>(futures: I) -> JoinSet<T> {
+        let mut set = JoinSet::new();
+        set.extend(futures);
+        set
+    }
+}
+
+/// Spawns each future (with [`JoinSet::spawn`]) into the set.
+///
+/// # Panics
+/// Outside a runtime (see [`task::spawn`](super::spawn)).
+impl<T, F> Extend<F> for JoinSet<T>
+where
+    T: Send + 'static,
+    F: IntoFuture<Output = T>,
+    F::IntoFuture: Send + 'static,
+{
+    #[track_caller]
+    fn extend<I: IntoIterator<Item = F>>(&mut self, futures: I) {
+        for future in futures {
+            self.spawn(future);
+        }
     }
 }
 
