@@ -565,4 +565,13 @@ mod unix_additions {
         unimplemented!()
     }
     assert_value!(UnixStream::connect_addr(addr()) => Send, !Unpin);
+
+    use blitz_io::io::unix::AsyncFd;
+    use std::os::fd::OwnedFd;
+    assert_type!(AsyncFd<OwnedFd>: Send, Sync, Unpin);
+    fn fd() -> &'static AsyncFd<OwnedFd> {
+        unimplemented!()
+    }
+    assert_value!(fd().readable() => Send, !Unpin);
+    assert_value!(fd().async_io(blitz_io::io::Interest::READABLE, |_| Ok(())) => Send, !Unpin);
 }

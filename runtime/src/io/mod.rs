@@ -3,8 +3,9 @@
 //! The traits are the ecosystem's: [`AsyncRead`], [`AsyncWrite`] and [`AsyncBufRead`] from
 //! `futures-io`, with futures-util's extension traits and helpers re-exported
 //! ([`AsyncReadExt`], [`AsyncWriteExt`], [`BufReader`], [`copy`], ...) rather than written
-//! again. Added here: [`Interest`]/[`Ready`] for the sockets' readiness API and
-//! [`copy_bidirectional`].
+//! again. Added here: [`Interest`]/[`Ready`] for the sockets' readiness API,
+//! [`copy_bidirectional`], and on Unix `unix::AsyncFd` for descriptors that are not sockets
+//! of this crate.
 //!
 //! ```no_run
 //! use blitz_io::io::{AsyncReadExt, AsyncWriteExt};
@@ -19,6 +20,8 @@
 //! # }).unwrap();
 //! ```
 
+#[cfg(unix)]
+mod async_fd;
 pub(crate) mod driver;
 mod owned;
 mod owned_op;
@@ -37,3 +40,9 @@ pub use owned::{IoBuf, IoBufMut};
 pub use owned_op::{Cancelled, ReadOwned, WriteOwned};
 pub use ready::{Interest, Ready};
 pub use util::copy_bidirectional;
+
+/// Unix-only I/O: [`AsyncFd`](unix::AsyncFd), readiness for any pollable file descriptor.
+#[cfg(unix)]
+pub mod unix {
+    pub use super::async_fd::AsyncFd;
+}

@@ -19,8 +19,14 @@ pub(crate) struct PollEvented<E: mio::event::Source> {
 impl<E: mio::event::Source> PollEvented<E> {
     /// Registers `io` for reads and writes with the current runtime.
     #[track_caller]
-    pub(crate) fn new(mut io: E) -> io::Result<PollEvented<E>> {
-        let registration = Registration::new(&mut io, Interest::READABLE | Interest::WRITABLE)?;
+    pub(crate) fn new(io: E) -> io::Result<PollEvented<E>> {
+        PollEvented::with_interest(io, Interest::READABLE | Interest::WRITABLE)
+    }
+
+    /// Registers `io` for `interest` only with the current runtime.
+    #[track_caller]
+    pub(crate) fn with_interest(mut io: E, interest: Interest) -> io::Result<PollEvented<E>> {
+        let registration = Registration::new(&mut io, interest)?;
         Ok(PollEvented {
             io: Some(io),
             registration,
@@ -35,6 +41,11 @@ impl<E: mio::event::Source> PollEvented<E> {
 
     pub(crate) fn get_ref(&self) -> &E {
         self.io.as_ref().expect("the socket is present until drop")
+    }
+
+    #[cfg_attr(not(unix), allow(dead_code))]
+    pub(crate) fn get_mut(&mut self) -> &mut E {
+        self.io.as_mut().expect("the socket is present until drop")
     }
 
     /// Deregisters and hands back the mio socket.
