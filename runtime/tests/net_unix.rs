@@ -271,7 +271,7 @@ fn unix_stream_vectored_try_ops_and_fd_traits() {
         let dgram = UnixDatagram::unbound().unwrap();
         for fd in [a.as_fd(), listener.as_fd(), dgram.as_fd()] {
             assert_eq!(
-                socket2::SockRef::from(&fd).domain().unwrap(),
+                socket2::SockRef::from(&fd).local_addr().unwrap().domain(),
                 socket2::Domain::UNIX
             );
         }
