@@ -307,7 +307,7 @@ impl Builder {
     ///     .enable_all()
     ///     .build()
     ///     .unwrap();
-    /// rt.block_on(blitz_io::time::sleep(Duration::from_millis(1)));
+    /// rt.block_on(async { blitz_io::time::sleep(Duration::from_millis(1)).await });
     /// ```
     pub fn enable_all(self) -> Builder {
         self
