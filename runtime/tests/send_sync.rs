@@ -452,6 +452,10 @@ assert_type!(blitz_io::net::UnixDatagram: Send, Sync, Unpin);
 // buffer: Send and Sync on every platform when the buffer is.
 assert_type!(blitz_io::io::ReadOwned<'static, Vec<u8>>: Send, Sync, Unpin);
 assert_type!(blitz_io::io::WriteOwned<'static, Vec<u8>>: Send, Sync, Unpin);
+// In-memory pipes: each end is a handle on a mutex-guarded buffer, free to move or share.
+assert_type!(blitz_io::io::DuplexStream: Send, Sync, Unpin);
+assert_type!(blitz_io::io::SimplexReader: Send, Sync, Unpin);
+assert_type!(blitz_io::io::SimplexWriter: Send, Sync, Unpin);
 
 // Signals: a listener moves to whichever task awaits it.
 assert_value!(blitz_io::signal::ctrl_c() => Send);

@@ -4,7 +4,7 @@
 //! `futures-io`, with futures-util's extension traits and helpers re-exported
 //! ([`AsyncReadExt`], [`AsyncWriteExt`], [`BufReader`], [`copy`], ...) rather than written
 //! again. Added here: [`Interest`]/[`Ready`] for the sockets' readiness API,
-//! [`copy_bidirectional`], and on Unix `unix::AsyncFd` for descriptors that are not sockets
+//! [`copy_bidirectional`], in-memory pipes ([`duplex`], [`simplex`]), and on Unix `unix::AsyncFd` for descriptors that are not sockets
 //! of this crate.
 //!
 //! ```no_run
@@ -25,6 +25,7 @@ mod async_fd;
 pub(crate) mod driver;
 mod owned;
 mod owned_op;
+mod pipe;
 pub(crate) mod poll_evented;
 mod ready;
 pub(crate) mod registration;
@@ -38,6 +39,7 @@ pub use futures_util::io::{
 };
 pub use owned::{IoBuf, IoBufMut};
 pub use owned_op::{Cancelled, ReadOwned, WriteOwned};
+pub use pipe::{duplex, simplex, DuplexStream, SimplexReader, SimplexWriter};
 pub use ready::{Interest, Ready};
 pub use util::copy_bidirectional;
 
