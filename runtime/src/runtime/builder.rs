@@ -8,6 +8,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::park_hooks::ParkHooks;
 use super::scheduler::multi_thread::MAX_WORKERS;
 use super::Runtime;
 
@@ -159,7 +160,7 @@ pub enum RuntimeFlavor {
     CurrentThread,
 }
 
-type Hook = Arc<dyn Fn() + Send + Sync>;
+pub(super) type Hook = Arc<dyn Fn() + Send + Sync>;
 type NameFn = Arc<dyn Fn() -> String + Send + Sync>;
 
 /// How runtime threads (workers and blocking-pool threads) are started.
@@ -218,6 +219,7 @@ pub(crate) struct SchedulerConfig {
     pub(crate) start_paused: bool,
     /// The I/O driver (none under loom, whose models cannot block in the OS).
     pub(crate) io: Option<Arc<crate::io::driver::Driver>>,
+    pub(crate) park_hooks: ParkHooks,
 }
 
 /// Builds a [`Runtime`] with custom settings.
@@ -237,6 +239,7 @@ pub struct Builder {
     thread_stack_size: Option<usize>,
     on_thread_start: Option<Hook>,
     on_thread_stop: Option<Hook>,
+    park_hooks: ParkHooks,
     event_interval: u32,
     global_queue_interval: Option<u32>,
     disable_lifo_slot: bool,
@@ -262,6 +265,7 @@ impl Builder {
             thread_stack_size: None,
             on_thread_start: None,
             on_thread_stop: None,
+            park_hooks: ParkHooks::default(),
             event_interval: 61,
             global_queue_interval: None,
             disable_lifo_slot: false,
@@ -365,6 +369,47 @@ impl Builder {
         self
     }
 
+    /// Runs on a worker thread each time it runs out of tasks and is about to park (wait for
+    /// new work, a timer or a socket). On a current-thread runtime it runs on the thread
+    /// driving `block_on` when that parks. Blocking-pool threads never run it.
+    ///
+    /// The hook runs with the runtime entered, so it may spawn; a task it spawns or wakes is
+    /// run before the worker parks (the worker then skips the park, and still runs
+    /// [`on_thread_unpark`](Self::on_thread_unpark)). Keep it short: it runs on every park.
+    /// A panic in it is reported by the panic hook and otherwise ignored; the worker goes on.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let parks = Arc::new(AtomicUsize::new(0));
+    /// let counter = parks.clone();
+    /// let rt = blitz_io::runtime::Builder::new_current_thread()
+    ///     .on_thread_park(move || {
+    ///         counter.fetch_add(1, Ordering::Relaxed);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     // Nothing else to run: the driving thread parks until the timer fires.
+    ///     blitz_io::time::sleep(std::time::Duration::from_millis(1)).await;
+    /// });
+    /// assert!(parks.load(Ordering::Relaxed) >= 1);
+    /// ```
+    pub fn on_thread_park(mut self, hook: impl Fn() + Send + Sync + 'static) -> Builder {
+        self.park_hooks.before_park = Some(Arc::new(hook));
+        self
+    }
+
+    /// Runs on a worker thread each time it returns from a park, before it looks for tasks:
+    /// the counterpart of [`on_thread_park`](Self::on_thread_park), and called exactly once
+    /// after each call of that hook. The same rules apply (workers and the current-thread
+    /// driver only, runtime entered, panics ignored).
+    pub fn on_thread_unpark(mut self, hook: impl Fn() + Send + Sync + 'static) -> Builder {
+        self.park_hooks.after_unpark = Some(Arc::new(hook));
+        self
+    }
+
     /// Scheduler ticks between driver polls (default 61).
     pub fn event_interval(mut self, ticks: u32) -> Builder {
         self.event_interval = ticks;
@@ -453,6 +498,7 @@ impl Builder {
             disable_lifo_slot: self.disable_lifo_slot,
             start_paused: self.start_paused,
             io,
+            park_hooks: self.park_hooks,
         };
         Runtime::from_parts(self.flavor, num_workers, config, scheduler, threads)
             .map_err(BuildError::ThreadSpawn)

@@ -17,6 +17,7 @@ pub(crate) mod context;
 mod handle;
 mod metrics;
 pub(crate) mod park;
+mod park_hooks;
 pub(crate) mod scheduler;
 
 #[cfg(all(test, not(blitz_loom)))]

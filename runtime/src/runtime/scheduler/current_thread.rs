@@ -209,7 +209,20 @@ impl Context {
                 }
             }
             if idle && self.defer.is_empty() && !handle.woken.load(Acquire) {
-                self.park(metrics);
+                // The park hook may spawn (onto the local queue) or wake the main future:
+                // then run those instead of parking on them.
+                let has_work = |_: &()| {
+                    handle.woken.load(Acquire)
+                        || self
+                            .core
+                            .borrow()
+                            .as_ref()
+                            .is_some_and(|c| !c.tasks.is_empty())
+                };
+                handle
+                    .config
+                    .park_hooks
+                    .around((), has_work, |()| self.park(metrics));
             } else {
                 // Fire the timers that are due, then the tasks that yielded go to the back of
                 // the queue. The I/O driver costs a syscall, so it is polled when tasks yielded

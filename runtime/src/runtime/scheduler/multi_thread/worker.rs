@@ -174,7 +174,10 @@ impl Context {
                 core = self.run_task(task, core);
                 continue;
             }
-            core = self.park(core);
+            // A task the park hook spawned or woke went to the injection queue (the core is
+            // not where `schedule` looks for it): run it rather than park on it.
+            let hooks = &self.handle.config.park_hooks;
+            core = hooks.around(core, |_| self.handle.has_queued_work(), |c| self.park(c));
         }
         core
     }
