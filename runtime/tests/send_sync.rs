@@ -456,6 +456,10 @@ assert_type!(blitz_io::io::WriteOwned<'static, Vec<u8>>: Send, Sync, Unpin);
 assert_type!(blitz_io::io::DuplexStream: Send, Sync, Unpin);
 assert_type!(blitz_io::io::SimplexReader: Send, Sync, Unpin);
 assert_type!(blitz_io::io::SimplexWriter: Send, Sync, Unpin);
+// Standard streams: a buffer and at most one blocking-pool JoinHandle each.
+assert_type!(blitz_io::io::Stdin: Send, Sync, Unpin);
+assert_type!(blitz_io::io::Stdout: Send, Sync, Unpin);
+assert_type!(blitz_io::io::Stderr: Send, Sync, Unpin);
 
 // Signals: a listener moves to whichever task awaits it.
 assert_value!(blitz_io::signal::ctrl_c() => Send);

@@ -4,8 +4,9 @@
 //! `futures-io`, with futures-util's extension traits and helpers re-exported
 //! ([`AsyncReadExt`], [`AsyncWriteExt`], [`BufReader`], [`copy`], ...) rather than written
 //! again. Added here: [`Interest`]/[`Ready`] for the sockets' readiness API,
-//! [`copy_bidirectional`], in-memory pipes ([`duplex`], [`simplex`]), and on Unix `unix::AsyncFd` for descriptors that are not sockets
-//! of this crate.
+//! [`copy_bidirectional`], in-memory pipes ([`duplex`], [`simplex`]), the standard streams
+//! ([`stdin`], [`stdout`], [`stderr`], served by the blocking pool), and on Unix
+//! `unix::AsyncFd` for descriptors that are not sockets of this crate.
 //!
 //! ```no_run
 //! use blitz_io::io::{AsyncReadExt, AsyncWriteExt};
@@ -29,6 +30,7 @@ mod pipe;
 pub(crate) mod poll_evented;
 mod ready;
 pub(crate) mod registration;
+mod stdio;
 pub(crate) mod sys;
 mod util;
 
@@ -41,6 +43,7 @@ pub use owned::{IoBuf, IoBufMut};
 pub use owned_op::{Cancelled, ReadOwned, WriteOwned};
 pub use pipe::{duplex, simplex, DuplexStream, SimplexReader, SimplexWriter};
 pub use ready::{Interest, Ready};
+pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 pub use util::copy_bidirectional;
 
 /// Unix-only I/O: [`AsyncFd`](unix::AsyncFd), readiness for any pollable file descriptor.
