@@ -45,7 +45,7 @@ impl ParkHooks {
 
 fn run_caught(hook: &Option<Hook>) {
     if let Some(hook) = hook {
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook()));
+        crate::util::panic::contain(|| hook());
     }
 }
 
