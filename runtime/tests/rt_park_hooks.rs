@@ -1,7 +1,7 @@
 //! `Builder::on_thread_park`/`on_thread_unpark` on both flavours: they run when a worker (or
 //! the current-thread driver) parks while its task waits, in pairs, not on blocking-pool
-//! threads; a task the park hook spawns runs instead of being parked on; a panicking hook
-//! leaves the worker running.
+//! threads; a task the park hook spawns runs instead of being parked on (and timers still
+//! fire when a hook does that at every park); a panicking hook leaves the worker running.
 
 mod common;
 
@@ -159,6 +159,43 @@ fn a_task_spawned_by_the_park_hook_runs_before_the_park() {
             .recv_timeout(LIMIT)
             .unwrap_or_else(|_| panic!("{name}: parked on the task its park hook spawned"));
         assert_eq!(got, 7, "{name}");
+    }
+}
+
+/// A park hook that wakes a task at every park (a watchdog counting parks) leaves work each
+/// time, so the thread never sleeps; it must still fire timers (and poll I/O) where the park
+/// would have, or the main future's sleep never ends and the thread spins forever.
+#[test]
+fn a_park_hook_that_always_leaves_work_does_not_starve_timers() {
+    for (name, builder) in builders() {
+        let (done_tx, done_rx) = mpsc::channel();
+        thread::spawn(move || {
+            let notify = Arc::new(blitz_io::sync::Notify::new());
+            let rt = builder()
+                .worker_threads(1)
+                .on_thread_park({
+                    let notify = notify.clone();
+                    move || notify.notify_one()
+                })
+                .build()
+                .unwrap();
+            let parks = Arc::new(AtomicUsize::new(0));
+            let counted = parks.clone();
+            rt.block_on(async move {
+                drop(blitz_io::spawn(async move {
+                    loop {
+                        notify.notified().await;
+                        counted.fetch_add(1, SeqCst);
+                    }
+                }));
+                blitz_io::time::sleep(Duration::from_millis(5)).await;
+            });
+            let _ = done_tx.send(parks.load(SeqCst));
+        });
+        let parks = done_rx
+            .recv_timeout(LIMIT)
+            .unwrap_or_else(|_| panic!("{name}: the sleep never fired"));
+        assert!(parks > 0, "{name}: the hook never ran");
     }
 }
 

@@ -19,7 +19,10 @@ pub(crate) struct ParkHooks {
 
 impl ParkHooks {
     /// Runs `park(core)` between the two hooks, unless the park hook left work behind (it
-    /// spawned or woke a task): `has_work` says so, and `core` is then handed back unparked.
+    /// spawned or woke a task): `has_work` says so, and `core` then goes through `instead`,
+    /// which must turn the drivers without blocking. A park is where timers fire and I/O is
+    /// polled, so a hook that leaves work at every park (one that wakes a watchdog task each
+    /// time) would otherwise starve both.
     ///
     /// A hook's panic is caught: the worker must keep running (a worker never unwinds, or the
     /// runtime would lose a thread that tasks are queued on). The panic hook reports it.
@@ -28,13 +31,14 @@ impl ParkHooks {
         core: C,
         has_work: impl FnOnce(&C) -> bool,
         park: impl FnOnce(C) -> C,
+        instead: impl FnOnce(C) -> C,
     ) -> C {
         if self.before_park.is_none() && self.after_unpark.is_none() {
             return park(core);
         }
         run_caught(&self.before_park);
         let core = if self.before_park.is_some() && has_work(&core) {
-            core
+            instead(core)
         } else {
             park(core)
         };

@@ -210,7 +210,8 @@ impl Context {
             }
             if idle && self.defer.is_empty() && !handle.woken.load(Acquire) {
                 // The park hook may spawn (onto the local queue) or wake the main future:
-                // then run those instead of parking on them.
+                // then run those instead of parking on them, after firing the due timers and
+                // polling the I/O driver as a park would have.
                 let has_work = |_: &()| {
                     handle.woken.load(Acquire)
                         || self
@@ -219,10 +220,17 @@ impl Context {
                             .as_ref()
                             .is_some_and(|c| !c.tasks.is_empty())
                 };
-                handle
-                    .config
-                    .park_hooks
-                    .around((), has_work, |()| self.park(metrics));
+                handle.config.park_hooks.around(
+                    (),
+                    has_work,
+                    |()| self.park(metrics),
+                    |()| {
+                        handle.time.process();
+                        if let Some(io) = handle.io() {
+                            io.poll_now();
+                        }
+                    },
+                );
             } else {
                 // Fire the timers that are due, then the tasks that yielded go to the back of
                 // the queue. The I/O driver costs a syscall, so it is polled when tasks yielded

@@ -175,9 +175,15 @@ impl Context {
                 continue;
             }
             // A task the park hook spawned or woke went to the injection queue (the core is
-            // not where `schedule` looks for it): run it rather than park on it.
+            // not where `schedule` looks for it): run it rather than park on it, after turning
+            // the drivers as the park would have.
             let hooks = &self.handle.config.park_hooks;
-            core = hooks.around(core, |_| self.handle.has_queued_work(), |c| self.park(c));
+            core = hooks.around(
+                core,
+                |_| self.handle.has_queued_work(),
+                |c| self.park(c),
+                |c| self.park_yield(c),
+            );
         }
         core
     }
