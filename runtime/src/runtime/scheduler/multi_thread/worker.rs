@@ -180,7 +180,7 @@ impl Context {
             let hooks = &self.handle.config.park_hooks;
             core = hooks.around(
                 core,
-                |_| self.handle.has_queued_work(),
+                |_| !self.handle.inject.is_empty(),
                 |c| self.park(c),
                 |c| self.park_yield(c),
             );
