@@ -79,17 +79,30 @@ struct SlotWakers {
     others: Vec<Waker>,
 }
 
+/// How many displaced wakers a slot keeps. Each is a task that polled this direction and was
+/// not woken since; a caller that polls with a fresh waker every time (a future moved between
+/// executors, say) would otherwise grow the list until the next event. Past the bound the
+/// oldest is woken early: a spurious wake, after which its task polls and registers again.
+const MAX_DISPLACED_WAKERS: usize = 32;
+
 impl SlotWakers {
-    /// Registers `new`; a different waker already registered stays, to be woken too.
-    fn register(&mut self, new: &Waker) {
+    /// Registers `new`; a different waker already registered stays, to be woken too. Returns
+    /// a waker the caller must wake once the lock is released (the oldest, when the slot is
+    /// full).
+    #[must_use = "a waker pushed out of a full slot must be woken"]
+    fn register(&mut self, new: &Waker) -> Option<Waker> {
         match &self.latest {
-            Some(stored) if stored.will_wake(new) => {}
+            Some(stored) if stored.will_wake(new) => None,
             Some(_) => {
                 self.others.retain(|other| !other.will_wake(new));
                 let displaced = self.latest.replace(new.clone());
                 self.others.extend(displaced);
+                (self.others.len() > MAX_DISPLACED_WAKERS).then(|| self.others.remove(0))
             }
-            None => self.latest = Some(new.clone()),
+            None => {
+                self.latest = Some(new.clone());
+                None
+            }
         }
     }
 
@@ -196,7 +209,10 @@ impl ScheduledIo {
         if let Some(ready) = self.ready_now(interest) {
             return Poll::Ready(ready);
         }
-        self.waiters.lock().slot(direction).register(cx.waker());
+        let pushed_out = self.waiters.lock().slot(direction).register(cx.waker());
+        if let Some(waker) = pushed_out {
+            waker.wake();
+        }
         match self.ready_now(interest) {
             Some(ready) => Poll::Ready(ready),
             None => Poll::Pending,
@@ -275,5 +291,68 @@ impl std::fmt::Debug for ScheduledIo {
             .field("ready", &Ready::from_bits((word & READY_MASK) as u8))
             .field("shutdown", &(word & SHUTDOWN != 0))
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(blitz_loom)))]
+mod tests {
+    use super::{SlotWakers, MAX_DISPLACED_WAKERS};
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
+    use std::task::{Wake, Waker};
+
+    /// A waker of its own task: counts how often any waker of the test was woken.
+    struct Counted(Arc<AtomicUsize>);
+
+    impl Wake for Counted {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_slot_keeps_a_bounded_number_of_wakers_and_loses_none() {
+        let woken = Arc::new(AtomicUsize::new(0));
+        let mut slot = SlotWakers::default();
+        let total = 100;
+        for _ in 0..total {
+            let waker = Waker::from(Arc::new(Counted(woken.clone())));
+            if let Some(pushed_out) = slot.register(&waker) {
+                pushed_out.wake();
+            }
+        }
+        assert_eq!(
+            slot.others.len(),
+            MAX_DISPLACED_WAKERS,
+            "the slot stays bounded"
+        );
+        let kept = 1 + MAX_DISPLACED_WAKERS;
+        assert_eq!(
+            woken.load(SeqCst),
+            total - kept,
+            "each waker pushed out was woken"
+        );
+        while let Some(waker) = slot.pop() {
+            waker.wake();
+        }
+        assert_eq!(woken.load(SeqCst), total, "every waker woken exactly once");
+    }
+
+    #[test]
+    fn the_same_task_polling_again_adds_nothing() {
+        let woken = Arc::new(AtomicUsize::new(0));
+        let first = Waker::from(Arc::new(Counted(woken.clone())));
+        let second = Waker::from(Arc::new(Counted(woken.clone())));
+        let mut slot = SlotWakers::default();
+        for _ in 0..10 {
+            assert!(slot.register(&first).is_none());
+            assert!(slot.register(&second).is_none());
+        }
+        assert!(slot.latest.as_ref().is_some_and(|w| w.will_wake(&second)));
+        assert_eq!(
+            slot.others.len(),
+            1,
+            "only the first task's waker is kept beside it"
+        );
     }
 }
