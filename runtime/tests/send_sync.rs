@@ -335,7 +335,10 @@ assert_type!(RwLock<[u8]>: Send, Sync);
 assert_type!(RwLockReadGuard<'static, u32>: Send, Sync, Unpin);
 assert_type!(RwLockReadGuard<'static, Cell<u32>>: !Send, !Sync, Unpin);
 assert_type!(RwLockWriteGuard<'static, u32>: Send, Sync, Unpin);
-assert_type!(RwLockWriteGuard<'static, Cell<u32>>: Send, !Sync, Unpin);
+// Not `Send` for a `T` that is not `Sync`: `downgrade` turns it into a read guard, so moving
+// it to another thread would let that thread and this one read a `Cell` at once.
+assert_type!(RwLockWriteGuard<'static, Cell<u32>>: !Send, !Sync, Unpin);
+assert_type!(RwLockWriteGuard<'static, std::sync::MutexGuard<'static, u32>>: !Send, Sync, Unpin);
 assert_type!(RwLockMappedWriteGuard<'static, u32>: Send, Sync, Unpin);
 assert_type!(OwnedRwLockReadGuard<u32>: Send, Sync, Unpin);
 assert_type!(OwnedRwLockReadGuard<Cell<u32>>: !Send, !Sync, Unpin);

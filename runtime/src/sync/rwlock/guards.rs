@@ -10,6 +10,7 @@
 //! never shadow a method of the data.
 
 use core::fmt;
+use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::ops::{Deref, DerefMut};
 
@@ -105,11 +106,19 @@ pub struct RwLockWriteGuard<'a, T: ?Sized> {
     s: &'a Batch,
     permits: u32,
     data: &'a mut T,
+    /// `Send` only if `T` is also `Sync` (as Tokio's): [`downgrade`](Self::downgrade) turns
+    /// the guard into a read guard while other threads may take read guards too.
+    _downgrade: PhantomData<&'a T>,
 }
 
 impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     pub(super) fn new(s: &'a Batch, permits: u32, data: &'a mut T) -> Self {
-        RwLockWriteGuard { s, permits, data }
+        RwLockWriteGuard {
+            s,
+            permits,
+            data,
+            _downgrade: PhantomData,
+        }
     }
 
     /// Takes the guard apart without releasing its permits: they move into the [`Held`],
@@ -270,7 +279,12 @@ impl<'a> Held<'a> {
 
     fn into_write<T: ?Sized>(self, data: &'a mut T) -> RwLockWriteGuard<'a, T> {
         let (s, permits) = self.keep();
-        RwLockWriteGuard { s, permits, data }
+        RwLockWriteGuard {
+            s,
+            permits,
+            data,
+            _downgrade: PhantomData,
+        }
     }
 
     fn into_mapped<U: ?Sized>(self, data: &'a mut U) -> RwLockMappedWriteGuard<'a, U> {
