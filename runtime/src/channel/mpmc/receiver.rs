@@ -138,6 +138,13 @@ impl<T> Receiver<T> {
     /// latest of those calls is woken. A wake it received but did not act on goes to another
     /// receiver when this one is dropped.
     ///
+    /// After a `Pending`, the receiver keeps its place among the waiting receivers until it is
+    /// polled again or dropped, and the next value sent may wake only this task. A task that
+    /// stops polling it (say, a `select!` branch built on `poll_fn` that lost) should poll it
+    /// again when woken or drop the receiver; otherwise a clone waiting in another task may
+    /// sleep while that value sits in the channel. A dropped [`recv`](Self::recv) future
+    /// does not hold on like this: it passes its wake on.
+    ///
     /// ```
     /// use std::future::poll_fn;
     ///
