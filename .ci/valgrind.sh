@@ -15,9 +15,10 @@ fi
 INTEGRATION=(task_abort task_panic task_join task_join_set task_local rt_shutdown rt_order blocking_pool
     machine_derive machine_size select
     channel_watch channel_broadcast channel_mpmc channel_oneshot
-    channel_mpmc_permit channel_selector
+    channel_mpmc_permit channel_selector channel_mpmc_handles channel_mpmc_permit_many
+    channel_mpmc_permit_owned channel_mpmc_poll machine_dump
     sync_notify sync_barrier sync_once_cell sync_cancellation
-    sync_mutex sync_rwlock sync_semaphore
+    sync_mutex sync_rwlock sync_rwlock_map sync_semaphore
     time_sleep time_timeout time_interval time_pause
     net_tcp net_udp_unix io_owned io_submit signal)
 # Tests that loop many rounds (or hold 100k sleeps) read this and run a fraction of them.
