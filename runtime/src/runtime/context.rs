@@ -221,6 +221,36 @@ pub(crate) fn assert_may_block(what: &str, fix: &str) {
     }
 }
 
+/// Lets this thread block until dropped (`block_in_place`): it stops counting as driving a
+/// runtime, so `assert_may_block` and `block_on` accept it; the flag is restored on drop.
+pub(crate) struct BlockingAllowed {
+    was_driving: bool,
+    _not_send: PhantomData<*const ()>,
+}
+
+pub(crate) fn allow_blocking() -> BlockingAllowed {
+    let was_driving = HOT
+        .try_with(|cx| cx.driving.replace(false))
+        .unwrap_or(false);
+    BlockingAllowed {
+        was_driving,
+        _not_send: PhantomData,
+    }
+}
+
+impl Drop for BlockingAllowed {
+    fn drop(&mut self) {
+        let _ = HOT.try_with(|cx| cx.driving.set(self.was_driving));
+    }
+}
+
+/// Uninstalls the scheduler loop from this thread until the enclosing [`set_scheduler`]
+/// returns: a worker that handed its core to another thread is no longer that worker, so
+/// wakes, spawns and metrics made here must not reach its queue or its counters.
+pub(crate) fn leave_scheduler() {
+    let _ = HOT.try_with(|cx| cx.scheduler.set(None));
+}
+
 /// Runs `f` with `scheduler` installed as this thread's scheduler loop.
 pub(crate) fn set_scheduler<R>(scheduler: &scheduler::Context, f: impl FnOnce() -> R) -> R {
     struct Reset(Option<NonNull<scheduler::Context>>);

@@ -72,6 +72,15 @@ impl Parker {
         }
     }
 
+    /// A parker for the thread taking over this one's role (a worker core handed off by
+    /// `block_in_place`): wakes sent through this parker's unparkers reach the new owner.
+    /// The caller must never park on `self` again; one thread parks on a parker at a time.
+    pub(crate) fn hand_off(&self) -> Parker {
+        Parker {
+            inner: self.inner.clone(),
+        }
+    }
+
     pub(crate) fn unparker(&self) -> Unparker {
         Unparker {
             inner: self.inner.clone(),

@@ -4,7 +4,7 @@
 //! |---|---|
 //! | `task.spawn(fn, args)` | [`spawn_fn`] (a plain closure run as a single-poll task), or `#[blitz_io::task]` on the function |
 //! | `task.spawnFuture(f)` | [`spawn`] (any `Future + Send + 'static`, `async` blocks included) |
-//! | `task.spawnBlocking(fn, args)` | [`spawn_blocking`] (runs on the blocking pool) |
+//! | `task.spawnBlocking(fn, args)` | [`spawn_blocking`] (runs on the blocking pool); [`block_in_place`] blocks in the task itself, its worker's queue handed to a new thread |
 //! | `JoinHandle.blockingJoin()` | [`JoinHandle::blocking_join`], or `.await` the handle |
 //! | `joinAll`, `race`, `select` | [`join_all`], [`race`] (first wins, the rest aborted), [`select`] (first wins, the rest handed back); [`JoinAll`] for tuples; [`JoinSet`] |
 //!
@@ -53,6 +53,7 @@
 //! ```
 
 mod abort;
+mod block_in_place;
 mod combine;
 pub(crate) mod coop;
 pub(crate) mod dump;
@@ -77,6 +78,7 @@ use std::panic::Location;
 /// The seed's `task.sleep(d)`: the same function as [`time::sleep`](crate::time::sleep).
 pub use crate::time::sleep;
 pub use abort::AbortHandle;
+pub use block_in_place::block_in_place;
 pub use combine::{join_all, race, select, JoinAll, JoinTuple};
 pub(crate) use coop::{budget, has_budget_remaining, poll_proceed, Budget};
 pub use coop::{consume_budget, unconstrained, Unconstrained};

@@ -27,6 +27,9 @@
 //! and only then parks. Every `event_interval` ticks it does maintenance
 //! (due timers fired, yielded tasks re-queued, shutdown check).
 //!
+//! `task::block_in_place` moves a worker's core to a new thread while the old one blocks
+//! (`worker/handoff.rs`); shutdown then waits for, and joins, both threads.
+//!
 //! Timers: one parked worker at a time holds the time driver's token and sleeps until the next
 //! deadline (a timer registered with an earlier one unparks it); the others sleep without a
 //! timeout. Timers it fires wake their tasks onto its own queue, so it leaves the park loop.
@@ -63,7 +66,10 @@ pub(crate) struct Handle {
     owned: OwnedTasks,
     shutdown: AtomicBool,
     config: SchedulerConfig,
-    exited: Mutex<usize>,
+    /// How worker threads are named and hooked; `block_in_place` starts more of them.
+    thread_options: ThreadOptions,
+    threads: Mutex<Threads>,
+    /// Signalled at every worker thread exit (shutdown waits for the last).
     exited_condvar: Condvar,
     /// Workers spinning before they sleep, and how many may at once (one per two CPUs): with
     /// more workers than CPUs, extra spinners would take CPU time from workers with tasks.
@@ -76,6 +82,15 @@ pub(crate) struct Handle {
     pub(crate) blocking: blocking::Spawner,
     pub(crate) metrics: SchedulerMetrics,
     pub(crate) time: crate::time::driver::Driver,
+}
+
+/// Every worker thread the runtime started: the original ones, and those that took over a
+/// core handed off by `block_in_place` (their handles are kept here). A thread that handed
+/// its core off still counts until it exits, so shutdown waits for the blocking closure.
+struct Threads {
+    started: usize,
+    exited: usize,
+    replacements: Vec<ThreadHandle<()>>,
 }
 
 /// What other threads can reach of a worker.
@@ -117,7 +132,12 @@ impl MultiThread {
             shutdown: AtomicBool::new(false),
             time: crate::time::driver::Driver::new(config.start_paused, num_workers),
             config,
-            exited: Mutex::new(0),
+            thread_options: threads.clone(),
+            threads: Mutex::new(Threads {
+                started: 0,
+                exited: 0,
+                replacements: Vec::new(),
+            }),
             exited_condvar: Condvar::new(),
             spinners: AtomicUsize::new(0),
             watch: watch::Watch::new(),
@@ -133,13 +153,17 @@ impl MultiThread {
         for (index, (local, parker)) in locals.into_iter().enumerate() {
             let handle = handle.clone();
             let options = threads.clone();
-            let thread = threads.builder().spawn(move || {
+            let builder = threads.builder();
+            // Counted before it starts, so its exit can never come first.
+            spawned.handle.threads.lock().started += 1;
+            let thread = builder.spawn(move || {
                 let runtime = crate::runtime::scheduler::Handle::MultiThread(handle.clone());
                 options.run_hooked(&runtime, || worker::run(index, handle, local, parker));
             });
             match thread {
                 Ok(thread) => spawned.threads.push(thread),
                 Err(error) => {
+                    spawned.handle.threads.lock().started -= 1;
                     // Dropping `spawned` shuts down the workers already started.
                     return Err(error);
                 }
@@ -152,20 +176,29 @@ impl MultiThread {
         &self.handle
     }
 
-    /// Stops the workers and waits up to `timeout` (forever with `None`) for them to exit.
-    /// Returns true when every worker exited.
+    /// Stops the workers and waits up to `timeout` (forever with `None`) for every worker
+    /// thread to exit, including the threads that took over a core from `block_in_place` and
+    /// the ones still running its closure after handing their core off. Returns true when
+    /// every one exited.
     pub(crate) fn shutdown(&mut self, timeout: Option<Duration>) -> bool {
         self.handle.shutdown();
         // Cancel from here too, so shutdown does not depend on every worker getting back to
         // its loop: idle and queued tasks are cancelled now, running ones when their current
         // poll returns (they see CANCELLED). No task starts a new poll after this.
         self.handle.owned.close_and_shutdown_all(0);
-        let all_exited = match timeout {
-            None => true,
-            Some(timeout) => self.handle.wait_exited(self.threads.len(), timeout),
-        };
+        // Dropping the runtime from a `block_in_place` closure runs on one of its worker
+        // threads (one that gave its core away): it cannot wait for itself, nor join itself.
+        let me = std::thread::current().id();
+        let is_me = |thread: &ThreadHandle<()>| thread.thread().id() == me;
+        let own = !crate::runtime::context::is_driving()
+            && (self.threads.iter().any(is_me)
+                || self.handle.threads.lock().replacements.iter().any(is_me));
+        let all_exited = self.handle.wait_exited(own, timeout);
+        let replacements = std::mem::take(&mut self.handle.threads.lock().replacements);
         if all_exited {
-            for thread in self.threads.drain(..) {
+            // This thread, if it is one, is detached: it exits once its task's poll is over.
+            let others = self.threads.drain(..).chain(replacements);
+            for thread in others.filter(|thread| !is_me(thread)) {
                 // A worker never unwinds (task panics are caught), but don't turn a bug there
                 // into a second panic during shutdown.
                 let _ = thread.join();
@@ -181,6 +214,7 @@ impl MultiThread {
         } else {
             // Detach the stragglers: they finish their current poll, then clean up.
             self.threads.clear();
+            drop(replacements);
         }
         all_exited
     }
@@ -278,19 +312,26 @@ impl Handle {
     }
 
     fn worker_exited(&self) {
-        *self.exited.lock() += 1;
+        self.threads.lock().exited += 1;
         self.exited_condvar.notify_all();
     }
 
-    fn wait_exited(&self, count: usize, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut exited = self.exited.lock();
-        while *exited < count {
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            exited = self.exited_condvar.wait_timeout(exited, deadline - now).0;
+    /// Waits up to `timeout` (forever with `None`) for every started worker thread to exit
+    /// but this one when `own` (this thread is one of them).
+    fn wait_exited(&self, own: bool, timeout: Option<Duration>) -> bool {
+        let deadline = timeout.map(|timeout| Instant::now() + timeout);
+        let mut threads = self.threads.lock();
+        while threads.exited + usize::from(own) < threads.started {
+            threads = match deadline {
+                None => self.exited_condvar.wait(threads),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return false;
+                    }
+                    self.exited_condvar.wait_timeout(threads, deadline - now).0
+                }
+            };
         }
         true
     }

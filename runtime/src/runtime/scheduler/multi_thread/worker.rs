@@ -29,6 +29,8 @@ const POLL_TIME_EWMA_ALPHA: f64 = 0.1;
 /// Pause instructions between two looks at the queues while a searcher spins.
 const SEARCH_SPIN_PAUSES: usize = 32;
 
+mod handoff;
+
 pub(crate) struct Context {
     index: usize,
     handle: Arc<Handle>,
@@ -88,6 +90,12 @@ pub(super) fn run(index: usize, handle: Arc<Handle>, run_queue: Local, parker: P
                 / f64::from(global_queue_interval),
         },
     });
+    run_core(index, handle, core, parker, Defer::default());
+}
+
+/// Runs the worker loop with `core` on this thread until shutdown, or until a task polled
+/// here hands the core to another thread (`block_in_place`, see [`handoff`]).
+fn run_core(index: usize, handle: Arc<Handle>, core: Box<Core>, parker: Parker, defer: Defer) {
     let scheduler_handle = scheduler::Handle::MultiThread(handle.clone());
     let _current = context::set_current(&scheduler_handle);
     let _driving = context::enter_driving();
@@ -96,14 +104,15 @@ pub(super) fn run(index: usize, handle: Arc<Handle>, run_queue: Local, parker: P
         handle,
         core: RefCell::new(None),
         parker,
-        defer: Defer::default(),
+        defer,
     });
     context::set_scheduler(&cx, || {
         let scheduler::Context::MultiThread(cx) = &cx else {
             unreachable!()
         };
-        let core = cx.run(core);
-        cx.shutdown(core);
+        if let Some(core) = cx.run(core) {
+            cx.shutdown(core);
+        }
     });
     if let scheduler::Context::MultiThread(cx) = &cx {
         cx.handle.worker_exited();
@@ -150,7 +159,8 @@ impl Context {
         self.handle.io()
     }
 
-    fn run(&self, mut core: Box<Core>) -> Box<Core> {
+    /// The worker loop; `None` when a task handed the core off (this thread is done).
+    fn run(&self, mut core: Box<Core>) -> Option<Box<Core>> {
         core.batch.start();
         while !core.is_shutdown {
             core.until_maintenance -= 1;
@@ -159,11 +169,11 @@ impl Context {
                 core = self.maintenance(core);
             }
             if let Some(task) = core.next_task(self) {
-                core = self.run_task(task, core);
+                core = self.run_task(task, core)?;
                 continue;
             }
             if let Some(task) = core.steal_work(self) {
-                core = self.run_task(task, core);
+                core = self.run_task(task, core)?;
                 continue;
             }
             if !self.defer.is_empty() {
@@ -171,7 +181,7 @@ impl Context {
                 continue;
             }
             if let Some(task) = self.search_briefly(&mut core) {
-                core = self.run_task(task, core);
+                core = self.run_task(task, core)?;
                 continue;
             }
             // A task the park hook spawned or woke went to the injection queue (the core is
@@ -185,10 +195,12 @@ impl Context {
                 |c| self.park_yield(c),
             );
         }
-        core
+        Some(core)
     }
 
-    fn run_task(&self, task: Notified, mut core: Box<Core>) -> Box<Core> {
+    /// Runs `task` and the LIFO run after it; `None` when the poll handed the core to another
+    /// thread (`block_in_place`).
+    fn run_task(&self, task: Notified, mut core: Box<Core>) -> Option<Box<Core>> {
         if core.is_searching {
             core.is_searching = false;
             if self.handle.idle.transition_worker_from_searching() {
@@ -205,16 +217,19 @@ impl Context {
             let mut ran = task.run();
             let mut lifo_polls = 0;
             loop {
-                let mut core = self.take_core();
+                let Some(mut core) = self.core.borrow_mut().take() else {
+                    handoff::requeue_after_hand_off(&self.handle, ran);
+                    return None;
+                };
                 self.requeue(&mut core, ran);
                 let Some(next) = core.lifo_slot.take() else {
                     core.lifo_enabled = false;
-                    return core;
+                    return Some(core);
                 };
                 if !task::has_budget_remaining() {
                     core.lifo_enabled = false;
                     self.push_local(&mut core, next);
-                    return core;
+                    return Some(core);
                 }
                 lifo_polls += 1;
                 if lifo_polls >= MAX_LIFO_POLLS_PER_TICK {
