@@ -6,7 +6,7 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::queue::{Local, LOCAL_QUEUE_CAPACITY};
 use super::{watch, Handle};
@@ -20,16 +20,13 @@ use crate::util::rand::{self, FastRand};
 /// LIFO polls allowed in a row before LIFO scheduling pauses until the next queued task.
 const MAX_LIFO_POLLS_PER_TICK: usize = 3;
 
-/// The poll time the adaptive global-queue interval aims to spend between global checks.
-const TARGET_GLOBAL_QUEUE_INTERVAL: Duration = Duration::from_micros(200);
-
-/// Weight of the newest batch in the moving average of poll time.
-const POLL_TIME_EWMA_ALPHA: f64 = 0.1;
-
 /// Pause instructions between two looks at the queues while a searcher spins.
 const SEARCH_SPIN_PAUSES: usize = 32;
 
+mod batch;
 mod handoff;
+
+use batch::Batch;
 
 pub(crate) struct Context {
     index: usize,
@@ -60,16 +57,6 @@ pub(crate) struct Core {
     batch: Batch,
 }
 
-/// Poll-time tracking for the adaptive global-queue interval. The interval is counted in
-/// ticks, and a tick is one `run_task` (a poll plus up to three LIFO polls), so the mean is
-/// taken per `run_task` too; counting LIFO polls would make the interval up to four times too
-/// long for spawn-heavy tasks.
-struct Batch {
-    started: Instant,
-    polls: u32,
-    mean_poll_ns: f64,
-}
-
 pub(super) fn run(index: usize, handle: Arc<Handle>, run_queue: Local, parker: Parker) {
     let global_queue_interval = handle.config.global_queue_interval.unwrap_or(61);
     let core = Box::new(Core {
@@ -83,12 +70,7 @@ pub(super) fn run(index: usize, handle: Arc<Handle>, run_queue: Local, parker: P
         is_shutdown: false,
         rand: FastRand::new(rand::seed()),
         global_queue_interval,
-        batch: Batch {
-            started: Instant::now(),
-            polls: 0,
-            mean_poll_ns: TARGET_GLOBAL_QUEUE_INTERVAL.as_nanos() as f64
-                / f64::from(global_queue_interval),
-        },
+        batch: Batch::new(global_queue_interval),
     });
     run_core(index, handle, core, parker, Defer::default());
 }
@@ -582,28 +564,5 @@ impl Core {
             }
         }
         self.pull_global(cx)
-    }
-}
-
-impl Batch {
-    fn start(&mut self) {
-        self.started = Instant::now();
-        self.polls = 0;
-    }
-
-    /// Folds this batch's mean poll time into the average and retunes the interval.
-    fn end(&mut self, handle: &Handle, interval: &mut u32) {
-        if self.polls == 0 {
-            return;
-        }
-        let mean = self.started.elapsed().as_nanos() as f64 / f64::from(self.polls);
-        // Weigh a batch by its size, so one slow poll in a short batch does not swing it.
-        let weight = 1.0 - (1.0 - POLL_TIME_EWMA_ALPHA).powi(self.polls.min(64) as i32);
-        self.mean_poll_ns = weight * mean + (1.0 - weight) * self.mean_poll_ns;
-        if handle.config.global_queue_interval.is_none() {
-            let target = TARGET_GLOBAL_QUEUE_INTERVAL.as_nanos() as f64;
-            *interval = (target / self.mean_poll_ns.max(1.0)).clamp(2.0, 127.0) as u32;
-        }
-        self.polls = 0;
     }
 }
