@@ -177,7 +177,8 @@ fn a_panic_in_the_closure_is_the_tasks_panic_and_the_runtime_carries_on() {
 }
 
 /// Each hand-off starts a thread; every one is accounted for and joined on drop, and the
-/// chain of hand-offs (a new worker thread handing off again) keeps every task running.
+/// chain of hand-offs (a new worker thread handing off again) keeps every task running,
+/// including yields, timers and spawns made after `f` returns.
 #[test]
 fn many_hand_offs_complete_and_the_runtime_drops_cleanly() {
     let rt = common::multi(2);
@@ -189,7 +190,10 @@ fn many_hand_offs_complete_and_the_runtime_drops_cleanly() {
                 task::spawn(async move {
                     task::yield_now().await;
                     let value = block_in_place(|| i * 2);
+                    // The rest of the poll runs on a thread that is no worker any more.
                     task::yield_now().await;
+                    task::sleep(Duration::from_millis(1)).await;
+                    task::spawn(async {}).await.unwrap();
                     ran.fetch_add(1, Ordering::SeqCst);
                     value
                 })
