@@ -78,6 +78,15 @@ pub(super) fn run(index: usize, handle: Arc<Handle>, run_queue: Local, parker: P
 /// Runs the worker loop with `core` on this thread until shutdown, or until a task polled
 /// here hands the core to another thread (`block_in_place`, see [`handoff`]).
 fn run_core(index: usize, handle: Arc<Handle>, core: Box<Core>, parker: Parker, defer: Defer) {
+    /// Counts this thread's exit last, even if the loop unwinds (a scheduler bug): shutdown
+    /// waits for the count before it joins.
+    struct Exit(Arc<Handle>);
+    impl Drop for Exit {
+        fn drop(&mut self) {
+            self.0.worker_exited();
+        }
+    }
+    let _exit = Exit(handle.clone());
     let scheduler_handle = scheduler::Handle::MultiThread(handle.clone());
     let _current = context::set_current(&scheduler_handle);
     let _driving = context::enter_driving();
@@ -96,9 +105,6 @@ fn run_core(index: usize, handle: Arc<Handle>, core: Box<Core>, parker: Parker, 
             cx.shutdown(core);
         }
     });
-    if let scheduler::Context::MultiThread(cx) = &cx {
-        cx.handle.worker_exited();
-    }
 }
 
 /// Queues `task` on the current worker if this thread is one of `handle`'s workers.
