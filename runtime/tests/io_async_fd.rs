@@ -5,44 +5,20 @@
 
 mod common;
 
-use std::future::{poll_fn, Future};
+use std::future::poll_fn;
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
-use std::task::{Context, Poll};
 
 use blitz_io::io::unix::AsyncFd;
 use blitz_io::io::Interest;
-use common::on_each_backend;
+use common::{on_each_backend, pends_until};
 
 fn nonblocking_pair() -> (UnixStream, UnixStream) {
     let (a, b) = UnixStream::pair().unwrap();
     a.set_nonblocking(true).unwrap();
     b.set_nonblocking(true).unwrap();
     (a, b)
-}
-
-/// Drives `poll` until it is ready while `act` runs alongside; `act` yields first, so the
-/// first poll happens before it does anything and must return `Pending`.
-async fn pends_until<T>(
-    mut poll: impl FnMut(&mut Context<'_>) -> Poll<T>,
-    act: impl Future<Output = ()>,
-) -> T {
-    let mut polls = 0;
-    let waiting = poll_fn(|cx| {
-        polls += 1;
-        poll(cx)
-    });
-    let acting = async {
-        blitz_io::task::yield_now().await;
-        act.await;
-    };
-    let (output, ()) = futures_util::join!(waiting, acting);
-    assert!(
-        polls >= 2,
-        "the first poll, before `act`, was already ready"
-    );
-    output
 }
 
 /// Readable only after the peer writes; `try_io` reads; a `try_io` that finds nothing clears

@@ -3,36 +3,12 @@
 
 mod common;
 
-use std::future::{poll_fn, Future};
+use std::future::poll_fn;
 use std::io;
-use std::task::{Context, Poll};
 
 use blitz_io::io::AsyncWriteExt;
 use blitz_io::net::{TcpSocket, TcpStream, UdpSocket};
-use common::{on_each_backend, tcp_pair};
-
-/// Drives `poll` until it is ready while `act` runs alongside; `act` yields first, so the
-/// first poll happens before it does anything and must return `Pending`.
-async fn pends_until<T>(
-    mut poll: impl FnMut(&mut Context<'_>) -> Poll<T>,
-    act: impl Future<Output = ()>,
-) -> T {
-    let mut polls = 0;
-    let waiting = poll_fn(|cx| {
-        polls += 1;
-        poll(cx)
-    });
-    let acting = async {
-        blitz_io::task::yield_now().await;
-        act.await;
-    };
-    let (output, ()) = futures_util::join!(waiting, acting);
-    assert!(
-        polls >= 2,
-        "the first poll, before `act`, was already ready"
-    );
-    output
-}
+use common::{on_each_backend, pends_until, tcp_pair};
 
 /// `poll_read_ready` waits for data, `poll_peek` returns it without taking it, and
 /// `poll_write_ready` is ready on a fresh connection.

@@ -455,3 +455,26 @@ pub(crate) fn empty_buf(capacity: usize) -> Vec<u8> {
     buf.clear();
     buf
 }
+
+/// Drives `poll` until it is ready while `act` runs alongside; `act` yields first, so the
+/// first poll happens before it does anything and must return `Pending`.
+pub(crate) async fn pends_until<T>(
+    mut poll: impl FnMut(&mut Context<'_>) -> Poll<T>,
+    act: impl Future<Output = ()>,
+) -> T {
+    let mut polls = 0;
+    let waiting = std::future::poll_fn(|cx| {
+        polls += 1;
+        poll(cx)
+    });
+    let acting = async {
+        blitz_io::task::yield_now().await;
+        act.await;
+    };
+    let (output, ()) = futures_util::join!(waiting, acting);
+    assert!(
+        polls >= 2,
+        "the first poll, before `act`, was already ready"
+    );
+    output
+}
