@@ -540,6 +540,7 @@ mod review_gaps {
     assert_value!(stream().read_owned(Vec::new()).cancel() => Send, !Unpin);
     assert_value!(udp().send(&[]) => Send, !Unpin);
     assert_value!(udp().recv(&mut []) => Send, !Unpin);
+    assert_value!(udp().peek_sender() => Send, !Unpin);
     assert_value!(blitz_io::net::lookup_host("localhost:1") => Send, !Unpin);
     fn stream_mut() -> &'static mut TcpStream {
         unimplemented!()

@@ -158,6 +158,54 @@ impl UdpSocket {
         self.try_io(Interest::READABLE, || self.io.get_ref().peek_from(buf))
     }
 
+    /// The sender of the next datagram, which stays queued for the next receive or peek.
+    /// Waits for one to arrive. Cancel-safe.
+    ///
+    /// The address is whatever the datagram claims: UDP does not authenticate senders, so a
+    /// forged source address looks the same as a real one.
+    ///
+    /// ```
+    /// use blitz_io::net::UdpSocket;
+    ///
+    /// blitz_io::run(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     a.send_to(b"hello", b.local_addr().unwrap()).await.unwrap();
+    ///     assert_eq!(b.peek_sender().await.unwrap(), a.local_addr().unwrap());
+    ///     // The datagram is still there, whole.
+    ///     let mut buf = [0u8; 16];
+    ///     let (n, _) = b.recv_from(&mut buf).await.unwrap();
+    ///     assert_eq!(&buf[..n], b"hello");
+    /// });
+    /// ```
+    pub async fn peek_sender(&self) -> io::Result<SocketAddr> {
+        self.async_io(Interest::READABLE, || self.peek_sender_now())
+            .await
+    }
+
+    /// As [`peek_sender`](Self::peek_sender), without waiting: `WouldBlock` when nothing is
+    /// queued.
+    pub fn try_peek_sender(&self) -> io::Result<SocketAddr> {
+        self.try_io(Interest::READABLE, || self.peek_sender_now())
+    }
+
+    /// Polls a [`peek_sender`](Self::peek_sender), as [`poll_recv`](Self::poll_recv).
+    pub fn poll_peek_sender(&self, cx: &mut Context<'_>) -> Poll<io::Result<SocketAddr>> {
+        self.io
+            .registration()
+            .poll_io(cx, Direction::Read, || self.peek_sender_now())
+    }
+
+    /// One non-blocking `MSG_PEEK` receive that keeps only the address. socket2 hides the
+    /// platform differences: the data is truncated silently on Unix, and Windows' complaint
+    /// that the datagram did not fit (`WSAEMSGSIZE`) is not reported.
+    fn peek_sender_now(&self) -> io::Result<SocketAddr> {
+        socket2::SockRef::from(self.io.get_ref())
+            .peek_sender()?
+            .as_socket()
+            .ok_or_else(|| io::Error::other("the platform did not report the sender's address"))
+    }
+
     /// Polls a [`recv`](Self::recv) (for hand-written futures): `Pending` keeps `cx`'s waker
     /// until a datagram may have arrived. The poll forms take a plain slice and return the
     /// count, where Tokio's fill a `ReadBuf`.
