@@ -577,6 +577,11 @@ mod unix_additions {
         unimplemented!()
     }
     assert_value!(UnixStream::connect_addr(addr()) => Send, !Unpin);
+    fn datagram() -> &'static blitz_io::net::UnixDatagram {
+        unimplemented!()
+    }
+    assert_value!(datagram().peek(&mut []) => Send, !Unpin);
+    assert_value!(datagram().peek_from(&mut []) => Send, !Unpin);
 
     use blitz_io::io::unix::AsyncFd;
     use std::os::fd::OwnedFd;
