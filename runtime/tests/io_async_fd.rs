@@ -1,6 +1,7 @@
 //! `io::unix::AsyncFd` over descriptors the crate does not wrap (std's Unix sockets), on both
 //! I/O backends: readiness waits, `try_io` clearing a stale readiness, `async_io`, the poll
-//! forms, deregistration by `into_inner`, and the poller's refusals as errors.
+//! forms, deregistration by `into_inner`, and the poller's refusals as errors (`try_new`
+//! handing the value back).
 #![cfg(unix)]
 
 mod common;
@@ -128,4 +129,73 @@ impl AsRawFd for Borrowed {
     fn as_raw_fd(&self) -> std::os::fd::RawFd {
         self.0
     }
+}
+
+/// `try_new` and `try_with_interest` hand a refused value back intact with the poller's error
+/// (a regular file: `EPERM`; a descriptor registered already: `AlreadyExists`), and the error
+/// type reports that error as its source and converts into it. Accepted values work as with
+/// `new`.
+#[test]
+fn try_new_hands_a_refused_value_back() {
+    use std::error::Error as _;
+    use std::io::{Seek, SeekFrom};
+
+    on_each_backend(|backend| async move {
+        let path = std::env::temp_dir().join(format!(
+            "blitz-io-asyncfd-try-{}-{backend}",
+            std::process::id()
+        ));
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
+        file.write_all(b"kept").unwrap();
+        let raw = file.as_raw_fd();
+        let refused = AsyncFd::try_new(file).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "the I/O driver refused to register the descriptor"
+        );
+        let source = refused.source().expect("the poller's error is the source");
+        let source = source.downcast_ref::<io::Error>().unwrap();
+        assert_eq!(source.raw_os_error(), Some(libc::EPERM));
+        assert!(format!("{refused:?}").contains("cause"), "{refused:?}");
+        let (mut file, error) = refused.into_parts();
+        assert_eq!(error.raw_os_error(), Some(libc::EPERM));
+        // The same open file, not closed: it still reads back what was written.
+        assert_eq!(file.as_raw_fd(), raw);
+        file.seek(SeekFrom::Start(0)).unwrap();
+        let mut contents = String::new();
+        file.read_to_string(&mut contents).unwrap();
+        assert_eq!(contents, "kept");
+        let refused = AsyncFd::try_with_interest(file, Interest::READABLE).unwrap_err();
+        let as_io: io::Error = refused.into();
+        assert_eq!(as_io.raw_os_error(), Some(libc::EPERM));
+        std::fs::remove_file(&path).unwrap();
+
+        // Accepted: works as `new`; a second registration of the live descriptor is refused
+        // and hands its value back.
+        let (local, mut peer) = nonblocking_pair();
+        let fd = AsyncFd::try_with_interest(local, Interest::READABLE).unwrap();
+        let raw = fd.as_raw_fd();
+        let (borrowed, error) = AsyncFd::try_new(Borrowed(raw)).unwrap_err().into_parts();
+        assert_eq!(
+            (borrowed.0, error.kind()),
+            (raw, io::ErrorKind::AlreadyExists)
+        );
+        peer.write_all(b"ok").unwrap();
+        let mut buf = [0u8; 2];
+        let n = fd
+            .async_io(Interest::READABLE, |mut s| s.read(&mut buf))
+            .await
+            .unwrap();
+        assert_eq!(
+            &buf[..n],
+            b"ok",
+            "the refused duplicate left the first registration"
+        );
+    });
 }

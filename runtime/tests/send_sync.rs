@@ -586,6 +586,9 @@ mod unix_additions {
     use blitz_io::io::unix::AsyncFd;
     use std::os::fd::OwnedFd;
     assert_type!(AsyncFd<OwnedFd>: Send, Sync, Unpin);
+    // A refused registration holds the value it hands back: as Send and Sync as that value.
+    assert_type!(blitz_io::io::unix::AsyncFdTryNewError<OwnedFd>: Send, Sync, Unpin);
+    assert_type!(blitz_io::io::unix::AsyncFdTryNewError<std::rc::Rc<OwnedFd>>: !Send, !Sync, Unpin);
     fn fd() -> &'static AsyncFd<OwnedFd> {
         unimplemented!()
     }

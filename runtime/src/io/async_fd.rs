@@ -10,6 +10,10 @@
 //! [`async_io`] run the operation and clear a stale readiness themselves when it returns
 //! `WouldBlock`, as the sockets' try-ops do.
 //!
+//! A refused registration drops `T` in [`new`](AsyncFd::new) and hands it back in
+//! [`try_new`](AsyncFd::try_new): `new` is `try_new` with the value dropped, so the two
+//! cannot disagree about what is refused.
+//!
 //! [`try_io`]: AsyncFd::try_io
 //! [`async_io`]: AsyncFd::async_io
 
@@ -89,7 +93,8 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// # Errors
     /// What the poller says about the descriptor (`EPERM` for a regular file, `EEXIST` when it
     /// is already registered with this runtime through another `AsyncFd` or socket). `inner`
-    /// is dropped then, closing a descriptor it owns.
+    /// is dropped then, closing a descriptor it owns; [`try_new`](Self::try_new) hands it
+    /// back instead.
     ///
     /// # Panics
     /// Outside a runtime: call it inside a task, in `block_on` or after `Runtime::enter()`.
@@ -105,9 +110,59 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// As [`new`](Self::new).
     #[track_caller]
     pub fn with_interest(inner: T, interest: Interest) -> io::Result<AsyncFd<T>> {
-        Ok(AsyncFd {
-            io: PollEvented::with_interest(FdSource(inner), interest)?,
-        })
+        AsyncFd::try_with_interest(inner, interest).map_err(io::Error::from)
+    }
+
+    /// As [`new`](Self::new), but a refusal hands `inner` back with the error, so a
+    /// descriptor that cannot be polled can still be used another way (a regular file, read
+    /// on the blocking pool).
+    ///
+    /// # Errors
+    /// The poller's refusal, as for [`new`](Self::new), in an [`AsyncFdTryNewError`].
+    ///
+    /// # Panics
+    /// Outside a runtime, as [`new`](Self::new).
+    ///
+    /// ```
+    /// use std::fs::File;
+    /// use blitz_io::io::unix::AsyncFd;
+    ///
+    /// blitz_io::run(async {
+    ///     let path = std::env::temp_dir().join(format!("try-new-{}", std::process::id()));
+    ///     // epoll refuses regular files (kqueue takes them): keep the file either way.
+    ///     let file: File = match AsyncFd::try_new(File::create(&path).unwrap()) {
+    ///         Ok(registered) => registered.into_inner(),
+    ///         Err(refused) => {
+    ///             let (file, error) = refused.into_parts();
+    ///             if cfg!(target_os = "linux") {
+    ///                 assert_eq!(error.raw_os_error(), Some(libc::EPERM));
+    ///             }
+    ///             file
+    ///         }
+    ///     };
+    ///     assert!(file.metadata().unwrap().is_file());
+    ///     std::fs::remove_file(&path).unwrap();
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn try_new(inner: T) -> Result<AsyncFd<T>, AsyncFdTryNewError<T>> {
+        AsyncFd::try_with_interest(inner, Interest::READABLE | Interest::WRITABLE)
+    }
+
+    /// As [`with_interest`](Self::with_interest), handing `inner` back on a refusal, as
+    /// [`try_new`](Self::try_new).
+    ///
+    /// # Errors and panics
+    /// As [`try_new`](Self::try_new).
+    #[track_caller]
+    pub fn try_with_interest(
+        inner: T,
+        interest: Interest,
+    ) -> Result<AsyncFd<T>, AsyncFdTryNewError<T>> {
+        match PollEvented::try_with_interest(FdSource(inner), interest) {
+            Ok(io) => Ok(AsyncFd { io }),
+            Err((FdSource(inner), cause)) => Err(AsyncFdTryNewError { inner, cause }),
+        }
     }
 
     /// The owner of the descriptor.
@@ -203,5 +258,49 @@ impl<T: AsRawFd + fmt::Debug> fmt::Debug for AsyncFd<T> {
         f.debug_struct("AsyncFd")
             .field("inner", self.get_ref())
             .finish_non_exhaustive()
+    }
+}
+
+/// The error of [`AsyncFd::try_new`] and [`AsyncFd::try_with_interest`]: the driver refused
+/// the descriptor, and the value that owns it comes back unharmed with the reason.
+///
+/// Its [`source`](std::error::Error::source) is the poller's [`io::Error`]; it also converts
+/// into that error (dropping the value) for `?` in functions returning `io::Result`.
+pub struct AsyncFdTryNewError<T> {
+    inner: T,
+    cause: io::Error,
+}
+
+impl<T> AsyncFdTryNewError<T> {
+    /// The value handed to `try_new`, and why its descriptor was refused.
+    pub fn into_parts(self) -> (T, io::Error) {
+        (self.inner, self.cause)
+    }
+}
+
+impl<T> fmt::Display for AsyncFdTryNewError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the I/O driver refused to register the descriptor")
+    }
+}
+
+/// Shows the cause only, so the error prints for any `T`.
+impl<T> fmt::Debug for AsyncFdTryNewError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncFdTryNewError")
+            .field("cause", &self.cause)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> std::error::Error for AsyncFdTryNewError<T> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.cause)
+    }
+}
+
+impl<T> From<AsyncFdTryNewError<T>> for io::Error {
+    fn from(error: AsyncFdTryNewError<T>) -> io::Error {
+        error.cause
     }
 }

@@ -46,8 +46,9 @@ pub use ready::{Interest, Ready};
 pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 pub use util::copy_bidirectional;
 
-/// Unix-only I/O: [`AsyncFd`](unix::AsyncFd), readiness for any pollable file descriptor.
+/// Unix-only I/O: [`AsyncFd`](unix::AsyncFd), readiness for any pollable file descriptor, and
+/// [`AsyncFdTryNewError`](unix::AsyncFdTryNewError), a refused registration.
 #[cfg(unix)]
 pub mod unix {
-    pub use super::async_fd::AsyncFd;
+    pub use super::async_fd::{AsyncFd, AsyncFdTryNewError};
 }

@@ -25,12 +25,24 @@ impl<E: mio::event::Source> PollEvented<E> {
 
     /// Registers `io` for `interest` only with the current runtime.
     #[track_caller]
-    pub(crate) fn with_interest(mut io: E, interest: Interest) -> io::Result<PollEvented<E>> {
-        let registration = Registration::new(&mut io, interest)?;
-        Ok(PollEvented {
-            io: Some(io),
-            registration,
-        })
+    pub(crate) fn with_interest(io: E, interest: Interest) -> io::Result<PollEvented<E>> {
+        PollEvented::try_with_interest(io, interest).map_err(|(_, error)| error)
+    }
+
+    /// As [`with_interest`](Self::with_interest), handing `io` back when the driver refuses
+    /// it.
+    #[track_caller]
+    pub(crate) fn try_with_interest(
+        mut io: E,
+        interest: Interest,
+    ) -> Result<PollEvented<E>, (E, io::Error)> {
+        match Registration::new(&mut io, interest) {
+            Ok(registration) => Ok(PollEvented {
+                io: Some(io),
+                registration,
+            }),
+            Err(error) => Err((io, error)),
+        }
     }
 }
 
