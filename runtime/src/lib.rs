@@ -36,6 +36,7 @@ pub(crate) mod loom;
 pub(crate) mod util;
 
 pub mod channel;
+pub mod fs;
 pub mod future;
 pub mod io;
 pub mod machine;

@@ -67,8 +67,9 @@ pub fn run<F: IntoFuture>(future: F) -> F::Output {
 /// A blitz-io runtime: its scheduler threads, its blocking pool and (later) its drivers.
 ///
 /// Dropping the runtime shuts it down: every task is cancelled (dropped without running
-/// again; `JoinHandle`s report cancellation), queued blocking jobs are cancelled, and the drop
-/// waits for running blocking jobs to finish. Use
+/// again; `JoinHandle`s report cancellation), queued blocking jobs are cancelled (except the
+/// writes of [`fs::File`](crate::fs::File) already reported done, which still run), and the
+/// drop waits for running blocking jobs to finish. Use
 /// [`shutdown_timeout`](Self::shutdown_timeout) or
 /// [`shutdown_background`](Self::shutdown_background) to bound that wait.
 pub struct Runtime {

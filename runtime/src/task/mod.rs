@@ -180,6 +180,24 @@ where
     })
 }
 
+/// As [`spawn_blocking`], but the job runs even if runtime shutdown starts while it waits in
+/// the pool's queue (shutdown waits for it like a running job). For work whose loss would be
+/// silent, such as a file write that was already reported done.
+#[track_caller]
+pub(crate) fn spawn_mandatory_blocking<F, T>(function: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let location = Location::caller();
+    context::with_current(|handle| match handle {
+        Some(handle) => handle
+            .blocking_spawner()
+            .spawn_mandatory(function, handle, location),
+        None => panic!("{}", context::NO_RUNTIME_MESSAGE),
+    })
+}
+
 /// Allocates a runtime task: the owned-list `Task`, the first queue entry and the handle.
 pub(crate) fn new_task<F>(
     future: F,

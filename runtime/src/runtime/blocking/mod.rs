@@ -9,6 +9,9 @@
 //! Shutdown refuses new jobs, cancels the queued ones (their handles report cancellation) and
 //! waits for the running ones, forever on drop, up to a bound with `shutdown_timeout`, not at
 //! all with `shutdown_background`: a running job cannot be interrupted, only left behind.
+//! *Mandatory* jobs (`fs::File` writes, already reported done to their caller) are the
+//! exception: once queued they are waited for as if running, since threads empty the queue
+//! before they look at the shutdown flag.
 
 mod pool;
 

@@ -26,6 +26,8 @@ thread_local! {
 struct QueuedJob {
     task: Notified,
     inhibitor: AutoAdvanceInhibitor,
+    /// Runs even when shutdown starts while it is queued (a file write that must land).
+    mandatory: bool,
 }
 
 impl QueuedJob {
@@ -108,14 +110,21 @@ impl BlockingPool {
         &self.spawner
     }
 
-    /// Refuses new jobs, cancels queued ones and waits up to `timeout` (forever with `None`)
-    /// for running ones. Returns true when every thread exited.
+    /// Refuses new jobs, cancels queued ones except mandatory ones (the threads still run
+    /// those) and waits up to `timeout` (forever with `None`) for running ones. Returns true
+    /// when every thread exited.
     pub(crate) fn shutdown(&self, timeout: Option<Duration>) -> bool {
         let inner = &self.spawner.inner;
         let queued = {
             let mut shared = inner.shared.lock();
             shared.shutdown = true;
-            std::mem::take(&mut shared.queue)
+            let (mandatory, queued) = std::mem::take(&mut shared.queue)
+                .into_iter()
+                .partition(|job| job.mandatory);
+            // A mandatory job was queued with a thread started or notified for it, and threads
+            // empty the queue before they look at the shutdown flag: these still run.
+            shared.queue = mandatory;
+            queued
         };
         inner.condvar.notify_all();
         // Cancel outside the lock: a cancelled job's handle wakes its waiter.
@@ -178,11 +187,42 @@ impl Spawner {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
+        self.spawn_job(function, runtime, location, false)
+    }
+
+    /// As [`spawn`](Self::spawn), but once queued the job runs even if shutdown starts before
+    /// a thread takes it: shutdown waits for it as for a running job. Still refused (its
+    /// handle reports cancellation) when spawned after shutdown started.
+    pub(crate) fn spawn_mandatory<F, T>(
+        &self,
+        function: F,
+        runtime: &scheduler::Handle,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.spawn_job(function, runtime, location, true)
+    }
+
+    fn spawn_job<F, T>(
+        &self,
+        function: F,
+        runtime: &scheduler::Handle,
+        location: &'static Location<'static>,
+        mandatory: bool,
+    ) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
         let job = BlockingJob(Some(function));
         let (task, join) = task::new_blocking_task(job, Id::next(), location);
         let job = QueuedJob {
             task,
             inhibitor: AutoAdvanceInhibitor::new(runtime),
+            mandatory,
         };
         if let Err(job) = self.push(job, runtime) {
             // Shut down (or no thread could be started): the job never runs and its handle
@@ -272,8 +312,9 @@ impl Spawner {
                     continue 'work;
                 }
                 if shared.shutdown {
+                    // Back to the top: run what is queued (mandatory jobs) before exiting.
                     shared.num_idle -= 1;
-                    break 'work;
+                    continue 'work;
                 }
                 if Instant::now() >= deadline {
                     shared.num_idle -= 1;
