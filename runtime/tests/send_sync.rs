@@ -464,6 +464,35 @@ assert_type!(blitz_io::io::Stdin: Send, Sync, Unpin);
 assert_type!(blitz_io::io::Stdout: Send, Sync, Unpin);
 assert_type!(blitz_io::io::Stderr: Send, Sync, Unpin);
 
+// Files: a std file in an Arc, an async mutex around a buffer and at most one blocking-pool
+// JoinHandle; a listing owns std's iterator or its loading job. Free to move or share.
+assert_type!(blitz_io::fs::File: Send, Sync, Unpin);
+assert_type!(blitz_io::fs::OpenOptions: Send, Sync, Unpin);
+assert_type!(blitz_io::fs::ReadDir: Send, Sync, Unpin);
+assert_type!(blitz_io::fs::DirEntry: Send, Sync, Unpin);
+// The futures own their paths (`&str` here) and at most a JoinHandle: they move to any task.
+assert_value!(blitz_io::fs::read("p") => Send, Sync, !Unpin);
+assert_value!(blitz_io::fs::write("p", b"x") => Send, Sync, !Unpin);
+assert_value!(blitz_io::fs::metadata("p") => Send, Sync, !Unpin);
+assert_value!(blitz_io::fs::read_dir("p") => Send, Sync, !Unpin);
+assert_value!(blitz_io::fs::File::open("p") => Send, Sync, !Unpin);
+assert_value!(blitz_io::fs::OpenOptions::new().open("p") => Send, Sync, !Unpin);
+assert_value!(test_file().sync_all() => Send, Sync, !Unpin);
+assert_value!(test_file().set_len(0) => Send, Sync, !Unpin);
+assert_value!(test_file().metadata() => Send, Sync, !Unpin);
+assert_value!(test_file().into_std() => Send, Sync, !Unpin);
+assert_value!(test_read_dir().next_entry() => Send, Sync, !Unpin);
+
+/// A `File` for the table above (never called).
+fn test_file() -> blitz_io::fs::File {
+    unreachable!("only named in compile-time checks")
+}
+
+/// A `ReadDir` for the table above (never called).
+fn test_read_dir() -> blitz_io::fs::ReadDir {
+    unreachable!("only named in compile-time checks")
+}
+
 // Signals: a listener moves to whichever task awaits it.
 assert_value!(blitz_io::signal::ctrl_c() => Send);
 #[cfg(unix)]
