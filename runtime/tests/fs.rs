@@ -1,9 +1,9 @@
 //! `blitz_io::fs`: round trips through the free functions, directory listings across several
-//! batches, renames and removals, `File` reads, writes and seeks (including bytes read ahead
+//! batches (and a listing future dropped mid-batch), renames and removals, `File` reads, writes and seeks (including bytes read ahead
 //! of the caller), writes larger than one pool job, real errors, and a write left in flight
 //! by a dropped `File` that still lands when the runtime shuts down.
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io::{ErrorKind, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -109,6 +109,37 @@ fn read_dir_lists_exact_names_across_batches() {
         assert!(entries.next_entry().await.unwrap().is_none());
         names.sort();
         assert_eq!(names, expected);
+    });
+}
+
+#[test]
+fn next_entry_dropped_while_loading_loses_no_entry() {
+    let dir = TempDir::new("read-dir-cancel");
+    for name in ["x", "y", "z"] {
+        std::fs::write(dir.join(name), name).unwrap();
+    }
+    one_pool_thread().block_on(async {
+        let mut entries = fs::read_dir(&dir.0).await.unwrap();
+        // Hold the one pool thread: the batch's loading job waits behind it.
+        let (release, held) = mpsc::channel::<()>();
+        let hold = task::spawn_blocking(move || held.recv());
+        {
+            let mut next = std::pin::pin!(entries.next_entry());
+            poll_fn(|cx| {
+                assert!(next.as_mut().poll(cx).is_pending());
+                std::task::Poll::Ready(())
+            })
+            .await;
+        }
+        release.send(()).unwrap();
+        hold.await.unwrap().unwrap();
+
+        let mut names = Vec::new();
+        while let Some(entry) = entries.next_entry().await.unwrap() {
+            names.push(entry.file_name().into_string().unwrap());
+        }
+        names.sort();
+        assert_eq!(names, ["x", "y", "z"]);
     });
 }
 

@@ -209,8 +209,10 @@ impl Inner {
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
         let coop = ready!(poll_proceed(cx));
-        ready!(self.poll_complete(cx))?;
+        let previous = ready!(self.poll_complete(cx));
+        // Reporting the previous write's error is progress too.
         coop.made_progress();
+        previous?;
         if data.is_empty() {
             return Poll::Ready(Ok(0));
         }
