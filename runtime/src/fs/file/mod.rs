@@ -38,7 +38,8 @@ use crate::sync::Mutex;
 ///   the next operation on the file, whichever it is;
 /// - a file dropped with a write in flight lets that write finish on the pool (its error is
 ///   then lost), and the runtime's shutdown waits for it, so the bytes are in the file once
-///   the runtime is dropped.
+///   the runtime is dropped ([`shutdown_background`](crate::Runtime::shutdown_background)
+///   waits for nothing: the write then finishes on its own).
 ///
 /// Dropping a read or seek future does not stop its job; a seek may then still take effect.
 ///
