@@ -11,7 +11,8 @@
 //!   a global injection queue, random-victim stealing, idle workers parked and found in O(1)
 //!   through a bitmap, and a cooperative budget of 128 polls per task poll ([`task::consume_budget`]);
 //!   a current-thread flavour offers the same API on one thread;
-//! - the **blocking pool** ([`task::spawn_blocking`]) for work that would stall a worker;
+//! - the **blocking pool** ([`task::spawn_blocking`]) for work that would stall a worker, which
+//!   also carries the file-system API ([`fs`]);
 //! - the **time driver** ([`time`]): a hierarchical timer wheel advanced through the
 //!   scheduler's park abstraction;
 //! - the **I/O driver** behind [`net`] and [`signal`]: io_uring or mio (epoll, kqueue, IOCP),
