@@ -322,3 +322,31 @@ fn the_io_driver_is_polled_between_yields_only_when_sockets_exist() {
         drop(listener);
     }
 }
+
+/// Every spawn counts once, from any thread and on either flavour, and the count stays after
+/// the tasks are gone; blocking jobs and spawns refused after shutdown do not count.
+#[test]
+fn spawned_tasks_are_counted() {
+    for rt in [common::current(), common::multi(2)] {
+        let metrics = rt.metrics();
+        assert_eq!(metrics.spawned_tasks_count(), 0);
+        rt.block_on(async {
+            let handles: Vec<_> = (0..10).map(|_| task::spawn(async {})).collect();
+            for handle in handles {
+                handle.await.unwrap();
+            }
+            task::spawn_blocking(|| ()).await.unwrap();
+        });
+        let handle = rt.handle().clone();
+        let remote = std::thread::spawn(move || handle.spawn(async {}))
+            .join()
+            .unwrap();
+        rt.block_on(remote).unwrap();
+        assert_eq!(metrics.spawned_tasks_count(), 11, "{metrics:?}");
+
+        let handle = rt.handle().clone();
+        drop(rt);
+        assert!(handle.spawn(async {}).blocking_join().is_err());
+        assert_eq!(metrics.spawned_tasks_count(), 11, "a refused spawn counted");
+    }
+}

@@ -121,6 +121,28 @@ impl RuntimeMetrics {
         self.handle.owned().len()
     }
 
+    /// Tasks spawned on the runtime since it was built: a count that only grows, unlike
+    /// [`num_alive_tasks`](Self::num_alive_tasks). As on Tokio, it counts the async tasks
+    /// (`spawn`, `Handle::spawn`, `JoinSet`, ...), not the closures given to
+    /// `spawn_blocking`, which run on the blocking pool and never enter the scheduler; nor a
+    /// task refused because the runtime was shutting down, nor a `block_on` future.
+    ///
+    /// ```
+    /// let rt = blitz_io::runtime::Builder::new_current_thread().build().unwrap();
+    /// rt.block_on(async {
+    ///     for _ in 0..3 {
+    ///         blitz_io::task::spawn(async {}).await.unwrap();
+    ///     }
+    ///     blitz_io::task::spawn_blocking(|| ()).await.unwrap();
+    /// });
+    /// let metrics = rt.metrics();
+    /// assert_eq!(metrics.spawned_tasks_count(), 3);
+    /// assert_eq!(metrics.num_alive_tasks(), 0);
+    /// ```
+    pub fn spawned_tasks_count(&self) -> u64 {
+        self.handle.owned().spawned()
+    }
+
     /// Task polls performed by `worker`.
     pub fn worker_poll_count(&self, worker: usize) -> u64 {
         self.worker(worker).polls.get()
@@ -289,6 +311,7 @@ impl std::fmt::Debug for RuntimeMetrics {
         f.debug_struct("RuntimeMetrics")
             .field("num_workers", &self.num_workers())
             .field("num_alive_tasks", &self.num_alive_tasks())
+            .field("spawned_tasks", &self.spawned_tasks_count())
             .field("total_polls", &self.total_poll_count())
             .field("total_parks", &self.total_park_count())
             .finish()

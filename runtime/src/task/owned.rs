@@ -4,11 +4,12 @@
 //! Spawn links a task in, completion unlinks it, shutdown drains it and cancels each task
 //! exactly once. The list is sharded by task id with one mutex per shard, so concurrent spawns
 //! and completions on different workers rarely meet on a lock. Each shard sits on its own cache
-//! line and counts its own tasks: there is no runtime-wide counter for every spawn and
-//! completion to write (one cost 30 % of a completion's unlink on 4 workers), and the shared
-//! header (shard pointer, mask, closed flag) is only read on those paths. Closing is a flag
-//! read under each shard's lock: a spawn that races with shutdown is either drained by it or
-//! refused and cancelled on the spot.
+//! line and keeps its own counts (tasks alive, and tasks ever linked in, for the metrics) as
+//! plain fields under the lock the link takes anyway: there is no runtime-wide counter for
+//! every spawn and completion to write (one cost 30 % of a completion's unlink on 4 workers),
+//! and the shared header (shard pointer, mask, closed flag) is only read on those paths.
+//! Closing is a flag read under each shard's lock: a spawn that races with shutdown is either
+//! drained by it or refused and cancelled on the spot.
 
 use crate::loom::sync::atomic::{AtomicBool, Ordering::*};
 use crate::loom::sync::Mutex;
@@ -23,10 +24,11 @@ pub(crate) struct OwnedTasks {
     closed: AtomicBool,
 }
 
-/// One shard: its tasks and how many there are.
+/// One shard: its tasks, how many there are, and how many were ever linked in.
 struct Shard {
     list: LinkedList<OwnedLink>,
     len: usize,
+    spawned: u64,
 }
 
 impl OwnedTasks {
@@ -39,6 +41,7 @@ impl OwnedTasks {
                     CachePadded(Mutex::new(Shard {
                         list: LinkedList::new(),
                         len: 0,
+                        spawned: 0,
                     }))
                 })
                 .collect(),
@@ -58,6 +61,7 @@ impl OwnedTasks {
             return Err(task);
         }
         shard.len += 1;
+        shard.spawned += 1;
         shard.list.push_front(task);
         Ok(())
     }
@@ -119,6 +123,12 @@ impl OwnedTasks {
     /// turn, so under concurrent spawns it is a snapshot of each shard, not of one instant.
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|shard| shard.lock().len).sum()
+    }
+
+    /// How many tasks were ever linked in (refused ones, spawned after close, are not).
+    /// A snapshot of each shard in turn, like [`len`](Self::len).
+    pub(crate) fn spawned(&self) -> u64 {
+        self.shards.iter().map(|shard| shard.lock().spawned).sum()
     }
 }
 
