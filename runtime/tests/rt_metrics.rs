@@ -350,3 +350,52 @@ fn spawned_tasks_are_counted() {
         assert_eq!(metrics.spawned_tasks_count(), 11, "a refused spawn counted");
     }
 }
+
+/// Spins on its thread for at least `at_least`; returns how long it spun, measured inside.
+async fn spin(at_least: Duration) -> Duration {
+    let start = Instant::now();
+    while start.elapsed() < at_least {
+        std::hint::spin_loop();
+    }
+    start.elapsed()
+}
+
+/// A task that spins makes its worker's busy time grow by at least the spin; time parked in
+/// a sleep does not count (the margin covers the scheduler's own work on a loaded machine).
+#[test]
+fn busy_duration_covers_a_spinning_task_and_not_a_park() {
+    let rt = common::current();
+    let metrics = rt.metrics();
+    assert_eq!(metrics.worker_total_busy_duration(0), Duration::ZERO);
+    let spun = rt.block_on(async {
+        let spun = task::spawn(spin(Duration::from_millis(30))).await.unwrap();
+        // Parked for the whole sleep: nothing else is runnable.
+        blitz_io::time::sleep(Duration::from_millis(300)).await;
+        spun
+    });
+    // The block_on thread added its last stretch when it left block_on.
+    let busy = metrics.worker_total_busy_duration(0);
+    assert!(busy >= spun, "busy {busy:?} < spun {spun:?}");
+    assert!(
+        busy < spun + Duration::from_millis(200),
+        "busy {busy:?} counts the 300 ms park (spun {spun:?})"
+    );
+
+    let built = Instant::now();
+    let rt = common::multi(1);
+    let metrics = rt.metrics();
+    let before = metrics.worker_total_busy_duration(0);
+    let spun = rt
+        .block_on(rt.spawn(spin(Duration::from_millis(30))))
+        .unwrap();
+    // The worker adds the stretch when it parks, with nothing left to run.
+    common::wait_until("the worker's busy time to cover the spin", || {
+        metrics.worker_total_busy_duration(0) >= before + spun
+    });
+    drop(rt);
+    let busy = metrics.worker_total_busy_duration(0);
+    assert!(
+        busy <= built.elapsed(),
+        "busy {busy:?} is longer than the runtime lived"
+    );
+}

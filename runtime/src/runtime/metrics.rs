@@ -3,9 +3,15 @@
 //! Each worker owns one cache-line-aligned block of counters. Only that worker writes them
 //! (a relaxed load and store, no read-modify-write), and anyone may read them, so counting
 //! costs a few uncontended stores per poll. Counters are monotonic; depths are sampled.
+//!
+//! Busy time is not measured per poll: a worker adds the stretch since its last stamp when
+//! it parks, at its maintenance and when it stops, reusing the clock reads that the
+//! multi-thread worker makes there anyway for its poll-time batches.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Counters of one worker (or of the current-thread scheduler's single thread).
 #[derive(Debug, Default)]
@@ -23,6 +29,52 @@ pub(crate) struct WorkerMetrics {
     pub(crate) overflows: Counter,
     pub(crate) local_schedules: Counter,
     pub(crate) local_queue_depth: Counter,
+    /// Nanoseconds spent not parked, in the stretches flushed so far.
+    pub(crate) busy_ns: Counter,
+}
+
+impl WorkerMetrics {
+    /// Adds the busy stretch from `since` to `until`. Only the owning thread calls this.
+    pub(crate) fn add_busy(&self, since: Instant, until: Instant) {
+        let nanos = until.saturating_duration_since(since).as_nanos();
+        self.busy_ns.add(u64::try_from(nanos).unwrap_or(u64::MAX));
+    }
+}
+
+/// The busy clock of the current-thread driver: runs while a thread drives the scheduler and
+/// is not parked, and adds each stretch to worker 0's busy time when it parks or stops
+/// driving (a panic included).
+pub(crate) struct BusyClock<'a> {
+    metrics: &'a WorkerMetrics,
+    /// When the running stretch started; `None` while parked.
+    since: Cell<Option<Instant>>,
+}
+
+impl<'a> BusyClock<'a> {
+    pub(crate) fn start(metrics: &'a WorkerMetrics) -> BusyClock<'a> {
+        BusyClock {
+            metrics,
+            since: Cell::new(Some(Instant::now())),
+        }
+    }
+
+    /// About to park: ends the running stretch.
+    pub(crate) fn pause(&self) {
+        if let Some(since) = self.since.take() {
+            self.metrics.add_busy(since, Instant::now());
+        }
+    }
+
+    /// Back from a park: starts a new stretch.
+    pub(crate) fn resume(&self) {
+        self.since.set(Some(Instant::now()));
+    }
+}
+
+impl Drop for BusyClock<'_> {
+    fn drop(&mut self) {
+        self.pause();
+    }
 }
 
 /// A counter written by one thread and read by any.
@@ -119,6 +171,38 @@ impl RuntimeMetrics {
     /// Tasks alive in the runtime: spawned and not yet finished.
     pub fn num_alive_tasks(&self) -> usize {
         self.handle.owned().len()
+    }
+
+    /// Time `worker` spent not parked, summed over its life: running tasks, polling the
+    /// drivers without blocking and looking for work. Useful with a wall-clock interval to
+    /// tell how loaded a worker is.
+    ///
+    /// Time is added a stretch at a time, when the worker parks, at its periodic maintenance
+    /// (every [`event_interval`](crate::runtime::Builder::event_interval) ticks) and when it
+    /// stops, so a stretch still running shows up later. On the multi-thread scheduler the
+    /// brief spin a worker makes inside its park, before sleeping, counts as parked.
+    ///
+    /// On the current-thread runtime worker `0` is whichever thread is driving the scheduler
+    /// inside `block_on`: its busy time is the time spent in `block_on` minus the time parked
+    /// there (it includes polling the `block_on` future itself). Time when no thread drives
+    /// the runtime counts for nothing, and a stretch is added when the driver parks or
+    /// leaves `block_on`.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let rt = blitz_io::runtime::Builder::new_current_thread().build().unwrap();
+    /// let spun = rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     while start.elapsed() < Duration::from_millis(5) {
+    ///         std::hint::spin_loop();
+    ///     }
+    ///     start.elapsed()
+    /// });
+    /// assert!(rt.metrics().worker_total_busy_duration(0) >= spun);
+    /// ```
+    pub fn worker_total_busy_duration(&self, worker: usize) -> Duration {
+        Duration::from_nanos(self.worker(worker).busy_ns.get())
     }
 
     /// Tasks spawned on the runtime since it was built: a count that only grows, unlike

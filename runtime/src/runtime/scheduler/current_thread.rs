@@ -21,7 +21,7 @@ use crate::loom::sync::Mutex;
 use crate::runtime::blocking;
 use crate::runtime::builder::SchedulerConfig;
 use crate::runtime::context;
-use crate::runtime::metrics::{SchedulerMetrics, WorkerMetrics};
+use crate::runtime::metrics::{BusyClock, SchedulerMetrics, WorkerMetrics};
 use crate::runtime::park::{Parked, Parker, Unparker, WakingParker};
 use crate::runtime::scheduler::{self, Defer};
 use crate::task::owned::OwnedTasks;
@@ -184,6 +184,8 @@ impl Context {
         let mut task_cx = TaskContext::from_waker(&waker);
         handle.woken.store(true, Release);
         let metrics = &handle.metrics.workers[0];
+        // Worker 0's busy time is this thread's time in here, less its parks.
+        let busy = BusyClock::start(metrics);
         // Task polls (and rounds) since the I/O driver was last polled without blocking.
         let mut since_io_poll = 0u32;
         loop {
@@ -223,7 +225,7 @@ impl Context {
                 handle.config.park_hooks.around(
                     (),
                     has_work,
-                    |()| self.park(metrics),
+                    |()| self.park(metrics, &busy),
                     |()| {
                         handle.time.process();
                         if let Some(io) = handle.io() {
@@ -279,7 +281,8 @@ impl Context {
             .push_back(task);
     }
 
-    fn park(&self, metrics: &WorkerMetrics) {
+    fn park(&self, metrics: &WorkerMetrics, busy: &BusyClock<'_>) {
+        busy.pause();
         metrics.parks.incr();
         let core = self
             .core
@@ -292,6 +295,7 @@ impl Context {
             metrics.sleeps.incr();
         }
         metrics.unparks.incr();
+        busy.resume();
         *self.core.borrow_mut() = Some(core);
     }
 

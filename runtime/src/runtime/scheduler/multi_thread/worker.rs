@@ -55,6 +55,9 @@ pub(crate) struct Core {
     rand: FastRand,
     global_queue_interval: u32,
     batch: Batch,
+    /// When the current busy stretch (time not parked) started; it moves with the core, so a
+    /// core handed to a new thread keeps counting. See [`WorkerMetrics::add_busy`].
+    busy_since: Instant,
 }
 
 pub(super) fn run(index: usize, handle: Arc<Handle>, run_queue: Local, parker: Parker) {
@@ -71,6 +74,7 @@ pub(super) fn run(index: usize, handle: Arc<Handle>, run_queue: Local, parker: P
         rand: FastRand::new(rand::seed()),
         global_queue_interval,
         batch: Batch::new(global_queue_interval),
+        busy_since: Instant::now(),
     });
     run_core(index, handle, core, parker, Defer::default());
 }
@@ -291,10 +295,13 @@ impl Context {
 
     /// Every `event_interval` ticks: drivers, deferred wakes, shutdown, adaptive interval.
     fn maintenance(&self, mut core: Box<Core>) -> Box<Core> {
-        core.end_batch(&self.handle);
-        self.metrics()
-            .local_queue_depth
-            .set(core.run_queue.len() as u64);
+        let now = Instant::now();
+        core.end_batch(now, &self.handle);
+        let metrics = self.metrics();
+        // Still busy: flush the stretch so far, so a worker that never parks shows its time.
+        metrics.add_busy(core.busy_since, now);
+        core.busy_since = now;
+        metrics.local_queue_depth.set(core.run_queue.len() as u64);
         core = self.park_yield(core);
         core.is_shutdown = self.handle.is_shutdown();
         core.batch.start();
@@ -366,8 +373,10 @@ impl Context {
 
     /// Parks until notified (or until a timer or socket needs this worker).
     fn park(&self, mut core: Box<Core>) -> Box<Core> {
-        core.end_batch(&self.handle);
+        let now = Instant::now();
+        core.end_batch(now, &self.handle);
         let metrics = self.metrics();
+        metrics.add_busy(core.busy_since, now);
         let idle = &self.handle.idle;
         let was_last_searcher = idle.transition_worker_to_parked(self.index, core.is_searching);
         core.is_searching = false;
@@ -471,7 +480,8 @@ impl Context {
                 _ => {}
             }
         }
-        core.batch.start();
+        // The busy clock restarts here: everything in between, the spin included, was parked.
+        core.busy_since = core.batch.start();
         core
     }
 
@@ -482,6 +492,7 @@ impl Context {
 
     /// Cancels every task of the runtime (each worker helps) and drops queued references.
     fn shutdown(&self, core: Box<Core>) {
+        self.metrics().add_busy(core.busy_since, Instant::now());
         *self.core.borrow_mut() = Some(core);
         self.handle.owned.close_and_shutdown_all(self.index);
         let mut core = self.take_core();
@@ -502,8 +513,8 @@ impl Core {
 
     /// Ends a batch of polls: retunes the global-queue interval and keeps the countdown to the
     /// next global check within it.
-    fn end_batch(&mut self, handle: &Handle) {
-        self.batch.end(handle, &mut self.global_queue_interval);
+    fn end_batch(&mut self, now: Instant, handle: &Handle) {
+        self.batch.end(now, handle, &mut self.global_queue_interval);
         self.until_global_check = self.until_global_check.min(self.global_queue_interval);
     }
 

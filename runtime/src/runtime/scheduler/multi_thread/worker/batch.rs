@@ -31,17 +31,22 @@ impl Batch {
         }
     }
 
-    pub(super) fn start(&mut self) {
-        self.started = Instant::now();
+    /// Starts a batch now; returns the stamp, for the worker's busy clock to reuse.
+    pub(super) fn start(&mut self) -> Instant {
+        let now = Instant::now();
+        self.started = now;
         self.polls = 0;
+        now
     }
 
-    /// Folds this batch's mean poll time into the average and retunes the interval.
-    pub(super) fn end(&mut self, handle: &Handle, interval: &mut u32) {
+    /// Folds this batch's mean poll time (the batch ended at `now`) into the average and
+    /// retunes the interval.
+    pub(super) fn end(&mut self, now: Instant, handle: &Handle, interval: &mut u32) {
         if self.polls == 0 {
             return;
         }
-        let mean = self.started.elapsed().as_nanos() as f64 / f64::from(self.polls);
+        let elapsed = now.saturating_duration_since(self.started);
+        let mean = elapsed.as_nanos() as f64 / f64::from(self.polls);
         // Weigh a batch by its size, so one slow poll in a short batch does not swing it.
         let weight = 1.0 - (1.0 - POLL_TIME_EWMA_ALPHA).powi(self.polls.min(64) as i32);
         self.mean_poll_ns = weight * mean + (1.0 - weight) * self.mean_poll_ns;
