@@ -91,6 +91,8 @@ pub enum BuildError {
     ZeroEventInterval,
     /// `global_queue_interval` was 0.
     ZeroGlobalQueueInterval,
+    /// `max_io_events_per_tick` was 0: the I/O driver could never report a ready socket.
+    ZeroMaxIoEventsPerTick,
     /// The forced I/O backend cannot be used here.
     BackendUnavailable {
         /// The backend asked for.
@@ -118,6 +120,9 @@ impl fmt::Display for BuildError {
             BuildError::ZeroEventInterval => f.write_str("event_interval must be at least 1"),
             BuildError::ZeroGlobalQueueInterval => {
                 f.write_str("global_queue_interval must be at least 1")
+            }
+            BuildError::ZeroMaxIoEventsPerTick => {
+                f.write_str("max_io_events_per_tick must be at least 1")
             }
             BuildError::BackendUnavailable { backend, reason } => {
                 write!(f, "backend {backend} is unavailable: {reason}")
@@ -244,6 +249,7 @@ pub struct Builder {
     global_queue_interval: Option<u32>,
     disable_lifo_slot: bool,
     start_paused: bool,
+    max_io_events_per_tick: usize,
 }
 
 impl Builder {
@@ -270,6 +276,7 @@ impl Builder {
             global_queue_interval: None,
             disable_lifo_slot: false,
             start_paused: false,
+            max_io_events_per_tick: crate::io::driver::DEFAULT_EVENTS_PER_TICK,
         }
     }
 
@@ -423,6 +430,24 @@ impl Builder {
         self
     }
 
+    /// The most readiness events the I/O driver takes from the OS in one turn (default 1024,
+    /// as on Tokio); more wait for the next turn. A smaller value bounds how long one turn
+    /// spends waking tasks, at the cost of more turns (syscalls) under heavy I/O. Must be at
+    /// least 1: `build` returns [`BuildError::ZeroMaxIoEventsPerTick`] for 0.
+    ///
+    /// ```
+    /// use blitz_io::runtime::{BuildError, Builder};
+    ///
+    /// let rt = Builder::new_multi_thread().max_io_events_per_tick(256).build();
+    /// assert!(rt.is_ok());
+    /// let zero = Builder::new_multi_thread().max_io_events_per_tick(0).build();
+    /// assert!(matches!(zero, Err(BuildError::ZeroMaxIoEventsPerTick)));
+    /// ```
+    pub fn max_io_events_per_tick(mut self, events: usize) -> Builder {
+        self.max_io_events_per_tick = events;
+        self
+    }
+
     /// Turns off the LIFO slot: spawned and woken tasks always go to the back of the queue.
     pub fn disable_lifo_slot(mut self) -> Builder {
         self.disable_lifo_slot = true;
@@ -472,13 +497,20 @@ impl Builder {
         if self.global_queue_interval == Some(0) {
             return Err(BuildError::ZeroGlobalQueueInterval);
         }
+        if self.max_io_events_per_tick == 0 {
+            return Err(BuildError::ZeroMaxIoEventsPerTick);
+        }
         if self.start_paused && self.flavor == RuntimeFlavor::MultiThread {
             return Err(BuildError::StartPausedMultiThread);
         }
         let io = if cfg!(blitz_loom) {
             None
         } else {
-            Some(Arc::new(crate::io::driver::Driver::new(config.backend)?))
+            let events = self.max_io_events_per_tick;
+            Some(Arc::new(crate::io::driver::Driver::new(
+                config.backend,
+                events,
+            )?))
         };
         let num_workers = match config.num_workers {
             0 => std::thread::available_parallelism()
@@ -515,6 +547,7 @@ impl fmt::Debug for Builder {
             .field("global_queue_interval", &self.global_queue_interval)
             .field("disable_lifo_slot", &self.disable_lifo_slot)
             .field("start_paused", &self.start_paused)
+            .field("max_io_events_per_tick", &self.max_io_events_per_tick)
             .finish_non_exhaustive()
     }
 }

@@ -325,7 +325,7 @@ mod tests {
     use std::time::Duration;
 
     use super::Parker;
-    use crate::io::driver::Driver;
+    use crate::io::driver::{Driver, DEFAULT_EVENTS_PER_TICK};
     use crate::runtime::Backend;
 
     /// The mechanism behind the next test, step by step: a wake whose event another turn has
@@ -335,7 +335,7 @@ mod tests {
     #[test]
     fn a_turn_for_a_thread_no_longer_parked_does_not_block() {
         for backend in [Backend::Mio, Backend::IoUring] {
-            let Ok(driver) = Driver::new(backend) else {
+            let Ok(driver) = Driver::new(backend, DEFAULT_EVENTS_PER_TICK) else {
                 continue;
             };
             driver.unpark();
@@ -360,7 +360,7 @@ mod tests {
             if backend == Backend::IoUring && std::env::var_os("BLITZ_VALGRIND").is_some() {
                 continue;
             }
-            let Ok(driver) = Driver::new(backend) else {
+            let Ok(driver) = Driver::new(backend, DEFAULT_EVENTS_PER_TICK) else {
                 continue;
             };
             let driver = Arc::new(driver);
@@ -403,7 +403,7 @@ mod tests {
             if backend == Backend::IoUring && std::env::var_os("BLITZ_VALGRIND").is_some() {
                 continue;
             }
-            let Ok(driver) = Driver::new(backend) else {
+            let Ok(driver) = Driver::new(backend, DEFAULT_EVENTS_PER_TICK) else {
                 continue;
             };
             let driver = Arc::new(driver);

@@ -389,6 +389,15 @@ where
     F: Fn(blitz_io::runtime::Backend) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    on_each_backend_with(|builder| builder, body);
+}
+
+/// As [`on_each_backend`], with each builder passed through `configure` first.
+pub(crate) fn on_each_backend_with<F, Fut>(configure: impl Fn(Builder) -> Builder, body: F)
+where
+    F: Fn(blitz_io::runtime::Backend) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     for multi_thread in [false, true] {
         for backend in io_backends() {
             let builder = if multi_thread {
@@ -396,7 +405,7 @@ where
             } else {
                 Builder::new_current_thread()
             };
-            let rt = builder
+            let rt = configure(builder)
                 .backend(backend)
                 .build()
                 .expect("the backend was probed above");

@@ -15,8 +15,6 @@ use mio::{Events, Poll, Registry, Token, Waker};
 use super::WAKE_TOKEN;
 use crate::io::ready::{Interest, Ready};
 
-const EVENTS_CAPACITY: usize = 1024;
-
 pub(crate) struct MioPoller {
     registry: Registry,
     waker: Waker,
@@ -24,14 +22,16 @@ pub(crate) struct MioPoller {
 }
 
 impl MioPoller {
-    pub(crate) fn new() -> io::Result<MioPoller> {
+    /// `events`: how many events a turn takes from the OS at most (at least 1); the rest wait
+    /// for the next turn.
+    pub(crate) fn new(events: usize) -> io::Result<MioPoller> {
         let poll = Poll::new()?;
         let registry = poll.registry().try_clone()?;
         let waker = Waker::new(&registry, Token(WAKE_TOKEN))?;
         Ok(MioPoller {
             registry,
             waker,
-            turn: Mutex::new((poll, Events::with_capacity(EVENTS_CAPACITY))),
+            turn: Mutex::new((poll, Events::with_capacity(events))),
         })
     }
 

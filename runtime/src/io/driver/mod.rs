@@ -45,6 +45,10 @@ const WAKE_TOKEN: usize = slab::MAX_TOKEN;
 #[cfg(unix)]
 pub(crate) const SIGNAL_TOKEN: usize = slab::MAX_TOKEN + 1;
 
+/// How many readiness events a turn takes from the OS at most, unless the builder's
+/// `max_io_events_per_tick` says otherwise (Tokio's default too).
+pub(crate) const DEFAULT_EVENTS_PER_TICK: usize = 1024;
+
 /// How many sockets a turn looks up per hold of the registration table's lock.
 const DISPATCH_CHUNK: usize = 16;
 
@@ -99,9 +103,10 @@ enum Poller {
 impl Driver {
     /// Starts the backend `requested` asks for (after the `BLITZ_IO_BACKEND` override of
     /// `Auto`). A forced backend that cannot start is an error; `Auto` falls back to mio and
-    /// records why.
-    pub(crate) fn new(requested: Backend) -> Result<Driver, BuildError> {
-        let (poller, fallback_reason) = choose(requested, backend_from_env(), uring_poller)?;
+    /// records why. A turn handles at most `events_per_tick` readiness events (at least 1).
+    pub(crate) fn new(requested: Backend, events_per_tick: usize) -> Result<Driver, BuildError> {
+        let from_env = backend_from_env();
+        let (poller, fallback_reason) = choose(requested, from_env, events_per_tick, uring_poller)?;
         let active = match poller {
             Poller::Mio(_) => Backend::Mio,
             #[cfg(target_os = "linux")]
@@ -390,34 +395,33 @@ impl Driver {
 fn choose(
     requested: Backend,
     from_env: Option<Backend>,
-    uring: impl FnOnce() -> Result<Poller, String>,
+    events: usize,
+    uring: impl FnOnce(usize) -> Result<Poller, String>,
 ) -> Result<(Poller, Option<String>), BuildError> {
     let requested = match requested {
         Backend::Auto => from_env.unwrap_or(Backend::Auto),
         forced => forced,
     };
     match requested {
-        Backend::Mio => Ok((mio_poller()?, None)),
-        Backend::IoUring => {
-            uring()
-                .map(|poller| (poller, None))
-                .map_err(|reason| BuildError::BackendUnavailable {
-                    backend: Backend::IoUring,
-                    reason,
-                })
-        }
-        _ => match uring() {
+        Backend::Mio => Ok((mio_poller(events)?, None)),
+        Backend::IoUring => uring(events)
+            .map(|poller| (poller, None))
+            .map_err(|reason| BuildError::BackendUnavailable {
+                backend: Backend::IoUring,
+                reason,
+            }),
+        _ => match uring(events) {
             Ok(poller) => Ok((poller, None)),
             Err(reason) => {
                 log_fallback(&reason);
-                Ok((mio_poller()?, Some(reason)))
+                Ok((mio_poller(events)?, Some(reason)))
             }
         },
     }
 }
 
-fn mio_poller() -> Result<Poller, BuildError> {
-    mio_backend::MioPoller::new()
+fn mio_poller(events: usize) -> Result<Poller, BuildError> {
+    mio_backend::MioPoller::new(events)
         .map(Poller::Mio)
         .map_err(|error| BuildError::BackendUnavailable {
             backend: Backend::Mio,
@@ -425,13 +429,14 @@ fn mio_poller() -> Result<Poller, BuildError> {
         })
 }
 
-fn uring_poller() -> Result<Poller, String> {
+fn uring_poller(events: usize) -> Result<Poller, String> {
     #[cfg(target_os = "linux")]
     {
-        uring_backend::UringPoller::new().map(|uring| Poller::Uring(Box::new(uring)))
+        uring_backend::UringPoller::new(events).map(|uring| Poller::Uring(Box::new(uring)))
     }
     #[cfg(not(target_os = "linux"))]
     {
+        let _ = events;
         Err("io_uring exists only on Linux".to_owned())
     }
 }
@@ -483,20 +488,22 @@ mod tests {
         }
     }
 
-    fn refused() -> Result<Poller, String> {
+    const EVENTS: usize = DEFAULT_EVENTS_PER_TICK;
+
+    fn refused(_events: usize) -> Result<Poller, String> {
         Err("io_uring_setup failed: Operation not permitted (seccomp)".to_owned())
     }
 
     #[test]
     fn auto_falls_back_to_mio_and_says_why() {
-        let (poller, reason) = choose(Backend::Auto, None, refused).unwrap();
+        let (poller, reason) = choose(Backend::Auto, None, EVENTS, refused).unwrap();
         assert_eq!(kind(&poller), Backend::Mio);
         assert!(reason.unwrap().contains("seccomp"));
     }
 
     #[test]
     fn a_forced_io_uring_that_cannot_start_is_a_build_error() {
-        let error = choose(Backend::IoUring, None, refused)
+        let error = choose(Backend::IoUring, None, EVENTS, refused)
             .err()
             .expect("no fallback");
         assert!(matches!(
@@ -504,9 +511,10 @@ mod tests {
             BuildError::BackendUnavailable { backend: Backend::IoUring, ref reason } if reason.contains("seccomp")
         ));
         // The environment overrides Auto only.
-        let error = choose(Backend::Auto, Some(Backend::IoUring), refused).err();
+        let error = choose(Backend::Auto, Some(Backend::IoUring), EVENTS, refused).err();
         assert!(error.is_some());
-        let (poller, reason) = choose(Backend::Mio, Some(Backend::IoUring), refused).unwrap();
+        let (poller, reason) =
+            choose(Backend::Mio, Some(Backend::IoUring), EVENTS, refused).unwrap();
         assert_eq!((kind(&poller), reason), (Backend::Mio, None));
     }
 

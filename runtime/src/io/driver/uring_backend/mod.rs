@@ -93,8 +93,11 @@ pub(crate) struct UringPoller {
 }
 
 impl UringPoller {
-    /// Creates the ring and checks every opcode we use; the error says why not.
-    pub(crate) fn new() -> Result<UringPoller, String> {
+    /// Creates the ring and checks every opcode we use; the error says why not. `events`
+    /// bounds the readiness events one fetch from the epoll instance takes (at least 1): the
+    /// rest keep the epoll fd readable, so its re-armed poll completes at once and the next
+    /// turn fetches them.
+    pub(crate) fn new(events: usize) -> Result<UringPoller, String> {
         let ring = IoUring::builder()
             .build(RING_ENTRIES)
             .map_err(|error| format!("io_uring_setup failed: {error}"))?;
@@ -123,7 +126,8 @@ impl UringPoller {
         }
         // SAFETY: `fd` is a fresh descriptor that nothing else owns.
         let eventfd = unsafe { OwnedFd::from_raw_fd(fd) };
-        let readiness = MioPoller::new().map_err(|error| format!("epoll setup failed: {error}"))?;
+        let readiness =
+            MioPoller::new(events).map_err(|error| format!("epoll setup failed: {error}"))?;
         Ok(UringPoller {
             ring,
             readiness,

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use super::{fault, UringPoller};
 
 fn poller(test: &str) -> Option<UringPoller> {
-    match UringPoller::new() {
+    match UringPoller::new(crate::io::driver::DEFAULT_EVENTS_PER_TICK) {
         Ok(poller) => Some(poller),
         Err(why) => {
             eprintln!("{test}: skipped, the io_uring ring cannot be created here: {why}");
