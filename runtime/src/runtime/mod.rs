@@ -12,6 +12,7 @@
 //! [`Runtime`] owns its threads; a [`Handle`] refers to it from anywhere.
 
 mod blocking;
+mod build_error;
 mod builder;
 pub(crate) mod context;
 mod handle;
@@ -30,7 +31,8 @@ use std::future::IntoFuture;
 use std::panic::Location;
 use std::time::Duration;
 
-pub use builder::{Backend, BuildError, Builder, Config, RuntimeFlavor};
+pub use build_error::BuildError;
+pub use builder::{Backend, Builder, Config, RuntimeFlavor};
 pub use handle::{EnterGuard, Handle, TryCurrentError};
 pub use metrics::RuntimeMetrics;
 
