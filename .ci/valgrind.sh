@@ -20,7 +20,7 @@ INTEGRATION=(task_abort task_panic task_join task_join_set task_local rt_shutdow
     sync_notify sync_barrier sync_once_cell sync_cancellation
     sync_mutex sync_rwlock sync_rwlock_map sync_semaphore
     time_sleep time_timeout time_interval time_pause
-    net_tcp net_udp_unix io_owned io_submit signal)
+    net_tcp net_udp_unix net_peek io_owned io_submit signal fs)
 # Tests that loop many rounds (or hold 100k sleeps) read this and run a fraction of them.
 export BLITZ_VALGRIND=1
 # valgrind runs one thread at a time and lets no other thread run while one is blocked in
