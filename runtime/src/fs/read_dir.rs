@@ -50,7 +50,7 @@ pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<ReadDir> {
     Ok(ReadDir {
         state: State::Idle(Some(Batch {
             entries: VecDeque::with_capacity(BATCH),
-            std,
+            std: Box::new(std),
             done: false,
         })),
     })
@@ -72,7 +72,9 @@ enum State {
 #[derive(Debug)]
 struct Batch {
     entries: VecDeque<io::Result<DirEntry>>,
-    std: std::fs::ReadDir,
+    /// Boxed: on Windows the iterator holds a whole `WIN32_FIND_DATAW` (~600 bytes), which
+    /// would make every `ReadDir` that large.
+    std: Box<std::fs::ReadDir>,
     /// The iterator returned `None`: no more jobs.
     done: bool,
 }
