@@ -144,6 +144,12 @@ assert_type!(JoinSet<Cell<u32>>: Send, Sync, Unpin);
 assert_type!(JoinSet<Rc<u32>>: !Send, !Sync, Unpin);
 assert_type!(Id: Send, Sync, Unpin);
 // A task-local key is a `static`; the value itself never leaves the thread-local or the future.
+assert_type!(task::LocalSet: !Send, !Sync, Unpin);
+assert_type!(task::LocalEnterGuard: !Send, !Sync, Unpin);
+assert_type!(task::RunUntil<'static, YieldNow>: !Send, !Sync, Unpin);
+assert_type!(task::RunUntil<'static, Local>: !Send, !Sync, !Unpin);
+assert_value!(task::LocalSet::new().spawn_local(async {}) => Send, Sync, Unpin);
+assert_value!(task::LocalSet::new().spawn_local(async { Rc::new(0) }) => !Send, !Sync, Unpin);
 assert_type!(task::LocalKey<u32>: Send, Sync, Unpin);
 assert_type!(task::LocalKey<Rc<u32>>: Send, Sync, Unpin);
 assert_type!(task::AccessError: Send, Sync, Unpin);

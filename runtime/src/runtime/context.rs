@@ -329,6 +329,12 @@ pub(crate) fn take_yield_request() -> YieldRequest {
         .unwrap_or(YieldRequest::None)
 }
 
+/// Puts back a yield request taken with [`take_yield_request`]: a `LocalSet` polls its tasks
+/// inside the poll of an outer task and must not lose that task's request.
+pub(crate) fn restore_yield_request(request: YieldRequest) {
+    let _ = HOT.try_with(|cx| cx.yield_requested.set(request));
+}
+
 /// Marks the task being polled on this thread.
 pub(crate) struct CurrentTask {
     previous: Option<NonNull<Header>>,

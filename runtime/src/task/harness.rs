@@ -24,8 +24,8 @@ use crate::util::panic::contain;
 
 pub(super) fn vtable<F>() -> &'static Vtable
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
+    F::Output: 'static,
 {
     &Vtable {
         poll: poll::<F>,

@@ -30,6 +30,10 @@ pub(crate) enum Scheduler {
     Runtime(scheduler::Handle),
     /// A blocking-pool job: polled exactly once, never re-queued, in no owned-task list.
     Blocking,
+    /// A task of a [`LocalSet`](super::LocalSet): wakes (from any thread) push it on the set's
+    /// queue, completion removes it from the set's owned-task list. Its future may be `!Send`:
+    /// see `local/mod.rs` for why it is still only ever touched on the set's thread.
+    Local(std::sync::Arc<super::local::Shared>),
     /// A bare queue for the loom models of the task lifecycle.
     #[cfg(all(test, blitz_loom))]
     Loom(std::sync::Arc<super::loom_tests::Queue>),
@@ -43,6 +47,7 @@ impl Scheduler {
             // A blocking job is queued from birth until it runs once; a wake cannot make it
             // runnable again, so the extra entry is simply released.
             Scheduler::Blocking => drop(notified),
+            Scheduler::Local(shared) => shared.schedule(notified),
             #[cfg(all(test, blitz_loom))]
             Scheduler::Loom(queue) => queue.push(notified),
         }
@@ -53,6 +58,7 @@ impl Scheduler {
         match self {
             Scheduler::Runtime(handle) => handle.release(task),
             Scheduler::Blocking => None,
+            Scheduler::Local(shared) => shared.owned.remove(task),
             #[cfg(all(test, blitz_loom))]
             Scheduler::Loom(queue) => queue.owned.remove(task),
         }
@@ -142,6 +148,27 @@ impl RawTask {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        // SAFETY: the future and its output are `Send`, so any thread may poll or drop them.
+        unsafe { Self::allocate_unsend(future, scheduler, id, refs, spawned_at) }
+    }
+
+    /// As [`allocate`](Self::allocate), for a future or output that may be `!Send`.
+    ///
+    /// # Safety
+    /// The caller ensures the future and its output are polled and dropped only on the thread
+    /// that calls this (a `LocalSet`'s thread: `scheduler` is `Scheduler::Local`), except an
+    /// output that is `Send` and read through a `JoinHandle` (which is `Send` only then).
+    pub(crate) unsafe fn allocate_unsend<F>(
+        future: F,
+        scheduler: Scheduler,
+        id: Id,
+        refs: usize,
+        spawned_at: &'static Location<'static>,
+    ) -> RawTask
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
         let cell = Box::new(Cell {
             header: Header {
                 state: State::new(refs),
@@ -211,8 +238,10 @@ impl RawTask {
     }
 }
 
-// SAFETY: a task's future and output are `Send` (required at spawn), and the header's shared
-// fields are atomics or guarded by the state-word protocol.
+// SAFETY: a task's future and output are `Send` (required at spawn), or the task belongs to a
+// `LocalSet` and its stage is only touched on the set's thread (the contract of
+// `allocate_unsend`, argued in `local/mod.rs`); the header's shared fields are atomics or
+// guarded by the state-word protocol.
 unsafe impl Send for RawTask {}
 // SAFETY: as above; `&RawTask` only exposes the header.
 unsafe impl Sync for RawTask {}
