@@ -12,7 +12,7 @@ if ! command -v valgrind >/dev/null 2>&1; then
 fi
 
 # Integration test binaries worth running under memcheck (small iteration counts).
-INTEGRATION=(task_abort task_panic task_join task_join_set task_local rt_shutdown rt_order blocking_pool
+INTEGRATION=(task_abort task_panic task_join task_join_set task_local task_local_set rt_shutdown rt_order blocking_pool
     machine_derive machine_size select
     channel_watch channel_broadcast channel_mpmc channel_oneshot
     channel_mpmc_permit channel_selector channel_mpmc_handles channel_mpmc_permit_many

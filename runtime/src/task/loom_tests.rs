@@ -16,6 +16,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use loom::thread;
 
+use super::local::Shared as LocalShared;
 use super::owned::OwnedTasks;
 use super::{new_task, Id, JoinError, JoinHandle, Notified, Scheduler};
 use crate::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
@@ -372,6 +373,93 @@ fn own_waker_yield_vs_wake_vs_abort() {
         drop(join);
         drop(only_yields);
         finish(queue, gate);
+        let actual = drops.load(StdSeqCst);
+        assert!(actual == 1 || actual == 2, "drops: {actual}");
+    });
+}
+
+/// Runs a `LocalSet`'s queue the way its poll does, until it is empty.
+fn run_local(shared: &Arc<LocalShared>) {
+    while let Some(task) = shared.pop() {
+        match task.run() {
+            super::Ran::Done => {}
+            super::Ran::Requeue(task) | super::Ran::Defer(task) => shared.requeue([task]),
+        }
+    }
+}
+
+/// A local task parked on a gate, spawned and polled once on the model's main thread (the
+/// set's thread).
+fn parked_local_task(
+    shared: &Arc<LocalShared>,
+    gate: &Arc<Gate>,
+    drops: &Arc<StdAtomicUsize>,
+) -> JoinHandle<Tracked> {
+    // SAFETY: the model's future and output are `Send`, so the thread-confinement contract
+    // holds trivially; the model still polls and closes only on its main thread.
+    let join = unsafe { shared.spawn(gate_future(gate, drops), Location::caller()) };
+    run_local(shared);
+    join
+}
+
+/// Drops every trace of a `LocalSet` model and checks nothing leaked.
+fn finish_local(shared: Arc<LocalShared>, gate: Arc<Gate>) {
+    drop(gate.waker.lock().take());
+    drop(gate);
+    assert_eq!(
+        Arc::strong_count(&shared),
+        1,
+        "a local task reference leaked"
+    );
+}
+
+/// A wake from another thread races the set's last run and its close (the `Drop` of a
+/// `LocalSet`): a wake that lands before the close is run or dropped by the close's drain,
+/// one after it is dropped by the waker; either way the future is dropped once, on the set's
+/// thread's path, and no queue entry outlives the set.
+#[test]
+fn local_set_wake_vs_close() {
+    loom::model(|| {
+        let shared = LocalShared::new();
+        let gate = Gate::new();
+        let drops = Arc::new(StdAtomicUsize::new(0));
+        let mut join = parked_local_task(&shared, &gate, &drops);
+
+        let opener = open_on_another_thread(&gate);
+        run_local(&shared);
+        shared.close();
+        opener.join().unwrap();
+
+        assert_output_or_cancelled(&mut join, "closing the set must finish its tasks");
+        drop(join);
+        finish_local(shared, gate);
+        let actual = drops.load(StdSeqCst);
+        assert!(actual == 1 || actual == 2, "drops: {actual}");
+    });
+}
+
+/// An abort from another thread races a wake from a third and the set's close: the task is
+/// cancelled by the set (in a run or in the close), never by the aborting thread, and each
+/// extra queue entry is released once.
+#[test]
+fn local_set_abort_vs_wake_vs_close() {
+    loom::model(|| {
+        let shared = LocalShared::new();
+        let gate = Gate::new();
+        let drops = Arc::new(StdAtomicUsize::new(0));
+        let mut join = parked_local_task(&shared, &gate, &drops);
+        let abort = join.abort_handle();
+
+        let aborter = thread::spawn(move || abort.abort());
+        let opener = open_on_another_thread(&gate);
+        run_local(&shared);
+        shared.close();
+        aborter.join().unwrap();
+        opener.join().unwrap();
+
+        assert_output_or_cancelled(&mut join, "closing the set must finish its tasks");
+        drop(join);
+        finish_local(shared, gate);
         let actual = drops.load(StdSeqCst);
         assert!(actual == 1 || actual == 2, "drops: {actual}");
     });

@@ -6,6 +6,7 @@
 //! | `task.spawnFuture(f)` | [`spawn`] (any `Future + Send + 'static`, `async` blocks included) |
 //! | `task.spawnBlocking(fn, args)` | [`spawn_blocking`] (runs on the blocking pool); [`block_in_place`] blocks in the task itself, its worker's queue handed to a new thread |
 //! | `JoinHandle.blockingJoin()` | [`JoinHandle::blocking_join`], or `.await` the handle |
+//! | — (Tokio users expect it) | [`LocalSet`] and [`spawn_local`] for `!Send` futures, run on the set's thread |
 //! | `joinAll`, `race`, `select` | [`join_all`], [`race`] (first wins, the rest aborted), [`select`] (first wins, the rest handed back); [`JoinAll`] for tuples; [`JoinSet`] |
 //!
 //! A task is one allocation: a header (state word, vtable pointer, id, owned-list link, join
