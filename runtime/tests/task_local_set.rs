@@ -296,3 +296,33 @@ fn spawn_local_outside_a_set_panics_naming_the_fix() {
     assert!(std::panic::catch_unwind(|| drop(task::spawn_local(async {}))).is_err());
     assert_eq!(*local.block_on(&rt, handle).unwrap(), 5);
 }
+
+/// A local task that never stops yielding (with its own waker, and through a plain wake)
+/// does not starve the outer runtime: the set hands back control after each batch, so a
+/// runtime task and the future passed to `run_until` still make progress.
+#[test]
+fn a_busy_local_task_does_not_starve_the_runtime() {
+    for (name, rt) in flavours() {
+        let local = LocalSet::new();
+        let output = local.block_on(&rt, async {
+            let marker = Rc::new(());
+            let spinner = task::spawn_local(async move {
+                let _marker = marker;
+                loop {
+                    task::yield_now().await;
+                }
+            });
+            let waker_spinner = task::spawn_local(std::future::poll_fn(|cx| {
+                cx.waker().wake_by_ref();
+                std::task::Poll::<()>::Pending
+            }));
+            let value = task::spawn(async { 5 }).await.unwrap();
+            spinner.abort();
+            waker_spinner.abort();
+            assert!(spinner.await.unwrap_err().is_cancelled(), "{name}");
+            assert!(waker_spinner.await.unwrap_err().is_cancelled(), "{name}");
+            value
+        });
+        assert_eq!(output, 5, "{name}");
+    }
+}
