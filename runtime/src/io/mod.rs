@@ -23,6 +23,7 @@
 
 #[cfg(unix)]
 mod async_fd;
+pub(crate) mod blocking_buf;
 pub(crate) mod driver;
 mod owned;
 mod owned_op;

@@ -23,6 +23,7 @@ use std::task::{ready, Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
+use super::blocking_buf::BlockingBuf;
 use crate::task::{coop, poll_proceed, spawn_blocking, JoinHandle};
 
 /// The most bytes one pool operation moves.
@@ -116,35 +117,15 @@ struct Blocking {
 
 #[derive(Debug)]
 enum State {
-    Idle(Buf),
+    Idle(BlockingBuf),
     /// The pool job owns the buffer; it comes back with the job's result.
-    Busy(JoinHandle<(io::Result<usize>, Buf)>),
-}
-
-/// Bytes read but not yet handed out are `bytes[pos..]`.
-#[derive(Debug, Default)]
-struct Buf {
-    bytes: Vec<u8>,
-    pos: usize,
-}
-
-impl Buf {
-    fn copy_out(&mut self, out: &mut [u8]) -> usize {
-        let n = out.len().min(self.bytes.len() - self.pos);
-        out[..n].copy_from_slice(&self.bytes[self.pos..self.pos + n]);
-        self.pos += n;
-        n
-    }
-
-    fn unread(&self) -> bool {
-        self.pos < self.bytes.len()
-    }
+    Busy(JoinHandle<(io::Result<usize>, BlockingBuf)>),
 }
 
 impl Blocking {
     fn new() -> Blocking {
         Blocking {
-            state: State::Idle(Buf::default()),
+            state: State::Idle(BlockingBuf::default()),
         }
     }
 
@@ -159,7 +140,7 @@ impl Blocking {
             Ok(done) => done,
             // The runtime shut down before the job ran, or the job panicked (std's handles do
             // not): the bytes are lost, the handle stays usable.
-            Err(error) => (Err(io::Error::other(error)), Buf::default()),
+            Err(error) => (Err(io::Error::other(error)), BlockingBuf::default()),
         };
         self.state = State::Idle(buf);
         Poll::Ready(result)
@@ -185,17 +166,14 @@ impl Blocking {
                 }
                 State::Idle(buf) => buf,
             };
-            if buf.unread() || out.is_empty() {
+            if buf.unread() > 0 || out.is_empty() {
                 coop.made_progress();
                 return Poll::Ready(Ok(buf.copy_out(out)));
             }
             let mut buf = std::mem::take(buf);
             let want = out.len().min(MAX_BUF);
             self.state = State::Busy(spawn_blocking(move || {
-                buf.bytes.resize(want, 0);
-                buf.pos = 0;
-                let result = retry_interrupted(|| read(&mut buf.bytes));
-                buf.bytes.truncate(*result.as_ref().unwrap_or(&0));
+                let result = buf.read_with(want, read);
                 (result, buf)
             }));
         }
@@ -218,11 +196,9 @@ impl Blocking {
         }
         let mut buf = std::mem::take(buf);
         let n = data.len().min(MAX_BUF);
-        buf.bytes.clear();
-        buf.pos = 0;
-        buf.bytes.extend_from_slice(&data[..n]);
+        buf.set(&data[..n]);
         self.state = State::Busy(spawn_blocking(move || {
-            let result = write(&buf.bytes).map(|()| buf.bytes.len());
+            let result = write(buf.bytes()).map(|()| n);
             (result, buf)
         }));
         Poll::Ready(Ok(n))
@@ -233,15 +209,6 @@ impl Blocking {
         ready!(self.poll_idle(cx))?;
         coop.made_progress();
         Poll::Ready(Ok(()))
-    }
-}
-
-fn retry_interrupted(mut op: impl FnMut() -> io::Result<usize>) -> io::Result<usize> {
-    loop {
-        match op() {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            result => return result,
-        }
     }
 }
 

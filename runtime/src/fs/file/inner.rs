@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use crate::fs::join_error;
+use crate::io::blocking_buf::BlockingBuf;
 use crate::task::{coop, poll_proceed, spawn_blocking, spawn_mandatory_blocking, JoinHandle};
 
 /// The most bytes one pool job reads or writes.
@@ -44,8 +45,8 @@ pub(super) struct Inner {
 
 #[derive(Debug)]
 enum State {
-    Idle(Buf),
-    Busy(JoinHandle<(Operation, Buf)>),
+    Idle(BlockingBuf),
+    Busy(JoinHandle<(Operation, BlockingBuf)>),
 }
 
 impl std::fmt::Debug for Operation {
@@ -54,34 +55,11 @@ impl std::fmt::Debug for Operation {
     }
 }
 
-/// Bytes read but not yet handed out are `bytes[pos..]`; a write job's bytes are all of it.
-#[derive(Debug, Default)]
-struct Buf {
-    bytes: Vec<u8>,
-    pos: usize,
-}
-
-impl Buf {
-    fn copy_out(&mut self, out: &mut [u8]) -> usize {
-        let n = out.len().min(self.bytes.len() - self.pos);
-        out[..n].copy_from_slice(&self.bytes[self.pos..self.pos + n]);
-        self.pos += n;
-        n
-    }
-
-    fn unread(&self) -> usize {
-        self.bytes.len() - self.pos
-    }
-
-    /// Forgets the bytes read ahead; returns the (non-positive) offset that moves the file's
-    /// position back to where the caller believes it is.
-    fn discard_unread(&mut self) -> i64 {
-        // A buffer holds at most MAX_BUF bytes, far below i64::MAX.
-        let back = -(self.unread() as i64);
-        self.bytes.clear();
-        self.pos = 0;
-        back
-    }
+/// The (non-positive) offset that moves the file's position back over `unread` bytes read
+/// ahead, to where the caller believes it is.
+fn back_offset(unread: usize) -> i64 {
+    // A buffer holds at most MAX_BUF bytes, far below i64::MAX.
+    -(unread as i64)
 }
 
 /// Moves the position back by `-offset` bytes first, if needed.
@@ -96,7 +74,7 @@ pub(super) fn seek_back(std: &StdFile, offset: i64) -> io::Result<()> {
 impl Inner {
     pub(super) fn new() -> Inner {
         Inner {
-            state: State::Idle(Buf::default()),
+            state: State::Idle(BlockingBuf::default()),
             seeking: None,
         }
     }
@@ -121,7 +99,10 @@ impl Inner {
             Ok(done) => done,
             // Cancelled because the runtime shut down before the job ran: report it as a
             // failed change, so a write reported done does not vanish without an error.
-            Err(error) => (Operation::Write(Err(join_error(error))), Buf::default()),
+            Err(error) => (
+                Operation::Write(Err(join_error(error))),
+                BlockingBuf::default(),
+            ),
         };
         self.state = State::Idle(buf);
         Poll::Ready(Some(operation))
@@ -135,7 +116,7 @@ impl Inner {
         }
     }
 
-    fn idle_buf(&mut self) -> &mut Buf {
+    fn idle_buf(&mut self) -> &mut BlockingBuf {
         match &mut self.state {
             State::Idle(buf) => buf,
             State::Busy(_) => unreachable!("the file's state machine started a job while busy"),
@@ -150,7 +131,11 @@ impl Inner {
         F: FnOnce(&StdFile, i64) -> Operation + Send + 'static,
     {
         let buf = self.idle_buf();
-        let back = if discard { buf.discard_unread() } else { 0 };
+        let back = if discard {
+            back_offset(buf.discard_unread())
+        } else {
+            0
+        };
         let buf = std::mem::take(buf);
         let std = Arc::clone(std);
         let run = move || (job(&std, back), buf);
@@ -192,11 +177,7 @@ impl Inner {
             let want = out.len().min(MAX_BUF);
             let std = Arc::clone(std);
             self.state = State::Busy(spawn_blocking(move || {
-                buf.bytes.clear();
-                buf.bytes.resize(want, 0);
-                buf.pos = 0;
-                let result = read_retrying(&std, &mut buf.bytes);
-                buf.bytes.truncate(*result.as_ref().unwrap_or(&0));
+                let result = buf.read_with(want, |bytes| (&*std).read(bytes));
                 (Operation::Read(result), buf)
             }));
         }
@@ -218,13 +199,13 @@ impl Inner {
         }
         let n = data.len().min(MAX_BUF);
         let buf = self.idle_buf();
-        let back = buf.discard_unread();
-        buf.bytes.extend_from_slice(&data[..n]);
+        let back = back_offset(buf.discard_unread());
+        buf.set(&data[..n]);
         let mut buf = std::mem::take(buf);
         let std = Arc::clone(std);
         self.state = State::Busy(spawn_mandatory_blocking(move || {
-            let result = seek_back(&std, back).and_then(|()| (&*std).write_all(&buf.bytes));
-            buf.bytes.clear();
+            let result = seek_back(&std, back).and_then(|()| (&*std).write_all(buf.bytes()));
+            buf.discard_unread();
             (Operation::Write(result), buf)
         }));
         Poll::Ready(Ok(n))
@@ -272,15 +253,6 @@ impl Inner {
                 });
                 Operation::Seek(result)
             });
-        }
-    }
-}
-
-fn read_retrying(mut std: &StdFile, buf: &mut [u8]) -> io::Result<usize> {
-    loop {
-        match std.read(buf) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            result => return result,
         }
     }
 }
