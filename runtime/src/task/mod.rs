@@ -212,9 +212,28 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let raw = RawTask::allocate(future, scheduler, id, 3, location);
-    // SAFETY: `allocate` counted three references and set NOTIFIED and JOIN_INTEREST; each of
-    // the three values below takes one.
+    // SAFETY: the future and its output are `Send`, so any thread may poll or drop them.
+    unsafe { new_task_unsend(future, scheduler, id, location) }
+}
+
+/// As [`new_task`], for a future or output that may be `!Send` (a `LocalSet`'s task).
+///
+/// # Safety
+/// The contract of [`RawTask::allocate_unsend`].
+pub(crate) unsafe fn new_task_unsend<F>(
+    future: F,
+    scheduler: Scheduler,
+    id: Id,
+    location: &'static Location<'static>,
+) -> (Task, Notified, JoinHandle<F::Output>)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    // SAFETY: forwarded from the caller.
+    let raw = unsafe { RawTask::allocate_unsend(future, scheduler, id, 3, location) };
+    // SAFETY: `allocate_unsend` counted three references and set NOTIFIED and JOIN_INTEREST;
+    // each of the three values below takes one.
     unsafe {
         (
             Task::from_raw(raw),

@@ -17,7 +17,7 @@ use std::task::Waker;
 
 use crate::loom::sync::Mutex;
 use crate::task::owned::OwnedTasks;
-use crate::task::{Id, JoinHandle, Notified, RawTask, Scheduler, Task};
+use crate::task::{Id, JoinHandle, Notified, Scheduler};
 
 pub(crate) struct Shared {
     inner: Mutex<Inner>,
@@ -47,7 +47,8 @@ impl Shared {
     ///
     /// # Safety
     /// Called on the set's thread, and the set polls its tasks and drops them (at close) only
-    /// on that thread: the contract of [`RawTask::allocate_unsend`].
+    /// on that thread: the contract of
+    /// [`RawTask::allocate_unsend`](crate::task::RawTask::allocate_unsend).
     pub(crate) unsafe fn spawn<F>(
         self: &Arc<Self>,
         future: F,
@@ -80,16 +81,8 @@ impl Shared {
     {
         let scheduler = Scheduler::Local(self.clone());
         // SAFETY: forwarded from the caller.
-        let raw = unsafe { RawTask::allocate_unsend(future, scheduler, Id::next(), 3, location) };
-        // SAFETY: `allocate_unsend` counted three references and set NOTIFIED and
-        // JOIN_INTEREST; each of the three values below takes one.
-        let (task, notified, join) = unsafe {
-            (
-                Task::from_raw(raw),
-                Notified::from_raw(raw),
-                JoinHandle::new(raw),
-            )
-        };
+        let (task, notified, join) =
+            unsafe { crate::task::new_task_unsend(future, scheduler, Id::next(), location) };
         match self.owned.bind(task) {
             Ok(()) => self.schedule(notified),
             Err(task) => {
@@ -148,7 +141,7 @@ impl Shared {
 
     /// Closes the set: refuses further entries, cancels every task (dropping its future on
     /// the calling thread, which must be the set's) and drops the entries queued before the
-    /// close. Afterwards no task holds... and the set holds no task reference.
+    /// close. Afterwards the set holds no task reference.
     pub(crate) fn close(&self) {
         self.inner.lock().closed = true;
         self.owned.close_and_shutdown_all(0);
