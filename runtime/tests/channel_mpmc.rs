@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use blitz_io::channel::mpmc::{self, Receiver, RecvError, SendError, Sender, TryRecvError};
-use common::{DropCounter, DropGuard};
+use common::{DropCounter, DropGuard, Tagged};
 
 /// Smaller counts under valgrind (detected through its preload library).
 fn scaled(n: usize) -> usize {
@@ -44,15 +44,12 @@ fn poll_once<F: Future>(future: std::pin::Pin<&mut F>, waker: &Waker) -> Poll<F:
 /// `producers` tasks each send `per` values `(id, seq)`; `consumers` tasks receive until
 /// closed, each checking that it sees every producer's values in increasing order. Every value
 /// is received exactly once: the count and the sum match.
-/// A producer's id and the value's sequence number within that producer.
-type Tagged = (usize, usize);
-
 fn stress(make: fn() -> (Sender<Tagged>, Receiver<Tagged>), workers: usize) {
     const PRODUCERS: usize = 4;
     const CONSUMERS: usize = 4;
     let per = scaled(5_000);
     let rt = common::multi(workers);
-    let (received, sum) = rt.block_on(async move {
+    let received = rt.block_on(async move {
         let (tx, rx) = make();
         for id in 0..PRODUCERS {
             let tx = tx.clone();
@@ -63,36 +60,9 @@ fn stress(make: fn() -> (Sender<Tagged>, Receiver<Tagged>), workers: usize) {
             }));
         }
         drop(tx);
-        let consumers: Vec<_> = (0..CONSUMERS)
-            .map(|_| {
-                let rx = rx.clone();
-                blitz_io::task::spawn(async move {
-                    let mut last = [None::<usize>; PRODUCERS];
-                    let (mut count, mut sum) = (0usize, 0usize);
-                    while let Ok((id, seq)) = rx.recv().await {
-                        assert!(last[id].is_none_or(|l| l < seq), "FIFO per sender");
-                        last[id] = Some(seq);
-                        count += 1;
-                        sum += id * 1_000_000 + seq;
-                    }
-                    (count, sum)
-                })
-            })
-            .collect();
-        drop(rx);
-        let (mut count, mut sum) = (0, 0);
-        for consumer in consumers {
-            let (c, s) = consumer.await.unwrap();
-            count += c;
-            sum += s;
-        }
-        (count, sum)
+        common::drain_tagged(rx, PRODUCERS, CONSUMERS, |_| {}).await
     });
-    let expected: usize = (0..PRODUCERS)
-        .map(|id| (0..per).map(|seq| id * 1_000_000 + seq).sum::<usize>())
-        .sum();
-    assert_eq!(received, PRODUCERS * per);
-    assert_eq!(sum, expected);
+    common::assert_all_tagged_received(received, PRODUCERS, per, "stress");
 }
 
 #[test]

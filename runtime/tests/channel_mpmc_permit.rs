@@ -179,7 +179,7 @@ fn stress_with_permits() {
     for cap in [1, 4, 64] {
         let per = scaled(4_000);
         let rt = common::multi(4);
-        let (count, sum) = rt.block_on(async move {
+        let received = rt.block_on(async move {
             let (tx, rx) = mpmc::bounded::<(usize, usize)>(cap);
             for id in 0..PRODUCERS {
                 let tx = tx.clone();
@@ -198,37 +198,9 @@ fn stress_with_permits() {
                 }));
             }
             drop(tx);
-            let consumers: Vec<_> = (0..CONSUMERS)
-                .map(|_| {
-                    let rx = rx.clone();
-                    blitz_io::task::spawn(async move {
-                        let mut last = [None::<usize>; PRODUCERS];
-                        let (mut count, mut sum) = (0usize, 0usize);
-                        while let Ok((id, seq)) = rx.recv().await {
-                            assert!(last[id].is_none_or(|l| l < seq), "FIFO per sender");
-                            last[id] = Some(seq);
-                            assert!(rx.len() <= cap);
-                            count += 1;
-                            sum += id * 1_000_000 + seq;
-                        }
-                        (count, sum)
-                    })
-                })
-                .collect();
-            drop(rx);
-            let (mut count, mut sum) = (0, 0);
-            for consumer in consumers {
-                let (c, s) = consumer.await.unwrap();
-                count += c;
-                sum += s;
-            }
-            (count, sum)
+            common::drain_tagged(rx, PRODUCERS, CONSUMERS, move |rx| assert!(rx.len() <= cap)).await
         });
-        let expected: usize = (0..PRODUCERS)
-            .map(|id| (0..per).map(|seq| id * 1_000_000 + seq).sum::<usize>())
-            .sum();
-        assert_eq!(count, PRODUCERS * per, "cap {cap}");
-        assert_eq!(sum, expected, "cap {cap}");
+        common::assert_all_tagged_received(received, PRODUCERS, per, &format!("cap {cap}"));
     }
 }
 

@@ -487,3 +487,59 @@ pub(crate) async fn pends_until<T>(
     );
     output
 }
+
+/// A value of the MPMC stress tests: its producer's id and its sequence number there.
+pub(crate) type Tagged = (usize, usize);
+
+/// Drains an MPMC channel of [`Tagged`] values with `consumers` tasks until every sender is
+/// gone. Each consumer asserts that each producer's values reach it in increasing order and
+/// runs `check` on the receiver after every value. Returns how many values arrived and the sum
+/// of `producer * 1_000_000 + seq` over them, for [`assert_all_tagged_received`].
+pub(crate) async fn drain_tagged(
+    rx: blitz_io::channel::mpmc::Receiver<Tagged>,
+    producers: usize,
+    consumers: usize,
+    check: impl Fn(&blitz_io::channel::mpmc::Receiver<Tagged>) + Clone + Send + 'static,
+) -> (usize, usize) {
+    let handles: Vec<_> = (0..consumers)
+        .map(|_| {
+            let rx = rx.clone();
+            let check = check.clone();
+            blitz_io::task::spawn(async move {
+                let mut last = vec![None::<usize>; producers];
+                let (mut count, mut sum) = (0usize, 0usize);
+                while let Ok((id, seq)) = rx.recv().await {
+                    assert!(last[id].is_none_or(|l| l < seq), "FIFO per sender");
+                    last[id] = Some(seq);
+                    check(&rx);
+                    count += 1;
+                    sum += id * 1_000_000 + seq;
+                }
+                (count, sum)
+            })
+        })
+        .collect();
+    drop(rx);
+    let (mut count, mut sum) = (0, 0);
+    for handle in handles {
+        let (c, s) = handle.await.unwrap();
+        count += c;
+        sum += s;
+    }
+    (count, sum)
+}
+
+/// Asserts that [`drain_tagged`]'s `(count, sum)` covers every value `0..per` of each of
+/// `producers` exactly once.
+pub(crate) fn assert_all_tagged_received(
+    (count, sum): (usize, usize),
+    producers: usize,
+    per: usize,
+    context: &str,
+) {
+    let expected: usize = (0..producers)
+        .map(|id| (0..per).map(|seq| id * 1_000_000 + seq).sum::<usize>())
+        .sum();
+    assert_eq!(count, producers * per, "{context}");
+    assert_eq!(sum, expected, "{context}");
+}
